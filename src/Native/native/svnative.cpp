@@ -1,0 +1,650 @@
+// StreamVision native shim. See svnative.h for the contract.
+#include "svnative.h"
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <libavutil/hwcontext.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libavutil/time.h>
+#include <libswscale/swscale.h>
+}
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/version.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace {
+
+thread_local std::string g_last_error;
+
+int fail(int code, const char* fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    g_last_error = buf;
+    return code;
+}
+
+std::string av_err(int code) {
+    char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+    av_strerror(code, buf, sizeof buf);
+    return buf;
+}
+
+struct DeviceInit {
+    DeviceInit() { avdevice_register_all(); av_log_set_level(AV_LOG_ERROR); }
+};
+DeviceInit g_device_init;
+
+void copy_str(char* dst, size_t cap, const char* src) {
+    if (!src) src = "";
+    std::snprintf(dst, cap, "%s", src);
+}
+
+AVDictionary* make_dict(const char* const* keys, const char* const* values, int n) {
+    AVDictionary* d = nullptr;
+    for (int i = 0; i < n; i++) {
+        if (keys && keys[i] && values && values[i]) av_dict_set(&d, keys[i], values[i], 0);
+    }
+    return d;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* sv_last_error(void) { return g_last_error.c_str(); }
+const char* sv_ffmpeg_version(void) { return av_version_info(); }
+const char* sv_opencv_version(void) { return CV_VERSION; }
+void sv_free(void* p) { std::free(p); }
+void sv_set_log_level(int level) { av_log_set_level(level ? AV_LOG_ERROR : AV_LOG_QUIET); }
+
+// ---------------------------------------------------------------- reader
+
+struct sv_reader {
+    std::string url;
+    AVFormatContext* fmt = nullptr;
+    AVCodecContext* dec = nullptr;
+    AVPacket* pkt = nullptr;
+    AVFrame* frame = nullptr;
+    AVFrame* swframe = nullptr;
+    SwsContext* sws = nullptr;
+    AVBufferRef* hw_device = nullptr;
+    AVPixelFormat hw_pix_fmt = AV_PIX_FMT_NONE;
+    int stream_index = -1;
+    std::atomic<int> interrupted{0};
+    std::atomic<int64_t> deadline{0};
+    int64_t read_timeout_us = 0;
+    bool eof_sent = false;
+    int64_t corrupt_packets = 0;
+    int64_t decode_errors = 0;
+    int64_t start_time = AV_NOPTS_VALUE;
+    std::string hw_status;
+    std::string hw_name;
+};
+
+static int reader_interrupt_cb(void* opaque) {
+    auto* r = static_cast<sv_reader*>(opaque);
+    if (r->interrupted.load()) return 1;
+    int64_t d = r->deadline.load();
+    return d > 0 && av_gettime_relative() > d ? 1 : 0;
+}
+
+static AVPixelFormat pick_hw_format(AVCodecContext* ctx, const AVPixelFormat* fmts) {
+    auto* r = static_cast<sv_reader*>(ctx->opaque);
+    for (const AVPixelFormat* p = fmts; *p != AV_PIX_FMT_NONE; p++) {
+        if (*p == r->hw_pix_fmt) return *p;
+    }
+    // The hardware path is not offered for this stream: decode in software.
+    r->hw_status = "hardware format not offered by the decoder; using software";
+    return fmts[0];
+}
+
+static void reader_free(sv_reader* r) {
+    if (!r) return;
+    sws_freeContext(r->sws);
+    av_frame_free(&r->frame);
+    av_frame_free(&r->swframe);
+    av_packet_free(&r->pkt);
+    avcodec_free_context(&r->dec);
+    av_buffer_unref(&r->hw_device);
+    if (r->fmt) avformat_close_input(&r->fmt);
+    delete r;
+}
+
+static int io_error(sv_reader* r, int ret, const char* what) {
+    if (r->interrupted.load()) return fail(SV_E_INTERRUPTED, "%s '%s': interrupted", what, r->url.c_str());
+    int64_t d = r->deadline.load();
+    if (d > 0 && av_gettime_relative() > d && (ret == AVERROR_EXIT || ret == AVERROR(ETIMEDOUT) || ret == AVERROR(EIO)))
+        return fail(SV_E_TIMEOUT, "%s '%s': timed out", what, r->url.c_str());
+    return fail(ret, "%s '%s': %s", what, r->url.c_str(), av_err(ret).c_str());
+}
+
+int sv_reader_open(const char* url, const char* format, const char* const* keys,
+                   const char* const* values, int n, int threads, const char* hwaccel,
+                   int open_timeout_ms, int read_timeout_ms, sv_reader** out) {
+    if (!url || !out) return fail(SV_E_ARGUMENT, "url and out are required");
+    *out = nullptr;
+    auto* r = new sv_reader();
+    r->url = url;
+    r->read_timeout_us = (int64_t)read_timeout_ms * 1000;
+    const AVInputFormat* ifmt = nullptr;
+    if (format && *format) {
+        ifmt = av_find_input_format(format);
+        if (!ifmt) { reader_free(r); return fail(SV_E_NO_CODEC, "open '%s': input format '%s' not available in this FFmpeg", url, format); }
+    }
+    r->fmt = avformat_alloc_context();
+    r->fmt->interrupt_callback.callback = reader_interrupt_cb;
+    r->fmt->interrupt_callback.opaque = r;
+    AVDictionary* opts = make_dict(keys, values, n);
+    r->deadline = open_timeout_ms > 0 ? av_gettime_relative() + (int64_t)open_timeout_ms * 1000 : 0;
+    int ret = avformat_open_input(&r->fmt, url, ifmt, &opts);  // frees fmt on failure
+    if (ret < 0) {
+        av_dict_free(&opts);
+        int code = io_error(r, ret, "open");
+        reader_free(r);
+        return code;
+    }
+    if (av_dict_count(opts) > 0) {
+        const AVDictionaryEntry* e = av_dict_get(opts, "", nullptr, AV_DICT_IGNORE_SUFFIX);
+        std::string name = e ? e->key : "?";
+        av_dict_free(&opts);
+        reader_free(r);
+        return fail(SV_E_UNKNOWN_OPTION, "open '%s': option '%s' not recognised by the input", url, name.c_str());
+    }
+    av_dict_free(&opts);
+    ret = avformat_find_stream_info(r->fmt, nullptr);
+    if (ret < 0) { int code = io_error(r, ret, "read stream info of"); reader_free(r); return code; }
+    const AVCodec* codec = nullptr;
+    ret = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (ret == AVERROR_DECODER_NOT_FOUND) { reader_free(r); return fail(SV_E_NO_CODEC, "open '%s': no decoder for its video stream", url); }
+    if (ret < 0) { reader_free(r); return fail(SV_E_NO_STREAM, "open '%s': no video stream (format %s)", url, r->fmt->iformat->name); }
+    r->stream_index = ret;
+    AVStream* st = r->fmt->streams[ret];
+    r->start_time = st->start_time;
+    r->dec = avcodec_alloc_context3(codec);
+    avcodec_parameters_to_context(r->dec, st->codecpar);
+    r->dec->thread_count = threads > 0 ? threads : 0;
+    r->dec->opaque = r;
+    r->dec->pkt_timebase = st->time_base;
+    if (hwaccel && *hwaccel) {
+        AVHWDeviceType type = av_hwdevice_find_type_by_name(hwaccel);
+        if (type == AV_HWDEVICE_TYPE_NONE) {
+            r->hw_status = std::string("hardware decode '") + hwaccel + "' is not a device type this FFmpeg knows; using software";
+        } else {
+            for (int i = 0;; i++) {
+                const AVCodecHWConfig* cfg = avcodec_get_hw_config(codec, i);
+                if (!cfg) break;
+                if ((cfg->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) && cfg->device_type == type) {
+                    r->hw_pix_fmt = cfg->pix_fmt;
+                    break;
+                }
+            }
+            if (r->hw_pix_fmt == AV_PIX_FMT_NONE) {
+                r->hw_status = std::string("decoder ") + codec->name + " has no " + hwaccel + " support; using software";
+            } else {
+                int hr = av_hwdevice_ctx_create(&r->hw_device, type, nullptr, nullptr, 0);
+                if (hr < 0) {
+                    r->hw_status = std::string("cannot open ") + hwaccel + " device (" + av_err(hr) + "); using software";
+                    r->hw_pix_fmt = AV_PIX_FMT_NONE;
+                } else {
+                    r->dec->hw_device_ctx = av_buffer_ref(r->hw_device);
+                    r->dec->get_format = pick_hw_format;
+                    r->hw_name = hwaccel;
+                    r->hw_status = std::string("decoding on ") + hwaccel;
+                }
+            }
+        }
+    }
+    ret = avcodec_open2(r->dec, codec, nullptr);
+    if (ret < 0) { reader_free(r); return fail(ret, "open decoder %s for '%s': %s", codec->name, url, av_err(ret).c_str()); }
+    r->pkt = av_packet_alloc();
+    r->frame = av_frame_alloc();
+    r->swframe = av_frame_alloc();
+    r->deadline = 0;
+    *out = r;
+    return 0;
+}
+
+int sv_reader_info(sv_reader* r, sv_stream_info* info) {
+    if (!r || !info) return fail(SV_E_ARGUMENT, "reader and info are required");
+    std::memset(info, 0, sizeof *info);
+    AVStream* st = r->fmt->streams[r->stream_index];
+    info->width = r->dec->width;
+    info->height = r->dec->height;
+    AVRational fr = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    info->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0.0;
+    if (st->duration != AV_NOPTS_VALUE && st->duration > 0) info->duration_s = st->duration * av_q2d(st->time_base);
+    else if (r->fmt->duration != AV_NOPTS_VALUE && r->fmt->duration > 0) info->duration_s = r->fmt->duration / (double)AV_TIME_BASE;
+    info->frame_count = st->nb_frames;
+    bool nofile = (r->fmt->iformat->flags & AVFMT_NOFILE) != 0;
+    info->seekable = (!nofile && r->fmt->pb && (r->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL)) ? 1 : 0;
+    copy_str(info->codec, sizeof info->codec, r->dec->codec ? r->dec->codec->name : "?");
+    const char* pf = av_get_pix_fmt_name(r->dec->sw_pix_fmt != AV_PIX_FMT_NONE ? r->dec->sw_pix_fmt : r->dec->pix_fmt);
+    copy_str(info->pix_fmt, sizeof info->pix_fmt, pf ? pf : "?");
+    copy_str(info->format, sizeof info->format, r->fmt->iformat->name);
+    copy_str(info->hwaccel, sizeof info->hwaccel, r->hw_name.c_str());
+    return 0;
+}
+
+const char* sv_reader_hw_status(sv_reader* r) { return r ? r->hw_status.c_str() : ""; }
+
+static int convert_out(sv_reader* r, AVFrame* f, uint8_t* dst, int dst_w, int dst_h, int stride) {
+    r->sws = sws_getCachedContext(r->sws, f->width, f->height, (AVPixelFormat)f->format, dst_w, dst_h,
+                                  AV_PIX_FMT_BGR24, SWS_BILINEAR, nullptr, nullptr, nullptr);
+    if (!r->sws) return fail(SV_E_ARGUMENT, "read '%s': cannot convert %s %dx%d to bgr24 %dx%d", r->url.c_str(),
+                             av_get_pix_fmt_name((AVPixelFormat)f->format), f->width, f->height, dst_w, dst_h);
+    uint8_t* planes[4] = {dst, nullptr, nullptr, nullptr};
+    int strides[4] = {stride, 0, 0, 0};
+    sws_scale(r->sws, f->data, f->linesize, 0, f->height, planes, strides);
+    return 0;
+}
+
+int sv_reader_read(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride, int64_t* pts_us, int* src_w, int* src_h) {
+    if (!r || !dst || dst_w <= 0 || dst_h <= 0 || stride < dst_w * 3) return fail(SV_E_ARGUMENT, "read: bad buffer");
+    for (;;) {
+        if (r->interrupted.load()) return fail(SV_E_INTERRUPTED, "read '%s': interrupted", r->url.c_str());
+        int ret = avcodec_receive_frame(r->dec, r->frame);
+        if (ret == 0) {
+            AVFrame* f = r->frame;
+            if (r->hw_pix_fmt != AV_PIX_FMT_NONE && f->format == r->hw_pix_fmt) {
+                av_frame_unref(r->swframe);
+                int tr = av_hwframe_transfer_data(r->swframe, f, 0);
+                if (tr < 0) { r->decode_errors++; av_frame_unref(f); continue; }
+                r->swframe->best_effort_timestamp = f->best_effort_timestamp;
+                f = r->swframe;
+            }
+            int64_t ts = r->frame->best_effort_timestamp;
+            if (pts_us) {
+                if (ts == AV_NOPTS_VALUE) *pts_us = INT64_MIN;
+                else {
+                    int64_t base = r->start_time != AV_NOPTS_VALUE ? r->start_time : 0;
+                    *pts_us = av_rescale_q(ts - base, r->fmt->streams[r->stream_index]->time_base, AVRational{1, 1000000});
+                }
+            }
+            if (src_w) *src_w = f->width;
+            if (src_h) *src_h = f->height;
+            int cr = convert_out(r, f, dst, dst_w, dst_h, stride);
+            av_frame_unref(r->frame);
+            av_frame_unref(r->swframe);
+            return cr < 0 ? cr : 1;
+        }
+        if (ret == AVERROR_EOF) return 0;
+        if (ret != AVERROR(EAGAIN)) {
+            // A broken frame: count it and go on with the next packet.
+            r->decode_errors++;
+            if (r->eof_sent) return 0;
+        }
+        if (r->eof_sent) return 0;
+        r->deadline = r->read_timeout_us > 0 ? av_gettime_relative() + r->read_timeout_us : 0;
+        ret = av_read_frame(r->fmt, r->pkt);
+        r->deadline = 0;
+        if (ret == AVERROR_EOF || (ret < 0 && r->fmt->pb && avio_feof(r->fmt->pb) && !r->interrupted.load() && ret != AVERROR_EXIT)) {
+            avcodec_send_packet(r->dec, nullptr);
+            r->eof_sent = true;
+            continue;
+        }
+        if (ret < 0) return io_error(r, ret, "read");
+        if (r->pkt->stream_index != r->stream_index) { av_packet_unref(r->pkt); continue; }
+        ret = avcodec_send_packet(r->dec, r->pkt);
+        av_packet_unref(r->pkt);
+        if (ret < 0 && ret != AVERROR(EAGAIN)) r->corrupt_packets++;
+    }
+}
+
+void sv_reader_stats(sv_reader* r, int64_t* corrupt_packets, int64_t* decode_errors) {
+    if (!r) return;
+    if (corrupt_packets) *corrupt_packets = r->corrupt_packets;
+    if (decode_errors) *decode_errors = r->decode_errors;
+}
+
+void sv_reader_interrupt(sv_reader* r) { if (r) r->interrupted.store(1); }
+void sv_reader_close(sv_reader* r) { reader_free(r); }
+
+// ---------------------------------------------------------------- writer
+
+struct sv_writer {
+    std::string url;
+    AVFormatContext* oc = nullptr;
+    AVCodecContext* enc = nullptr;
+    AVStream* st = nullptr;
+    AVFrame* frame = nullptr;
+    AVPacket* pkt = nullptr;
+    SwsContext* sws = nullptr;
+    int width = 0, height = 0;
+    AVRational fps{25, 1};
+    int64_t frames = 0;
+    int64_t last_pts = INT64_MIN;
+    bool header_written = false;
+    bool finished = false;
+    std::atomic<int64_t> deadline{0};
+    int64_t io_timeout_us = 0;
+};
+
+static int writer_interrupt_cb(void* opaque) {
+    auto* w = static_cast<sv_writer*>(opaque);
+    int64_t d = w->deadline.load();
+    return d > 0 && av_gettime_relative() > d ? 1 : 0;
+}
+
+static void writer_arm(sv_writer* w) { w->deadline = w->io_timeout_us > 0 ? av_gettime_relative() + w->io_timeout_us : 0; }
+
+static void writer_free(sv_writer* w) {
+    if (!w) return;
+    sws_freeContext(w->sws);
+    av_frame_free(&w->frame);
+    av_packet_free(&w->pkt);
+    avcodec_free_context(&w->enc);
+    if (w->oc) {
+        if (!(w->oc->oformat->flags & AVFMT_NOFILE)) avio_closep(&w->oc->pb);
+        avformat_free_context(w->oc);
+    }
+    delete w;
+}
+
+int sv_writer_open(const char* url, const char* format, const char* codec_name, int width, int height,
+                   int fps_num, int fps_den, const char* const* keys, const char* const* values, int n,
+                   int io_timeout_ms, sv_writer** out) {
+    if (!url || !out || !codec_name || width <= 0 || height <= 0 || fps_num <= 0 || fps_den <= 0)
+        return fail(SV_E_ARGUMENT, "writer: url, codec, a positive size and frame rate are required");
+    *out = nullptr;
+    const AVCodec* codec = avcodec_find_encoder_by_name(codec_name);
+    if (!codec) return fail(SV_E_NO_CODEC, "output '%s': encoder '%s' not available in this FFmpeg", url, codec_name);
+    auto* w = new sv_writer();
+    w->url = url;
+    w->width = width;
+    w->height = height;
+    w->fps = AVRational{fps_num, fps_den};
+    w->io_timeout_us = (int64_t)io_timeout_ms * 1000;
+    int ret = avformat_alloc_output_context2(&w->oc, nullptr, (format && *format) ? format : nullptr, url);
+    if (ret < 0 || !w->oc) {
+        writer_free(w);
+        return fail(ret < 0 ? ret : SV_E_ARGUMENT, "output '%s': no muxer for %s", url, (format && *format) ? format : "this file name");
+    }
+    w->oc->interrupt_callback.callback = writer_interrupt_cb;
+    w->oc->interrupt_callback.opaque = w;
+    w->st = avformat_new_stream(w->oc, nullptr);
+    w->enc = avcodec_alloc_context3(codec);
+    w->enc->width = width;
+    w->enc->height = height;
+    w->enc->time_base = AVRational{1, 90000};
+    w->enc->framerate = w->fps;
+    w->enc->gop_size = 2 * (fps_num / fps_den > 0 ? fps_num / fps_den : 25);
+    AVPixelFormat pix = AV_PIX_FMT_NONE;
+    if (codec->pix_fmts) {
+        for (const AVPixelFormat* p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; p++) {
+            if (*p == AV_PIX_FMT_YUV420P || *p == AV_PIX_FMT_YUVJ420P) { pix = *p; break; }
+        }
+        if (pix == AV_PIX_FMT_NONE) pix = codec->pix_fmts[0];
+    } else {
+        pix = AV_PIX_FMT_YUV420P;
+    }
+    w->enc->pix_fmt = pix;
+    if (pix == AV_PIX_FMT_YUVJ420P) w->enc->color_range = AVCOL_RANGE_JPEG;
+    if (w->oc->oformat->flags & AVFMT_GLOBALHEADER) w->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    AVDictionary* enc_opts = make_dict(keys, values, n);
+    AVDictionary* fmt_opts = make_dict(keys, values, n);
+    ret = avcodec_open2(w->enc, codec, &enc_opts);
+    if (ret < 0) {
+        av_dict_free(&enc_opts); av_dict_free(&fmt_opts);
+        writer_free(w);
+        return fail(ret == AVERROR_EXTERNAL || ret == AVERROR(ENOSYS) ? SV_E_NO_CODEC : ret,
+                    "output '%s': cannot open encoder %s: %s", url, codec_name, av_err(ret).c_str());
+    }
+    avcodec_parameters_from_context(w->st->codecpar, w->enc);
+    w->st->time_base = w->enc->time_base;
+    w->st->avg_frame_rate = w->fps;
+    if (!(w->oc->oformat->flags & AVFMT_NOFILE)) {
+        writer_arm(w);
+        ret = avio_open2(&w->oc->pb, url, AVIO_FLAG_WRITE, &w->oc->interrupt_callback, nullptr);
+        w->deadline = 0;
+        if (ret < 0) {
+            av_dict_free(&enc_opts); av_dict_free(&fmt_opts);
+            writer_free(w);
+            return fail(ret, "output '%s': cannot open for writing: %s", url, av_err(ret).c_str());
+        }
+    }
+    writer_arm(w);
+    ret = avformat_write_header(w->oc, &fmt_opts);
+    w->deadline = 0;
+    if (ret < 0) {
+        av_dict_free(&enc_opts); av_dict_free(&fmt_opts);
+        writer_free(w);
+        return fail(ret, "output '%s': cannot write header: %s", url, av_err(ret).c_str());
+    }
+    w->header_written = true;
+    // An option that neither the encoder nor the muxer took is a mistake worth naming.
+    for (const AVDictionaryEntry* e = nullptr; (e = av_dict_get(enc_opts, "", e, AV_DICT_IGNORE_SUFFIX));) {
+        if (av_dict_get(fmt_opts, e->key, nullptr, 0)) {
+            std::string key = e->key;
+            av_dict_free(&enc_opts); av_dict_free(&fmt_opts);
+            writer_free(w);
+            return fail(SV_E_UNKNOWN_OPTION, "output '%s': option '%s' not recognised by encoder %s or the muxer", url, key.c_str(), codec_name);
+        }
+    }
+    av_dict_free(&enc_opts); av_dict_free(&fmt_opts);
+    w->frame = av_frame_alloc();
+    w->frame->format = pix;
+    w->frame->width = width;
+    w->frame->height = height;
+    if ((ret = av_frame_get_buffer(w->frame, 0)) < 0) { writer_free(w); return fail(ret, "output '%s': out of memory", url); }
+    w->pkt = av_packet_alloc();
+    w->sws = sws_getContext(width, height, AV_PIX_FMT_BGR24, width, height, pix, SWS_BILINEAR, nullptr, nullptr, nullptr);
+    if (!w->sws) { writer_free(w); return fail(SV_E_ARGUMENT, "output '%s': cannot convert bgr24 to %s", url, av_get_pix_fmt_name(pix)); }
+    *out = w;
+    return 0;
+}
+
+static int writer_drain(sv_writer* w) {
+    for (;;) {
+        int ret = avcodec_receive_packet(w->enc, w->pkt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return 0;
+        if (ret < 0) return fail(ret, "output '%s': encode: %s", w->url.c_str(), av_err(ret).c_str());
+        av_packet_rescale_ts(w->pkt, w->enc->time_base, w->st->time_base);
+        w->pkt->stream_index = w->st->index;
+        writer_arm(w);
+        ret = av_interleaved_write_frame(w->oc, w->pkt);
+        w->deadline = 0;
+        if (ret < 0) return fail(ret, "output '%s': write: %s", w->url.c_str(), av_err(ret).c_str());
+    }
+}
+
+int sv_writer_write(sv_writer* w, const uint8_t* src, int stride, int64_t pts_us) {
+    if (!w || !src || stride < w->width * 3) return fail(SV_E_ARGUMENT, "write: bad buffer");
+    if (w->finished) return fail(SV_E_STATE, "output '%s': already finished", w->url.c_str());
+    int ret = av_frame_make_writable(w->frame);
+    if (ret < 0) return fail(ret, "output '%s': %s", w->url.c_str(), av_err(ret).c_str());
+    const uint8_t* planes[4] = {src, nullptr, nullptr, nullptr};
+    int strides[4] = {stride, 0, 0, 0};
+    sws_scale(w->sws, planes, strides, 0, w->height, w->frame->data, w->frame->linesize);
+    int64_t pts = pts_us >= 0 ? av_rescale_q(pts_us, AVRational{1, 1000000}, w->enc->time_base)
+                              : av_rescale_q(w->frames, av_inv_q(w->fps), w->enc->time_base);
+    if (w->last_pts != INT64_MIN && pts <= w->last_pts) pts = w->last_pts + 1;  // keep pts strictly increasing
+    w->last_pts = pts;
+    w->frame->pts = pts;
+    ret = avcodec_send_frame(w->enc, w->frame);
+    if (ret < 0) return fail(ret, "output '%s': encode: %s", w->url.c_str(), av_err(ret).c_str());
+    w->frames++;
+    return writer_drain(w);
+}
+
+int sv_writer_finish(sv_writer* w) {
+    if (!w) return fail(SV_E_ARGUMENT, "finish: null writer");
+    if (w->finished) return 0;
+    w->finished = true;
+    int ret = avcodec_send_frame(w->enc, nullptr);
+    int first_error = 0;
+    if (ret >= 0) first_error = writer_drain(w);
+    if (w->header_written) {
+        writer_arm(w);
+        ret = av_write_trailer(w->oc);
+        w->deadline = 0;
+        if (ret < 0 && first_error == 0) first_error = fail(ret, "output '%s': write trailer: %s", w->url.c_str(), av_err(ret).c_str());
+    }
+    if (!(w->oc->oformat->flags & AVFMT_NOFILE)) {
+        ret = avio_closep(&w->oc->pb);
+        if (ret < 0 && first_error == 0) first_error = fail(ret, "output '%s': close: %s", w->url.c_str(), av_err(ret).c_str());
+    }
+    return first_error;
+}
+
+int64_t sv_writer_frames(sv_writer* w) { return w ? w->frames : 0; }
+
+void sv_writer_close(sv_writer* w) {
+    if (!w) return;
+    if (!w->finished) sv_writer_finish(w);
+    writer_free(w);
+}
+
+// ---------------------------------------------------------------- drawing
+
+static bool mat_ok(const uint8_t* buf, int w, int h, int stride) { return buf && w > 0 && h > 0 && stride >= w * 3; }
+static cv::Scalar bgr(uint32_t rgb) { return cv::Scalar(rgb & 0xFF, (rgb >> 8) & 0xFF, (rgb >> 16) & 0xFF); }
+
+#define SV_CV_TRY try {
+#define SV_CV_CATCH(op) } catch (const cv::Exception& ex) { return fail(SV_E_OPENCV, "%s: %s", op, ex.what()); }
+
+int sv_draw_rect(uint8_t* buf, int w, int h, int stride, int x, int y, int rw, int rh, uint32_t rgb, int thickness) {
+    if (!mat_ok(buf, w, h, stride)) return fail(SV_E_ARGUMENT, "draw_rect: bad buffer");
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, buf, stride);
+    cv::rectangle(m, cv::Rect(x, y, rw, rh), bgr(rgb), thickness < 0 ? cv::FILLED : thickness, cv::LINE_8);
+    return 0;
+    SV_CV_CATCH("draw_rect")
+}
+
+int sv_draw_polyline(uint8_t* buf, int w, int h, int stride, const int32_t* xy, int npoints, int closed, uint32_t rgb, int thickness) {
+    if (!mat_ok(buf, w, h, stride) || !xy || npoints < 2) return fail(SV_E_ARGUMENT, "draw_polyline: bad buffer or fewer than 2 points");
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, buf, stride);
+    std::vector<cv::Point> pts(npoints);
+    for (int i = 0; i < npoints; i++) pts[i] = cv::Point(xy[2 * i], xy[2 * i + 1]);
+    cv::polylines(m, pts, closed != 0, bgr(rgb), thickness, cv::LINE_AA);
+    return 0;
+    SV_CV_CATCH("draw_polyline")
+}
+
+int sv_fill_poly_blend(uint8_t* buf, int w, int h, int stride, const int32_t* xy, int npoints, uint32_t rgb, double alpha) {
+    if (!mat_ok(buf, w, h, stride) || !xy || npoints < 3) return fail(SV_E_ARGUMENT, "fill_poly: bad buffer or fewer than 3 points");
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, buf, stride);
+    std::vector<cv::Point> pts(npoints);
+    for (int i = 0; i < npoints; i++) pts[i] = cv::Point(xy[2 * i], xy[2 * i + 1]);
+    cv::Rect bb = cv::boundingRect(pts) & cv::Rect(0, 0, w, h);
+    if (bb.area() <= 0) return 0;
+    cv::Mat roi = m(bb);
+    cv::Mat overlay = roi.clone();
+    for (auto& p : pts) p -= bb.tl();
+    cv::fillPoly(overlay, std::vector<std::vector<cv::Point>>{pts}, bgr(rgb), cv::LINE_AA);
+    cv::addWeighted(overlay, alpha, roi, 1.0 - alpha, 0, roi);
+    return 0;
+    SV_CV_CATCH("fill_poly")
+}
+
+int sv_draw_line(uint8_t* buf, int w, int h, int stride, int x0, int y0, int x1, int y1, uint32_t rgb, int thickness) {
+    if (!mat_ok(buf, w, h, stride)) return fail(SV_E_ARGUMENT, "draw_line: bad buffer");
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, buf, stride);
+    cv::line(m, cv::Point(x0, y0), cv::Point(x1, y1), bgr(rgb), thickness, cv::LINE_AA);
+    return 0;
+    SV_CV_CATCH("draw_line")
+}
+
+int sv_draw_circle(uint8_t* buf, int w, int h, int stride, int cx, int cy, int radius, uint32_t rgb, int thickness) {
+    if (!mat_ok(buf, w, h, stride)) return fail(SV_E_ARGUMENT, "draw_circle: bad buffer");
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, buf, stride);
+    cv::circle(m, cv::Point(cx, cy), radius, bgr(rgb), thickness < 0 ? cv::FILLED : thickness, cv::LINE_AA);
+    return 0;
+    SV_CV_CATCH("draw_circle")
+}
+
+int sv_draw_text(uint8_t* buf, int w, int h, int stride, const char* text, int x, int y, double scale, uint32_t rgb, int thickness) {
+    if (!mat_ok(buf, w, h, stride) || !text) return fail(SV_E_ARGUMENT, "draw_text: bad buffer or null text");
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, buf, stride);
+    cv::putText(m, text, cv::Point(x, y), cv::FONT_HERSHEY_SIMPLEX, scale, bgr(rgb), thickness, cv::LINE_AA);
+    return 0;
+    SV_CV_CATCH("draw_text")
+}
+
+int sv_text_size(const char* text, double scale, int thickness, int* width, int* height, int* baseline) {
+    if (!text) return fail(SV_E_ARGUMENT, "text_size: null text");
+    SV_CV_TRY
+    int base = 0;
+    cv::Size s = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &base);
+    if (width) *width = s.width;
+    if (height) *height = s.height;
+    if (baseline) *baseline = base;
+    return 0;
+    SV_CV_CATCH("text_size")
+}
+
+int sv_obscure(uint8_t* buf, int w, int h, int stride, int x, int y, int rw, int rh, int mode, int strength) {
+    if (!mat_ok(buf, w, h, stride)) return fail(SV_E_ARGUMENT, "obscure: bad buffer");
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, buf, stride);
+    cv::Rect r = cv::Rect(x, y, rw, rh) & cv::Rect(0, 0, w, h);
+    if (r.area() <= 0) return 0;
+    cv::Mat roi = m(r);
+    int small_side = std::min(r.width, r.height);
+    if (mode == 1) {
+        // strength = block size in pixels (0: an eighth of the smaller side, at least 4).
+        int block = strength > 0 ? strength : std::max(4, small_side / 8);
+        cv::Mat small;
+        cv::resize(roi, small, cv::Size(std::max(1, r.width / block), std::max(1, r.height / block)), 0, 0, cv::INTER_AREA);
+        cv::resize(small, roi, r.size(), 0, 0, cv::INTER_NEAREST);
+    } else {
+        // strength = divisor of the smaller side giving the kernel (0: 3, a heavy blur).
+        int k = std::max(3, (small_side / (strength > 0 ? strength : 3)) | 1);
+        cv::GaussianBlur(roi, roi, cv::Size(k, k), 0);
+    }
+    return 0;
+    SV_CV_CATCH("obscure")
+}
+
+int sv_resize(const uint8_t* src, int sw_full, int sh_full, int sstride, int sx, int sy, int sw, int sh,
+              uint8_t* dst, int dw, int dh, int dstride) {
+    if (!mat_ok(src, sw_full, sh_full, sstride) || !mat_ok(dst, dw, dh, dstride)) return fail(SV_E_ARGUMENT, "resize: bad buffer");
+    if (sx < 0 || sy < 0 || sw <= 0 || sh <= 0 || sx + sw > sw_full || sy + sh > sh_full) return fail(SV_E_ARGUMENT, "resize: region outside the source");
+    SV_CV_TRY
+    cv::Mat s(sh_full, sw_full, CV_8UC3, const_cast<uint8_t*>(src), sstride);
+    cv::Mat d(dh, dw, CV_8UC3, dst, dstride);
+    cv::resize(s(cv::Rect(sx, sy, sw, sh)), d, cv::Size(dw, dh), 0, 0, cv::INTER_LINEAR);
+    return 0;
+    SV_CV_CATCH("resize")
+}
+
+int sv_jpeg_encode(const uint8_t* buf, int w, int h, int stride, int quality, uint8_t** out, int* out_len) {
+    if (!mat_ok(buf, w, h, stride) || !out || !out_len) return fail(SV_E_ARGUMENT, "jpeg_encode: bad buffer");
+    *out = nullptr;
+    *out_len = 0;
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, const_cast<uint8_t*>(buf), stride);
+    std::vector<uchar> bytes;
+    if (!cv::imencode(".jpg", m, bytes, {cv::IMWRITE_JPEG_QUALITY, quality > 0 ? quality : 90}))
+        return fail(SV_E_OPENCV, "jpeg_encode: encoder refused the image");
+    *out = static_cast<uint8_t*>(std::malloc(bytes.size()));
+    if (!*out) return fail(SV_E_ARGUMENT, "jpeg_encode: out of memory");
+    std::memcpy(*out, bytes.data(), bytes.size());
+    *out_len = (int)bytes.size();
+    return 0;
+    SV_CV_CATCH("jpeg_encode")
+}
+
+}  // extern "C"
