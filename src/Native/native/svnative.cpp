@@ -130,7 +130,7 @@ static void reader_free(sv_reader* r) {
 static int io_error(sv_reader* r, int ret, const char* what) {
     if (r->interrupted.load()) return fail(SV_E_INTERRUPTED, "%s '%s': interrupted", what, r->url.c_str());
     int64_t d = r->deadline.load();
-    if (d > 0 && av_gettime_relative() > d && (ret == AVERROR_EXIT || ret == AVERROR(ETIMEDOUT) || ret == AVERROR(EIO)))
+    if (d > 0 && av_gettime_relative() > d)  // whatever code the protocol chose, the deadline ended it
         return fail(SV_E_TIMEOUT, "%s '%s': timed out", what, r->url.c_str());
     return fail(ret, "%s '%s': %s", what, r->url.c_str(), av_err(ret).c_str());
 }
@@ -173,7 +173,11 @@ int sv_reader_open(const char* url, const char* format, const char* const* keys,
     const AVCodec* codec = nullptr;
     ret = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (ret == AVERROR_DECODER_NOT_FOUND) { reader_free(r); return fail(SV_E_NO_CODEC, "open '%s': no decoder for its video stream", url); }
-    if (ret < 0) { reader_free(r); return fail(SV_E_NO_STREAM, "open '%s': no video stream (format %s)", url, r->fmt->iformat->name); }
+    if (ret < 0) {
+        std::string fmt_name = r->fmt->iformat->name;
+        reader_free(r);
+        return fail(SV_E_NO_STREAM, "open '%s': no video stream (format %s)", url, fmt_name.c_str());
+    }
     r->stream_index = ret;
     AVStream* st = r->fmt->streams[ret];
     r->start_time = st->start_time;
@@ -293,13 +297,18 @@ int sv_reader_read(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride,
         if (r->eof_sent) return 0;
         r->deadline = r->read_timeout_us > 0 ? av_gettime_relative() + r->read_timeout_us : 0;
         ret = av_read_frame(r->fmt, r->pkt);
-        r->deadline = 0;
         if (ret == AVERROR_EOF || (ret < 0 && r->fmt->pb && avio_feof(r->fmt->pb) && !r->interrupted.load() && ret != AVERROR_EXIT)) {
+            r->deadline = 0;
             avcodec_send_packet(r->dec, nullptr);
             r->eof_sent = true;
             continue;
         }
-        if (ret < 0) return io_error(r, ret, "read");
+        if (ret < 0) {
+            int code = io_error(r, ret, "read");
+            r->deadline = 0;
+            return code;
+        }
+        r->deadline = 0;
         if (r->pkt->stream_index != r->stream_index) { av_packet_unref(r->pkt); continue; }
         ret = avcodec_send_packet(r->dec, r->pkt);
         av_packet_unref(r->pkt);

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using StreamVision.Core;
+
+namespace StreamVision.Native.Tests;
+
+public class MediaReaderTests
+{
+    [Theory]
+    [InlineData("h264")]
+    [InlineData("hevc")]
+    public void DecodesEveryFrameAtTheRightSize(string codec)
+    {
+        string path = codec == "h264" ? TestMedia.H264(320, 240, 30) : TestMedia.Hevc(320, 240, 20);
+        using var reader = MediaReader.Open(path);
+        Assert.Equal(320, reader.Info.Width);
+        Assert.Equal(240, reader.Info.Height);
+        Assert.Equal(codec, reader.Info.Codec);
+        Assert.Equal(25, reader.Info.Fps, 3);
+        using var frame = Frame.CreateUnpooled(320, 240);
+        int n = 0;
+        TimeSpan? last = null;
+        while (reader.TryReadFrame(frame, out var info))
+        {
+            Assert.Equal(320, info.SourceWidth);
+            Assert.NotNull(info.Pts);
+            if (last is not null) Assert.True(info.Pts > last, "timestamps increase");
+            last = info.Pts;
+            n++;
+        }
+        Assert.Equal(codec == "h264" ? 30 : 20, n);
+        Assert.False(reader.TryReadFrame(frame, out _), "end of stream stays ended");
+    }
+
+    [Fact]
+    public void DecodedFrameEqualsFfmpegCliBgr24ByteForByte()
+    {
+        string path = TestMedia.H264(320, 240, 30);
+        string raw = Path.Combine(TestEnvironment.NewTempDir(), "f.bgr");
+        // Frame 7 (0-based) as raw BGR24 from the ffmpeg CLI.
+        TestEnvironment.Ffmpeg($"-i \"{path}\" -vf \"select=eq(n\\,7)\" -frames:v 1 -pix_fmt bgr24 -f rawvideo \"{raw}\"");
+        byte[] expected = File.ReadAllBytes(raw);
+        Assert.Equal(320 * 240 * 3, expected.Length);
+
+        using var reader = MediaReader.Open(path);
+        using var frame = Frame.CreateUnpooled(320, 240);
+        for (int i = 0; i <= 7; i++) Assert.True(reader.TryReadFrame(frame, out _));
+        for (int y = 0; y < 240; y++)
+        {
+            var row = frame.GetRowSpan(y);
+            Assert.True(row.SequenceEqual(expected.AsSpan(y * 960, 960)), $"row {y} differs");
+        }
+    }
+
+    [Fact]
+    public void ScalesIntoASmallerBuffer()
+    {
+        using var reader = MediaReader.Open(TestMedia.H264(320, 240, 30));
+        using var frame = Frame.CreateUnpooled(160, 120);
+        Assert.True(reader.TryReadFrame(frame, out var info));
+        Assert.Equal(320, info.SourceWidth);
+        Assert.Equal(240, info.SourceHeight);
+    }
+
+    [Fact]
+    public void LavfiTestPatternOpensWithAFormat()
+    {
+        using var reader = MediaReader.Open("testsrc2=size=64x48:rate=10", new MediaReaderOptions { Format = "lavfi" });
+        Assert.Equal(64, reader.Info.Width);
+        using var frame = Frame.CreateUnpooled(64, 48);
+        Assert.True(reader.TryReadFrame(frame, out _));
+    }
+
+    [Fact]
+    public void MissingFileIsAClearError()
+    {
+        var ex = Assert.Throws<MediaException>(() => MediaReader.Open("/nonexistent/dir/clip.mp4"));
+        Assert.Contains("/nonexistent/dir/clip.mp4", ex.Message);
+        Assert.Equal(MediaErrorKind.NotFound, ex.Kind);
+    }
+
+    [Fact]
+    public void TextFileRenamedMp4IsAClearError()
+    {
+        string path = Path.Combine(TestEnvironment.NewTempDir(), "notes.mp4");
+        File.WriteAllText(path, "these are meeting notes, not a video\n");
+        var ex = Assert.Throws<MediaException>(() => MediaReader.Open(path));
+        Assert.Contains("notes.mp4", ex.Message);
+    }
+
+    [Fact]
+    public void FileWithoutVideoIsAClearError()
+    {
+        string path = TestMedia.Make("tone.wav", "-f lavfi -i sine=frequency=440:duration=0.2");
+        var ex = Assert.Throws<MediaException>(() => MediaReader.Open(path));
+        Assert.Equal(MediaErrorKind.NoVideoStream, ex.Kind);
+        Assert.Contains("tone.wav", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData("rtsp")]
+    public void SilentServerTimesOutWithinTheOpenTimeout(string scheme)
+    {
+        // A server that accepts the connection and never answers: without a deadline FFmpeg would wait forever.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new List<Socket>();
+        _ = Task.Run(async () =>
+        {
+            try { while (true) accepted.Add(await listener.AcceptSocketAsync()); }
+            catch (SocketException) { }
+            catch (ObjectDisposedException) { }
+        });
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        string url = $"{scheme}://127.0.0.1:{port}/camera";
+        var sw = Stopwatch.StartNew();
+        var ex = Assert.Throws<MediaException>(() => MediaReader.Open(url, new MediaReaderOptions { OpenTimeout = TimeSpan.FromSeconds(2) }));
+        sw.Stop();
+        Assert.Contains(url, ex.Message);
+        Assert.Equal(MediaErrorKind.Timeout, ex.Kind);
+        Assert.InRange(sw.Elapsed.TotalSeconds, 1.5, 6);
+        foreach (var s in accepted) s.Dispose();
+    }
+
+    [Fact]
+    public async Task InterruptFromAnotherThreadEndsReading()
+    {
+        using var reader = MediaReader.Open("testsrc2=size=64x48:rate=5", new MediaReaderOptions { Format = "lavfi" });
+        using var frame = Frame.CreateUnpooled(64, 48);
+        var loop = Task.Run(() =>
+        {
+            while (true) reader.TryReadFrame(frame, out _);
+        });
+        await Task.Delay(200);
+        reader.Interrupt();
+        var ex = await Assert.ThrowsAsync<MediaException>(() => loop.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(MediaErrorKind.Interrupted, ex.Kind);
+    }
+
+    [Fact]
+    public void UnknownOptionIsNamed()
+    {
+        var ex = Assert.Throws<MediaException>(() => MediaReader.Open(TestMedia.H264(),
+            new MediaReaderOptions { Options = new Dictionary<string, string> { ["no_such_option"] = "1" } }));
+        Assert.Contains("no_such_option", ex.Message);
+    }
+
+    [Fact]
+    public void UnavailableHardwareDecodeFallsBackToSoftwareWithAReason()
+    {
+        using var reader = MediaReader.Open(TestMedia.H264(), new MediaReaderOptions { HwAccel = "cuda" });
+        Assert.Contains("software", reader.HardwareStatus);
+        using var frame = Frame.CreateUnpooled(320, 240);
+        Assert.True(reader.TryReadFrame(frame, out _));
+    }
+}
