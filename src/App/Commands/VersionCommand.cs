@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Reflection;
+using StreamVision.Inference;
+using StreamVision.Native;
+
+namespace StreamVision.App.Commands;
+
+/// <summary><c>streamvision version</c>: StreamVision, FFmpeg, OpenCV and ONNX Runtime versions and the execution providers.</summary>
+public static class VersionCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("version", "Print StreamVision, FFmpeg, OpenCV and ONNX Runtime versions and the available execution providers.");
+        cmd.SetAction(_ => Run(Console.Out));
+        return cmd;
+    }
+
+    public static int Run(TextWriter output)
+    {
+        string sv = typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
+        output.WriteLine($"StreamVision   {sv}");
+        int rc = ExitCodes.Ok;
+        try
+        {
+            output.WriteLine($"FFmpeg         {NativeInfo.FfmpegVersion}");
+            output.WriteLine($"OpenCV         {NativeInfo.OpenCvVersion}");
+        }
+        catch (DllNotFoundException ex)
+        {
+            output.WriteLine($"native shim    unavailable: {ex.Message}");
+            rc = ExitCodes.Failed;
+        }
+        if (OnnxRuntimeInfo.TryLoad(out var ortVersion, out var providers, out var error))
+        {
+            output.WriteLine($"ONNX Runtime   {ortVersion}");
+            output.WriteLine($"providers      {string.Join(", ", providers)}");
+        }
+        else
+        {
+            output.WriteLine($"ONNX Runtime   unavailable: {error}");
+            rc = ExitCodes.Failed;
+        }
+        return rc;
+    }
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# StreamVision set-up: installs what the build and tests need, fetches ONNX Runtime and the default
+# models, builds the native shim and the solution. Idempotent: a second run checks and returns in seconds.
+#
+#   tools/setup.sh [--gpu] [--no-build] [--quiet]
+#
+# Downloads are cached outside the clone in ${XDG_CACHE_HOME:-~/.cache}/streamvision (keyed by package and
+# version), so a fresh clone extracts from the cache. Everything fetched or built lands in .deps/ (git-ignored).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=versions.env
+source "$ROOT/tools/versions.env"
+DEPS="$ROOT/.deps"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/streamvision"
+GPU=0
+BUILD=1
+QUIET=0
+for arg in "$@"; do
+  case "$arg" in
+    --gpu) GPU=1 ;;
+    --no-build) BUILD=0 ;;
+    --quiet) QUIET=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { [ "$QUIET" = 1 ] || echo "setup: $*" >&2; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+START=$(date +%s)
+
+# ---- Debian packages --------------------------------------------------------------------------
+missing=()
+for p in $APT_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
+    SUDO="sudo"
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install failed for: ${missing[*]}"
+fi
+
+# ---- npm packages (npm pack only: install scripts never run) ----------------------------------
+# fetch NAME VERSION -> prints the cached tarball path
+fetch() {
+  local name="$1" version="$2" tgz="$CACHE/npm/$1-$2.tgz"
+  if [ ! -s "$tgz" ]; then
+    command -v npm >/dev/null || die "npm is needed to fetch $name@$version (install nodejs/npm)"
+    mkdir -p "$CACHE/npm"
+    say "downloading $name@$version"
+    local tmp
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null 2>&1) || { rm -rf "$tmp"; die "npm pack $name@$version failed"; }
+    mv "$tmp"/*.tgz "$tgz.part" && mv "$tgz.part" "$tgz"
+    rm -rf "$tmp"
+  fi
+  echo "$tgz"
+}
+
+# extract TARBALL DEST STAMP [patterns...] : re-extracts only when STAMP changes
+extract() {
+  local tgz="$1" dest="$2" stamp="$3"
+  shift 3
+  if [ -f "$dest/.stamp" ] && [ "$(cat "$dest/.stamp")" = "$stamp" ]; then return 0; fi
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  tar -xzf "$tgz" -C "$dest" --wildcards "$@" || die "cannot extract $tgz"
+  echo "$stamp" > "$dest/.stamp"
+}
+
+ORT_TGZ="$(fetch "$ORT_NPM_PACKAGE" "$ORT_NPM_VERSION")"
+extract "$ORT_TGZ" "$DEPS/onnxruntime" "$ORT_NPM_PACKAGE@$ORT_NPM_VERSION gpu=$GPU" \
+  'package/Runtime/*.cs' 'package/Plugins/Linux/x64/*.so' 'package/LICENSE*'
+if [ "$GPU" = 1 ]; then
+  GPU_TGZ="$(fetch "$ORT_GPU_NPM_PACKAGE" "$ORT_GPU_NPM_VERSION")"
+  tmp="$(mktemp -d)"
+  tar -xzf "$GPU_TGZ" -C "$tmp" --wildcards '*.so' || die "cannot extract $GPU_TGZ"
+  find "$tmp" -name 'libonnxruntime_providers_*.so' -exec cp {} "$DEPS/onnxruntime/package/Plugins/Linux/x64/" \;
+  rm -rf "$tmp"
+  say "GPU execution providers (CUDA, TensorRT) placed beside libonnxruntime.so"
+fi
+
+BF_TGZ="$(fetch "$BLAZEFACE_NPM_PACKAGE" "$BLAZEFACE_NPM_VERSION")"
+extract "$BF_TGZ" "$DEPS/blazeface" "$BLAZEFACE_NPM_PACKAGE@$BLAZEFACE_NPM_VERSION" 'package/ONNX/*.onnx' 'package/LICENSE*'
+mkdir -p "$DEPS/models"
+for f in "$DEPS"/blazeface/package/ONNX/*.onnx; do
+  ln -sf "$f" "$DEPS/models/$(basename "$f")"
+done
+
+# ---- native shim -------------------------------------------------------------------------------
+NATIVE_SRC="$ROOT/src/Native/native"
+NATIVE_OUT="$DEPS/native"
+if [ ! -f "$NATIVE_OUT/libsvnative.so" ] || [ -n "$(find "$NATIVE_SRC" -newer "$NATIVE_OUT/libsvnative.so" -type f | head -1)" ]; then
+  say "building the native shim (FFmpeg $(pkg-config --modversion libavformat), OpenCV $(pkg-config --modversion opencv4))"
+  mkdir -p "$NATIVE_OUT/build"
+  cmake -S "$NATIVE_SRC" -B "$NATIVE_OUT/build" -DCMAKE_BUILD_TYPE=Release >"$NATIVE_OUT/cmake.log" 2>&1 \
+    || { cat "$NATIVE_OUT/cmake.log" >&2; die "cmake configure failed"; }
+  cmake --build "$NATIVE_OUT/build" -j"$(nproc)" >"$NATIVE_OUT/build.log" 2>&1 \
+    || { cat "$NATIVE_OUT/build.log" >&2; die "native shim build failed"; }
+  cp "$NATIVE_OUT/build/libsvnative.so" "$NATIVE_OUT/libsvnative.so.tmp"
+  mv "$NATIVE_OUT/libsvnative.so.tmp" "$NATIVE_OUT/libsvnative.so"
+fi
+
+# ---- .NET solution -----------------------------------------------------------------------------
+if [ "$BUILD" = 1 ]; then
+  command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is required"
+  say "building the solution (Release)"
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+  dotnet build "$ROOT/StreamVision.sln" -c Release -v q -nologo -clp:ErrorsOnly >"$DEPS/dotnet-build.log" 2>&1 \
+    || { grep -E "error|Error" "$DEPS/dotnet-build.log" | sort -u >&2; die "dotnet build failed (full log: .deps/dotnet-build.log)"; }
+  date +%s > "$DEPS/.built"
+fi
+say "ready in $(( $(date +%s) - START )) s"
