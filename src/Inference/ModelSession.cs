@@ -49,7 +49,11 @@ public sealed class ModelSession : IDisposable
         }
         if (!OnnxRuntimeInfo.TryLoad(out _, out var available, out var loadError)) throw new ModelException(path, loadError);
 
-        var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        var so = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
         var active = new List<string>();
         var skipped = new List<string>();
         try
