@@ -10,6 +10,9 @@ public static class Program
         var root = new RootCommand("StreamVision: real-time video analytics (decode, detect, track, count, publish).");
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(ProbeCommand.Create());
+        root.Subcommands.Add(AnnotateCommand.Create());
+        root.Subcommands.Add(TrackCommands.CreateTrack());
+        root.Subcommands.Add(TrackCommands.CreateEval());
         return root.Parse(args).Invoke();
     }
 }

@@ -13,10 +13,11 @@ public static class SvMetrics
 
     public const string FramesDecoded = "sv_frames_decoded";            // counter, tag stream
     public const string FramesDropped = "sv_frames_dropped";            // counter, tags stream, stage, reason
+    public const string FramesSkipped = "sv_frames_skipped";            // counter, tags stream, reason (max_fps: by choice, not loss)
     public const string DecodeSeconds = "sv_decode_seconds";            // histogram, tag stream
     public const string CorruptPackets = "sv_corrupt_packets";          // counter, tag stream
-    public const string Reconnects = "sv_source_reconnects";            // counter, tags stream, outcome
-    public const string SourceState = "sv_source_state";                // observable gauge, tags stream, state
+    public const string Reconnects = "sv_source_reconnects";            // counter, tags stream, outcome (ok, failed)
+    public const string SourceState = "sv_source_state";                // observable gauge, tags stream, state (1 for the current state, 0 for the others)
     public const string QueueDepth = "sv_queue_depth";                  // observable gauge, tags stream, stage
     public const string StageSeconds = "sv_stage_seconds";              // histogram, tags stream, stage
     public const string EndToEndSeconds = "sv_end_to_end_latency_seconds"; // histogram, tag stream
@@ -27,6 +28,8 @@ public static class SvMetrics
     public const string SinkWritten = "sv_sink_items_written";           // counter, tags stream, sink
     public const string SinkDropped = "sv_sink_items_dropped";           // counter, tags stream, sink
     public const string SinkErrors = "sv_sink_errors";                   // counter, tags stream, sink
+    public const string SinkWriteSeconds = "sv_sink_write_seconds";      // histogram, tags stream, sink
+    public const string SinkQueueDepth = "sv_sink_queue_depth";          // observable gauge, tags stream, sink
 
     public static Meter Meter { get; } = new(MeterName, typeof(SvMetrics).Assembly.GetName().Version?.ToString());
 }

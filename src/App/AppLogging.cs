@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace StreamVision.App;
+
+/// <summary>Console logging for the command line: warnings and errors by default, more with SV_LOG_LEVEL=Information|Debug.</summary>
+public static class AppLogging
+{
+    public static ILoggerFactory CreateFactory()
+    {
+        var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("SV_LOG_LEVEL"), true, out var l) ? l : LogLevel.Warning;
+        return LoggerFactory.Create(b => b
+            .SetMinimumLevel(level)
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }));
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using StreamVision.Core;
+
+namespace StreamVision.Sinks;
+
+/// <summary>
+/// The event JSON schema (docs/events.md), version <see cref="SchemaVersion"/>: one object per event, snake_case fields,
+/// <c>time</c> in UTC ISO-8601, <c>pts</c> in seconds of stream time, boxes as <c>[x, y, w, h]</c> pixels.
+/// </summary>
+public static class EventJson
+{
+    public const string SchemaVersion = "streamvision.event/1";
+
+    public static string Serialize(AnalyticsEvent e, string instanceId)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            Write(w, e, instanceId);
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public static void Write(Utf8JsonWriter w, AnalyticsEvent e, string instanceId)
+    {
+        w.WriteStartObject();
+        w.WriteString("schema", SchemaVersion);
+        w.WriteString("type", e.Type);
+        w.WriteString("instance", instanceId);
+        w.WriteString("stream", e.StreamId);
+        w.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        w.WriteNumber("pts", Math.Round(e.Pts.TotalSeconds, 6));
+        w.WriteNumber("frame", e.FrameSequence);
+        if (e.TrackId is { } id) w.WriteNumber("track_id", id);
+        if (e.ClassId is { } cid) w.WriteNumber("class_id", cid);
+        if (e.ClassName is { } cn) w.WriteString("class", cn);
+        if (e.Score is { } sc) w.WriteNumber("score", Math.Round(sc, 4));
+        if (e.Box is { } b)
+        {
+            w.WriteStartArray("box");
+            w.WriteNumberValue(Math.Round(b.X1, 1));
+            w.WriteNumberValue(Math.Round(b.Y1, 1));
+            w.WriteNumberValue(Math.Round(b.Width, 1));
+            w.WriteNumberValue(Math.Round(b.Height, 1));
+            w.WriteEndArray();
+        }
+        if (e.Region is { } r) w.WriteString("region", r);
+        if (e.Direction is { } d) w.WriteString("direction", d);
+        if (e.DurationSeconds is { } du) w.WriteNumber("duration_s", Math.Round(du, 3));
+        if (e.Path is { } p)
+        {
+            w.WriteStartObject("path");
+            w.WriteStartArray("start");
+            w.WriteNumberValue(Math.Round(p.StartX, 1));
+            w.WriteNumberValue(Math.Round(p.StartY, 1));
+            w.WriteEndArray();
+            w.WriteStartArray("end");
+            w.WriteNumberValue(Math.Round(p.EndX, 1));
+            w.WriteNumberValue(Math.Round(p.EndY, 1));
+            w.WriteEndArray();
+            w.WriteNumber("length_px", Math.Round(p.LengthPixels, 1));
+            w.WriteNumber("points", p.Points);
+            w.WriteEndObject();
+        }
+        if (e.Counts is { } counts)
+        {
+            w.WriteStartObject("counts");
+            foreach (var (region, perClass) in counts)
+            {
+                w.WriteStartObject(region);
+                foreach (var (k, v) in perClass) w.WriteNumber(k, v);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+}
