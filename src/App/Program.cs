@@ -13,6 +13,9 @@ public static class Program
         root.Subcommands.Add(AnnotateCommand.Create());
         root.Subcommands.Add(TrackCommands.CreateTrack());
         root.Subcommands.Add(TrackCommands.CreateEval());
-        return root.Parse(args).Invoke();
+        root.Subcommands.Add(ConfigCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        // Signals are ours (ShutdownSignals): a first Ctrl-C drains and finalises, a second exits at once.
+        return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

@@ -14,7 +14,7 @@ public enum TrackState
 /// <see cref="DetectionIndex"/> is the row of the frame's <see cref="Detections"/> it was updated with, or -1 when it
 /// was not matched this frame (its box is then the motion model's prediction).
 /// </summary>
-/// <param name="Id">Id, unique within the tracker (stream) that made it, starting at 1.</param>
+/// <param name="Id">Id, unique within the tracker (stream) that made it: 1, 2, 3, ... once confirmed; negative (-1, -2, ...) while tentative.</param>
 /// <param name="Box">Box in pixels.</param>
 /// <param name="Score">Score of the last matched detection.</param>
 /// <param name="ClassId">Class of the last matched detection.</param>

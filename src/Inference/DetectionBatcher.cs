@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,9 +23,11 @@ public sealed record BatcherOptions
 }
 
 /// <summary>
-/// The shared detection stage: one loop gathers frames from every stream's <see cref="BatcherClient"/> into batches of up to
-/// <see cref="BatcherOptions.MaxBatch"/> or until <see cref="BatcherOptions.MaxWait"/> passes, runs the detector, and
-/// completes each request. Requests are served in arrival order, so each stream gets its results in order.
+/// The shared detection stage: one dedicated thread gathers frames from every stream's <see cref="BatcherClient"/> into
+/// batches of up to <see cref="BatcherOptions.MaxBatch"/> or until <see cref="BatcherOptions.MaxWait"/> passes, runs the
+/// detector, and completes each request. A batch also closes as soon as every live client has a frame in it (nobody else
+/// can add one), so a single stream never waits. Requests are served in arrival order and each client has one request in
+/// flight, so each stream gets its results in order. A detector error fails only the requests of that batch.
 /// Frames are borrowed: the caller keeps its reference until its <c>DetectAsync</c> completes.
 /// </summary>
 public sealed class DetectionBatcher : IAsyncDisposable
@@ -37,66 +38,107 @@ public sealed class DetectionBatcher : IAsyncDisposable
     private readonly IDetector _detector;
     private readonly BatcherOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<BatcherClient> _requests;
-    private readonly Task _loop;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new();
+    // Each client has at most one request in flight, so the queue never holds more than the number of streams.
+    private readonly Queue<BatcherClient> _queue = new();
     private readonly List<BatcherClient> _batch = new();
     private readonly List<Frame> _frames = new();
-    private int _disposed;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _stopping;
+    private int _liveClients;
+    private long _batches;
+    private long _framesDetected;
 
     public DetectionBatcher(IDetector detector, BatcherOptions? options = null, ILogger? logger = null)
     {
+        ArgumentNullException.ThrowIfNull(detector);
         _detector = detector;
         _options = options ?? new BatcherOptions();
         _options.Validate();
         _logger = logger ?? NullLogger.Instance;
-        // Each client has at most one request in flight, so the queue never holds more than the number of streams.
-        _requests = Channel.CreateUnbounded<BatcherClient>(new UnboundedChannelOptions { SingleReader = true });
-        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // A thread of its own: Detect is long synchronous CPU (or GPU-wait) work that must not hold a thread-pool thread.
+        _thread = new Thread(Run) { IsBackground = true, Name = "sv-detector" };
+        _thread.Start();
     }
 
     public IDetector Detector => _detector;
     public int MaxBatch => _options.MaxBatch;
-    /// <summary>Batches run so far.</summary>
-    public long Batches { get; private set; }
-    /// <summary>Frames detected so far.</summary>
-    public long FramesDetected { get; private set; }
+    /// <summary>Batches run so far (including failed ones).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+    /// <summary>Frames detected so far (frames of failed batches are not counted).</summary>
+    public long FramesDetected => Interlocked.Read(ref _framesDetected);
 
-    /// <summary>A handle for one stream. Not thread-safe: one request at a time per client.</summary>
-    public BatcherClient CreateClient(string streamId) => new(this, streamId);
+    /// <summary>A handle for one stream. Not thread-safe: one request at a time per client. Dispose it when the stream ends.</summary>
+    public BatcherClient CreateClient(string streamId)
+    {
+        ArgumentNullException.ThrowIfNull(streamId);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            _liveClients++;
+        }
+        return new(this, streamId);
+    }
+
+    internal void ReleaseClient()
+    {
+        lock (_gate)
+        {
+            _liveClients--;
+            Monitor.Pulse(_gate); // a waiting batch may now hold every live client
+        }
+    }
 
     internal void Enqueue(BatcherClient client)
     {
-        if (!_requests.Writer.TryWrite(client)) throw new ObjectDisposedException(nameof(DetectionBatcher), "the detection stage has stopped");
+        lock (_gate)
+        {
+            if (_stopping) throw new ObjectDisposedException(nameof(DetectionBatcher), "the detection stage has stopped");
+            _queue.Enqueue(client);
+            Monitor.Pulse(_gate);
+        }
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
-        var reader = _requests.Reader;
-        var ct = _stop.Token;
+        long maxWaitTicks = (long)(_options.MaxWait.TotalSeconds * Stopwatch.Frequency);
         try
         {
-            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            while (true)
             {
-                _batch.Clear();
-                long deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxWait.TotalSeconds * Stopwatch.Frequency);
-                while (_batch.Count < _options.MaxBatch)
+                lock (_gate)
                 {
-                    if (reader.TryRead(out var c)) { _batch.Add(c); continue; }
-                    long remaining = deadline - Stopwatch.GetTimestamp();
-                    if (remaining <= 0) break;
-                    // Short waits: sleeping for the remainder is cheaper than a timer and bounded by MaxWait (<= 1 s).
-                    await Task.Delay(TimeSpan.FromTicks(Math.Max(1, remaining * TimeSpan.TicksPerSecond / Stopwatch.Frequency)), ct).ConfigureAwait(false);
+                    while (_queue.Count == 0 && !_stopping) Monitor.Wait(_gate);
+                    if (_stopping) break;
+                    long deadline = Stopwatch.GetTimestamp() + maxWaitTicks;
+                    while (true)
+                    {
+                        while (_batch.Count < _options.MaxBatch && _queue.TryDequeue(out var c)) _batch.Add(c);
+                        if (_stopping || _batch.Count >= _options.MaxBatch || _batch.Count >= _liveClients) break;
+                        long remaining = deadline - Stopwatch.GetTimestamp();
+                        if (remaining <= 0) break;
+                        // Woken early by a new request or a client leaving; MaxWait is at most 1 s.
+                        Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency))));
+                    }
+                    if (_stopping) break;
                 }
-                if (_batch.Count > 0) RunBatch();
+                RunBatch();
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        finally
         {
+            // Anything still queued at shutdown fails rather than hanging its stream.
+            var stopped = new ObjectDisposedException(nameof(DetectionBatcher), "the detection stage stopped");
+            lock (_gate)
+            {
+                _stopping = true;
+                while (_queue.TryDequeue(out var c)) _batch.Add(c);
+            }
+            foreach (var c in _batch) c.Fail(stopped);
+            _batch.Clear();
+            _stopped.TrySetResult();
         }
-        // Anything still queued at shutdown fails rather than hanging its stream.
-        foreach (var c in _batch) c.Fail(new ObjectDisposedException(nameof(DetectionBatcher), "the detection stage stopped"));
-        while (reader.TryRead(out var c)) c.Fail(new ObjectDisposedException(nameof(DetectionBatcher), "the detection stage stopped"));
     }
 
     private void RunBatch()
@@ -104,46 +146,56 @@ public sealed class DetectionBatcher : IAsyncDisposable
         _frames.Clear();
         foreach (var c in _batch) _frames.Add(c.PendingFrame!);
         long start = Stopwatch.GetTimestamp();
-        Detections[] results;
+        Interlocked.Increment(ref _batches);
         try
         {
-            results = _detector.Detect(_frames);
+            var results = _detector.Detect(_frames);
+            if (results is null || results.Length != _batch.Count)
+                throw new InvalidOperationException($"detector {_detector.Name} returned {results?.Length ?? 0} results for {_batch.Count} frames");
+            foreach (var r in results)
+                if (r is null) throw new InvalidOperationException($"detector {_detector.Name} returned a null result");
+            s_inferenceSeconds.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            s_batchSize.Record(_batch.Count);
+            Interlocked.Add(ref _framesDetected, _batch.Count);
+            for (int i = 0; i < _batch.Count; i++) _batch[i].Complete(results[i]);
         }
         catch (Exception ex)
         {
             _logger.LogError(ex, "detector {Detector} failed on a batch of {Count}", _detector.Name, _batch.Count);
             foreach (var c in _batch) c.Fail(ex);
-            _batch.Clear();
-            return;
         }
-        s_inferenceSeconds.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        s_batchSize.Record(_batch.Count);
-        Batches++;
-        FramesDetected += _batch.Count;
-        for (int i = 0; i < _batch.Count; i++) _batch[i].Complete(results[i]);
-        _batch.Clear();
+        finally
+        {
+            _batch.Clear();
+            _frames.Clear();
+        }
     }
 
-    /// <summary>Stops the loop; pending requests fail. Idempotent. Does not dispose the detector.</summary>
+    /// <summary>
+    /// Stops the stage: the batch being detected completes, queued requests fail with <see cref="ObjectDisposedException"/>,
+    /// later requests throw it. Idempotent. Does not dispose the detector.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _requests.Writer.TryComplete();
-        _stop.Cancel();
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
+        lock (_gate)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_gate);
+        }
+        await _stopped.Task.ConfigureAwait(false);
     }
 }
 
 /// <summary>
 /// One stream's connection to the <see cref="DetectionBatcher"/>. <see cref="DetectAsync"/> returns a reusable value task:
-/// no allocation per frame. One request at a time.
+/// no allocation per frame. One request at a time. Dispose it when the stream ends so batches stop waiting for it.
 /// </summary>
-public sealed class BatcherClient : IValueTaskSource<Detections>
+public sealed class BatcherClient : IValueTaskSource<Detections>, IDisposable
 {
     private readonly DetectionBatcher _owner;
     private ManualResetValueTaskSourceCore<Detections> _core = new() { RunContinuationsAsynchronously = true };
     private int _busy;
+    private int _disposed;
 
     internal BatcherClient(DetectionBatcher owner, string streamId)
     {
@@ -157,6 +209,8 @@ public sealed class BatcherClient : IValueTaskSource<Detections>
     /// <summary>Detects objects in <paramref name="frame"/> (borrowed until the task completes).</summary>
     public ValueTask<Detections> DetectAsync(Frame frame)
     {
+        ArgumentNullException.ThrowIfNull(frame);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (Interlocked.Exchange(ref _busy, 1) != 0) throw new InvalidOperationException($"stream {StreamId} already has a detection in flight");
         _core.Reset();
         PendingFrame = frame;
@@ -185,6 +239,12 @@ public sealed class BatcherClient : IValueTaskSource<Detections>
         PendingFrame = null;
         Volatile.Write(ref _busy, 0);
         _core.SetException(ex);
+    }
+
+    /// <summary>Leaves the batcher: batches no longer wait for this stream. A request in flight still completes. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _owner.ReleaseClient();
     }
 
     Detections IValueTaskSource<Detections>.GetResult(short token) => _core.GetResult(token);

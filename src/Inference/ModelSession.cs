@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
+using StreamVision.Core;
 
 namespace StreamVision.Inference;
 
@@ -11,10 +13,118 @@ public sealed record ModelSessionOptions
     public IReadOnlyList<string> Providers { get; init; } = ["tensorrt", "cuda", "cpu"];
     /// <summary>Threads for one operator; 0 = ONNX Runtime's default (one per core). Fewer leaves cores for decoding.</summary>
     public int IntraOpThreads { get; init; }
-    /// <summary>GPU index for CUDA/TensorRT.</summary>
+    /// <summary>GPU index (0-based, as <c>nvidia-smi</c> lists them) for CUDA and TensorRT. Default 0.</summary>
     public int DeviceId { get; init; }
+    /// <summary>Settings used only when the CUDA provider is appended.</summary>
+    public CudaProviderOptions Cuda { get; init; } = new();
+    /// <summary>Settings used only when the TensorRT provider is appended.</summary>
+    public TensorRtProviderOptions TensorRt { get; init; } = new();
 
     public static readonly IReadOnlySet<string> KnownProviders = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "tensorrt", "cuda", "cpu" };
+
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Providers);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in Providers)
+        {
+            if (p is null || !KnownProviders.Contains(p)) throw new OptionsException("detector.providers", $"unknown execution provider '{p}' (expected tensorrt, cuda or cpu)");
+            if (!seen.Add(p)) throw new OptionsException("detector.providers", $"'{p}' is listed twice");
+        }
+        if (IntraOpThreads is < 0 or > 256) throw new OptionsException("detector.intra_op_threads", $"must be 0..256, got {IntraOpThreads}");
+        if (DeviceId is < 0 or > 63) throw new OptionsException("detector.device_id", $"must be 0..63, got {DeviceId}");
+        ArgumentNullException.ThrowIfNull(Cuda);
+        ArgumentNullException.ThrowIfNull(TensorRt);
+        Cuda.Validate();
+        TensorRt.Validate();
+    }
+
+    /// <summary>The key/value settings handed to ONNX Runtime's CUDA provider (its documented option names).</summary>
+    internal Dictionary<string, string> CudaProviderSettings()
+    {
+        var d = new Dictionary<string, string>
+        {
+            ["device_id"] = DeviceId.ToString(CultureInfo.InvariantCulture),
+            ["cudnn_conv_algo_search"] = Cuda.ConvAlgoSearch switch
+            {
+                CudnnConvAlgoSearch.Heuristic => "HEURISTIC",
+                CudnnConvAlgoSearch.Default => "DEFAULT",
+                _ => "EXHAUSTIVE",
+            },
+            ["use_tf32"] = Cuda.UseTf32 ? "1" : "0",
+        };
+        if (Cuda.GpuMemoryLimitBytes > 0) d["gpu_mem_limit"] = Cuda.GpuMemoryLimitBytes.ToString(CultureInfo.InvariantCulture);
+        return d;
+    }
+
+    /// <summary>The key/value settings handed to ONNX Runtime's TensorRT provider (its documented option names).</summary>
+    internal Dictionary<string, string> TensorRtProviderSettings()
+    {
+        var d = new Dictionary<string, string>
+        {
+            ["device_id"] = DeviceId.ToString(CultureInfo.InvariantCulture),
+            ["trt_fp16_enable"] = TensorRt.Fp16 ? "1" : "0",
+        };
+        if (TensorRt.MaxWorkspaceBytes > 0) d["trt_max_workspace_size"] = TensorRt.MaxWorkspaceBytes.ToString(CultureInfo.InvariantCulture);
+        if (!string.IsNullOrEmpty(TensorRt.EngineCacheDirectory))
+        {
+            string dir = System.IO.Path.GetFullPath(TensorRt.EngineCacheDirectory);
+            d["trt_engine_cache_enable"] = "1";
+            d["trt_engine_cache_path"] = dir;
+            d["trt_timing_cache_enable"] = "1";
+            d["trt_timing_cache_path"] = dir;
+        }
+        return d;
+    }
+}
+
+/// <summary>How cuDNN picks convolution kernels.</summary>
+public enum CudnnConvAlgoSearch
+{
+    /// <summary>Benchmark every kernel once per shape: fastest steady state, slowest first run (ONNX Runtime's default).</summary>
+    Exhaustive,
+    /// <summary>Pick by heuristics: quick start, kernels may be slower.</summary>
+    Heuristic,
+    /// <summary>cuDNN's default algorithm: quickest start, usually slowest.</summary>
+    Default,
+}
+
+/// <summary>CUDA execution provider settings (device id: <see cref="ModelSessionOptions.DeviceId"/>).</summary>
+public sealed record CudaProviderOptions
+{
+    /// <summary>Cap of the GPU memory arena in bytes; 0 = no cap (ONNX Runtime's default). A cap leaves memory for other GPU users and can fail big batches.</summary>
+    public long GpuMemoryLimitBytes { get; init; }
+    /// <summary>Convolution kernel search. Default <see cref="CudnnConvAlgoSearch.Exhaustive"/>.</summary>
+    public CudnnConvAlgoSearch ConvAlgoSearch { get; init; } = CudnnConvAlgoSearch.Exhaustive;
+    /// <summary>Allow TF32 math on Ampere and newer: faster float32 convolutions and matrix products, ~10 bits of mantissa. Default true.</summary>
+    public bool UseTf32 { get; init; } = true;
+
+    public void Validate()
+    {
+        if (GpuMemoryLimitBytes < 0) throw new OptionsException("detector.cuda.gpu_mem_limit", $"must be >= 0 bytes (0 = no limit), got {GpuMemoryLimitBytes}");
+        if (!Enum.IsDefined(ConvAlgoSearch)) throw new OptionsException("detector.cuda.conv_algo_search", $"unknown value {ConvAlgoSearch}");
+    }
+}
+
+/// <summary>TensorRT execution provider settings (device id: <see cref="ModelSessionOptions.DeviceId"/>).</summary>
+public sealed record TensorRtProviderOptions
+{
+    /// <summary>Build FP16 engines: about twice as fast on GPUs with tensor cores, scores may shift in the third decimal. Default false.</summary>
+    public bool Fp16 { get; init; }
+    /// <summary>
+    /// Folder for built engines and the timing cache, created when TensorRT is used. Building an engine takes seconds to
+    /// minutes per model and input shape; with a cache only the first start pays. Null or empty = no cache (default).
+    /// </summary>
+    public string? EngineCacheDirectory { get; init; }
+    /// <summary>Scratch memory TensorRT may use while building in bytes; 0 = ONNX Runtime's default. More can find faster kernels.</summary>
+    public long MaxWorkspaceBytes { get; init; }
+
+    public void Validate()
+    {
+        if (MaxWorkspaceBytes < 0) throw new OptionsException("detector.tensorrt.max_workspace_size", $"must be >= 0 bytes (0 = default), got {MaxWorkspaceBytes}");
+        if (!string.IsNullOrEmpty(EngineCacheDirectory) && EngineCacheDirectory.IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
+            throw new OptionsException("detector.tensorrt.engine_cache_dir", $"'{EngineCacheDirectory}' is not a valid path");
+    }
 }
 
 /// <summary>
@@ -33,21 +143,27 @@ public sealed class ModelSession : IDisposable
 
     public string Path { get; }
     public InferenceSession Session { get; }
+    /// <summary>Providers in the order ONNX Runtime tries them, always ending with "cpu".</summary>
     public IReadOnlyList<string> ActiveProviders { get; }
+    /// <summary>"provider: reason" for every requested provider that could not be used.</summary>
     public IReadOnlyList<string> SkippedProviders { get; }
 
-    /// <summary>Loads <paramref name="path"/>; throws <see cref="ModelException"/> naming the file when it cannot.</summary>
-    public static ModelSession Create(string path, ModelSessionOptions? options = null, ILogger? logger = null)
+    /// <summary>
+    /// Loads <paramref name="path"/>; throws <see cref="ModelException"/> naming the file when it cannot, and
+    /// <see cref="OptionsException"/> for invalid options.
+    /// </summary>
+    public static ModelSession Create(string path, ModelSessionOptions? options = null, ILogger? logger = null) =>
+        Create(path, options, logger, availableProviders: null);
+
+    /// <param name="availableProviders">Overrides what the runtime reports as compiled in (tests: exercises the append path of a GPU provider on a CPU-only build).</param>
+    internal static ModelSession Create(string path, ModelSessionOptions? options, ILogger? logger, IReadOnlyList<string>? availableProviders)
     {
         options ??= new ModelSessionOptions();
         logger ??= NullLogger.Instance;
         if (!File.Exists(path)) throw new ModelException(path, "file not found");
-        foreach (var p in options.Providers)
-        {
-            if (!ModelSessionOptions.KnownProviders.Contains(p))
-                throw new ModelException(path, $"unknown execution provider '{p}' (expected tensorrt, cuda or cpu)");
-        }
+        options.Validate();
         if (!OnnxRuntimeInfo.TryLoad(out _, out var available, out var loadError)) throw new ModelException(path, loadError);
+        available = availableProviders ?? available;
 
         var so = new SessionOptions
         {
@@ -56,6 +172,8 @@ public sealed class ModelSession : IDisposable
         };
         var active = new List<string>();
         var skipped = new List<string>();
+        // Provider option handles stay alive until the session exists (the session reads them while it is created).
+        var handles = new List<IDisposable>();
         try
         {
             if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
@@ -71,13 +189,14 @@ public sealed class ModelSession : IDisposable
                 }
                 try
                 {
-                    if (name == "cuda") so.AppendExecutionProvider_CUDA(options.DeviceId);
-                    else so.AppendExecutionProvider_Tensorrt(options.DeviceId);
+                    if (name == "cuda") AppendCuda(so, options, handles);
+                    else AppendTensorRt(so, options, handles);
                     active.Add(name);
                 }
                 catch (Exception ex)
                 {
-                    // A CPU-only library throws EntryPointNotFoundException; a GPU library without a driver OnnxRuntimeException.
+                    // A CPU-only library throws OnnxRuntimeException ("not enabled in this build") or EntryPointNotFoundException;
+                    // a GPU library without a driver or CUDA libraries throws OnnxRuntimeException; an unusable cache folder IOException.
                     Skip(name, ex.GetBaseException().Message.Split('\n')[0]);
                 }
             }
@@ -96,6 +215,7 @@ public sealed class ModelSession : IDisposable
         }
         finally
         {
+            foreach (var h in handles) h.Dispose();
             so.Dispose();
         }
 
@@ -104,6 +224,24 @@ public sealed class ModelSession : IDisposable
             skipped.Add($"{name}: {why}");
             logger.LogWarning("model {Model}: execution provider {Provider} skipped: {Reason}", System.IO.Path.GetFileName(path), name, why);
         }
+    }
+
+    private static void AppendCuda(SessionOptions so, ModelSessionOptions options, List<IDisposable> handles)
+    {
+        var cuda = new OrtCUDAProviderOptions();
+        handles.Add(cuda);
+        cuda.UpdateOptions(options.CudaProviderSettings());
+        so.AppendExecutionProvider_CUDA(cuda);
+    }
+
+    private static void AppendTensorRt(SessionOptions so, ModelSessionOptions options, List<IDisposable> handles)
+    {
+        var settings = options.TensorRtProviderSettings();
+        if (settings.TryGetValue("trt_engine_cache_path", out var dir)) Directory.CreateDirectory(dir);
+        var trt = new OrtTensorRTProviderOptions();
+        handles.Add(trt);
+        trt.UpdateOptions(settings);
+        so.AppendExecutionProvider_Tensorrt(trt);
     }
 
     public void Dispose() => Session.Dispose();

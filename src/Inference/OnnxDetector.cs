@@ -47,6 +47,14 @@ public sealed class OnnxDetector : IDetector
     private readonly CandidateBuffer _candidates = new();
     private readonly LetterboxTransform[] _transforms;
     private readonly RunOptions _runOptions = new();
+    // Post-processing scratch, grown to the largest candidate count seen and then reused: no allocation per frame
+    // beyond the returned Detections.
+    private Box[] _boxes = new Box[64];
+    private float[] _scores = new float[64];
+    private int[] _classes = new int[64];
+    private float[] _keypoints = [];
+    private ulong[] _nmsScratch = new ulong[64];
+    private readonly int[] _keep;
 
     private OnnxDetector(ModelSession model, OnnxDetectorOptions options, InputSpec spec, IDetectionDecoder decoder, IReadOnlyList<string> classNames)
     {
@@ -60,6 +68,7 @@ public sealed class OnnxDetector : IDetector
         MaxBatch = spec.FixedBatch > 0 ? spec.FixedBatch : Math.Clamp(options.MaxBatch, 1, 64);
         _transforms = new LetterboxTransform[MaxBatch];
         _candidates.KeypointsPerBox = decoder.KeypointsPerBox;
+        _keep = new int[options.Detection.MaxDetections];
         Name = Path.GetFileName(model.Path);
     }
 
@@ -69,6 +78,11 @@ public sealed class OnnxDetector : IDetector
     public InputSpec Spec { get; }
     public string Family => _decoder.Family;
     public IReadOnlyList<string> ActiveProviders => _model.ActiveProviders;
+
+    /// <summary>Session runs so far (a batch of N frames is one run on a dynamic-batch model, N on a fixed batch of 1).</summary>
+    internal long SessionRuns { get; private set; }
+    /// <summary>Batch sizes the session has been run with (one set of bound buffers each).</summary>
+    internal IReadOnlyCollection<int> RunnerBatchSizes => _runners.Keys;
 
     /// <summary>Loads a model; throws <see cref="ModelException"/> naming the file and what is wrong.</summary>
     public static OnnxDetector Load(string path, OnnxDetectorOptions? options = null, ILogger? logger = null)
@@ -95,27 +109,37 @@ public sealed class OnnxDetector : IDetector
             var outputs = session.OutputMetadata.Select(kv => (kv.Key, kv.Value.Dimensions.Select((d, i) => d > 0 ? d : (i == 0 ? 1 : -1)).ToArray())).ToList();
             var shaped = outputs.Select(o => new OutputTensor(o.Key, o.Item2, [])).ToList();
             var metaNames = ParseNames(session.ModelMetadata.CustomMetadataMap);
+            // For messages: the outputs as the model declares them (? = dynamic).
+            string described = string.Join(", ", session.OutputMetadata.Select(kv =>
+                $"{kv.Key} [{string.Join(",", kv.Value.Dimensions.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]"));
 
-            var family = options.Family == ModelFamily.Auto ? DetectFamily(path, nhwc, shaped, metaNames) : options.Family;
+            var family = options.Family == ModelFamily.Auto ? DetectFamily(path, shaped, metaNames, described) : options.Family;
             IDetectionDecoder decoder;
             InputSpec spec;
             IReadOnlyList<string> names;
             switch (family)
             {
                 case ModelFamily.BlazeFace:
-                    var m = BlazeFaceDecoder.Match(shaped) ?? throw new ModelException(path, "outputs are not BlazeFace-shaped (two score and two regressor tensors)");
+                    var m = BlazeFaceDecoder.Match(shaped) ?? throw Mismatch(path, family, "two score [1, N, 1] and two regressor [1, N, 16] outputs", described);
                     decoder = new BlazeFaceDecoder(w, shaped[m.ScoresFine].Shape[1], shaped[m.ScoresCoarse].Shape[1]);
                     spec = new InputSpec { Name = inputName, Width = w, Height = h, Layout = TensorLayout.Nhwc, FixedBatch = fixedBatch, Resize = ResizeMode.Letterbox, Scale = 1f / 127.5f, Offset = -1f, PadValue = 0 };
                     names = BlazeFaceDecoder.ClassNames;
                     break;
                 case ModelFamily.YoloV8:
                 case ModelFamily.YoloV5:
-                    decoder = new YoloDecoder(family == ModelFamily.YoloV5);
+                    bool v5 = family == ModelFamily.YoloV5;
+                    string layout = v5 ? "[batch, anchors, 5 + classes]" : "[batch, 4 + classes, anchors]";
+                    if (shaped.Count != 1 || shaped[0].Rank != 3) throw Mismatch(path, family, "one output " + layout, described);
+                    int classes = v5 ? shaped[0].Shape[2] - 5 : shaped[0].Shape[1] - 4;
+                    if (classes < 1 && (v5 ? shaped[0].Shape[2] : shaped[0].Shape[1]) > 0) throw Mismatch(path, family, "one output " + layout + " with at least one class", described);
+                    if (metaNames is not null && classes > 0 && classes != metaNames.Count)
+                        throw Mismatch(path, family, $"one output {layout} with the {metaNames.Count} classes its metadata names", described);
+                    decoder = new YoloDecoder(v5);
                     spec = new InputSpec { Name = inputName, Width = w, Height = h, Layout = nhwc ? TensorLayout.Nhwc : TensorLayout.Nchw, FixedBatch = fixedBatch };
-                    names = metaNames ?? CocoNames(shaped[0], family == ModelFamily.YoloV5);
+                    names = metaNames ?? CocoNames(shaped[0], v5);
                     break;
                 case ModelFamily.Ssd:
-                    var s = SsdDecoder.Match(outputs) ?? throw new ModelException(path, "outputs are not SSD-shaped (boxes, scores, labels)");
+                    var s = SsdDecoder.Match(outputs) ?? throw Mismatch(path, family, "three outputs boxes [N, 4], scores [N] and labels [N] (optionally batch first)", described);
                     decoder = new SsdDecoder(s.Boxes, s.Scores, s.Labels, w, h);
                     spec = new InputSpec { Name = inputName, Width = w, Height = h, Layout = nhwc ? TensorLayout.Nhwc : TensorLayout.Nchw, FixedBatch = outputs[s.Boxes].Item2.Length == 2 ? 1 : fixedBatch, Resize = ResizeMode.Stretch };
                     names = metaNames ?? [];
@@ -134,7 +158,7 @@ public sealed class OnnxDetector : IDetector
         }
     }
 
-    private static ModelFamily DetectFamily(string path, bool nhwc, List<OutputTensor> outputs, IReadOnlyList<string>? names)
+    private static ModelFamily DetectFamily(string path, List<OutputTensor> outputs, IReadOnlyList<string>? names, string described)
     {
         if (BlazeFaceDecoder.Match(outputs) is not null) return ModelFamily.BlazeFace;
         if (SsdDecoder.Match(outputs.Select(o => (o.Name, o.Shape)).ToList()) is not null) return ModelFamily.Ssd;
@@ -149,9 +173,12 @@ public sealed class OnnxDetector : IDetector
             if (a > 4 && (b < 0 || a < b)) return ModelFamily.YoloV8;
             if (b > 5 && (a < 0 || b < a)) return ModelFamily.YoloV5;
         }
-        throw new ModelException(path, "cannot tell the model family from its outputs (" +
-            string.Join(", ", outputs.Select(o => $"{o.Name} [{string.Join(",", o.Shape)}]")) + "); set detector.family to yolov8, yolov5, ssd or blazeface");
+        throw new ModelException(path, $"cannot tell the model family from its outputs ({described}); expected YOLOv8 [batch, 4 + classes, anchors], " +
+            "YOLOv5 [batch, anchors, 5 + classes], SSD boxes/scores/labels or BlazeFace; set detector.family to yolov8, yolov5, ssd or blazeface");
     }
+
+    private static ModelException Mismatch(string path, ModelFamily family, string expected, string described) =>
+        new(path, $"family {family.ToString().ToLowerInvariant()} expects {expected}; the model has {described}");
 
     /// <summary>Ultralytics writes <c>names</c> as a Python dict literal: <c>{0: 'person', 1: 'bicycle'}</c>.</summary>
     internal static IReadOnlyList<string>? ParseNames(IReadOnlyDictionary<string, string> metadata)
@@ -173,6 +200,8 @@ public sealed class OnnxDetector : IDetector
 
     public Detections[] Detect(IReadOnlyList<Frame> frames)
     {
+        ArgumentNullException.ThrowIfNull(frames);
+        if (frames.Count == 0) return [];
         var results = new Detections[frames.Count];
         for (int start = 0; start < frames.Count; start += MaxBatch)
         {
@@ -183,6 +212,7 @@ public sealed class OnnxDetector : IDetector
             for (int i = 0; i < count; i++)
                 _transforms[i] = _pre.Prepare(frames[start + i], runner.Input.AsSpan(i * Spec.ElementsPerImage, Spec.ElementsPerImage));
             runner.Run(_model.Session, _runOptions);
+            SessionRuns++;
             for (int i = 0; i < count; i++) results[start + i] = Postprocess(runner.Outputs, i, _transforms[i]);
         }
         return results;
@@ -195,31 +225,57 @@ public sealed class OnnxDetector : IDetector
         _decoder.Decode(outputs, batchIndex, opt.ConfidenceThreshold, _candidates);
         int n = _candidates.Count;
         if (n == 0) return Detections.Empty;
-        var boxes = new List<Box>(n);
-        var scores = new List<float>(n);
-        var classes = new List<int>(n);
-        var kps = _decoder.KeypointsPerBox > 0 ? new List<float>(n * _decoder.KeypointsPerBox * 2) : null;
+        int kpb = _decoder.KeypointsPerBox;
+        EnsureScratch(n, kpb);
         var allow = opt.ClassAllowList;
+        int m = 0;
         for (int i = 0; i < n; i++)
         {
             int c = _candidates.ClassAt(i);
             if (allow is not null && !allow.Contains(c)) continue;
             var b = t.ToFrame(_candidates.BoxAt(i));
             if (b.Width < 1 || b.Height < 1) continue;
-            boxes.Add(b);
-            scores.Add(_candidates.ScoreAt(i));
-            classes.Add(c);
-            if (kps is not null)
+            _boxes[m] = b;
+            _scores[m] = _candidates.ScoreAt(i);
+            _classes[m] = c;
+            for (int k = 0; k < kpb; k++)
             {
-                for (int k = 0; k < _decoder.KeypointsPerBox; k++)
-                {
-                    kps.Add(t.ToFrameX(_candidates.KeypointAt(i, 2 * k)));
-                    kps.Add(t.ToFrameY(_candidates.KeypointAt(i, 2 * k + 1)));
-                }
+                _keypoints[(m * kpb + k) * 2] = t.ToFrameX(_candidates.KeypointAt(i, 2 * k));
+                _keypoints[(m * kpb + k) * 2 + 1] = t.ToFrameY(_candidates.KeypointAt(i, 2 * k + 1));
             }
+            m++;
         }
-        var all = new Detections(boxes.ToArray(), scores.ToArray(), classes.ToArray(), null, kps?.ToArray(), kps is null ? 0 : _decoder.KeypointsPerBox);
-        return all.Select(Nms.Run(all, opt.NmsIouThreshold, opt.MaxDetections, !opt.ClassAgnosticNms));
+        if (m == 0) return Detections.Empty;
+        int kept = Nms.Run(_boxes.AsSpan(0, m), _scores.AsSpan(0, m), _classes.AsSpan(0, m), opt.NmsIouThreshold, !opt.ClassAgnosticNms, _keep, _nmsScratch);
+        var boxes = new Box[kept];
+        var scores = new float[kept];
+        var classes = new int[kept];
+        var rows = new int[kept];
+        var kps = kpb > 0 ? new float[kept * kpb * 2] : null;
+        for (int j = 0; j < kept; j++)
+        {
+            int i = _keep[j];
+            rows[j] = j;
+            boxes[j] = _boxes[i];
+            scores[j] = _scores[i];
+            classes[j] = _classes[i];
+            if (kps is not null) _keypoints.AsSpan(i * kpb * 2, kpb * 2).CopyTo(kps.AsSpan(j * kpb * 2));
+        }
+        // The detector's output is the origin of every later row: source indices are 0..kept-1.
+        return new Detections(boxes, scores, classes, rows, kps, kps is null ? 0 : kpb);
+    }
+
+    private void EnsureScratch(int n, int keypointsPerBox)
+    {
+        if (_boxes.Length < n)
+        {
+            int size = Math.Max(n, 2 * _boxes.Length);
+            _boxes = new Box[size];
+            _scores = new float[size];
+            _classes = new int[size];
+            _nmsScratch = new ulong[size];
+        }
+        if (_keypoints.Length < _boxes.Length * keypointsPerBox * 2) _keypoints = new float[_boxes.Length * keypointsPerBox * 2];
     }
 
     private BatchRunner GetRunner(int batch)
@@ -247,23 +303,24 @@ public sealed class OnnxDetector : IDetector
         private readonly OrtValue _inputValue;
         private readonly List<OrtValue> _outputValues = new();
         private readonly bool[] _dynamic;
-        private readonly bool[] _needsConversion;
+        private readonly bool _anyDynamic;
 
         public BatchRunner(InferenceSession session, InputSpec spec, string[] outputNames, int batch)
         {
+            var inputMeta = session.InputMetadata[spec.Name];
+            string? inputBatchName = inputMeta.Dimensions[0] <= 0 ? inputMeta.SymbolicDimensions[0] : null;
             Input = GC.AllocateArray<float>(batch * spec.ElementsPerImage, pinned: true);
             long[] shape = spec.Layout == TensorLayout.Nhwc ? [batch, spec.Height, spec.Width, 3] : [batch, 3, spec.Height, spec.Width];
             _inputValue = OrtValue.CreateTensorValueFromMemory(Input, shape);
             _binding = session.CreateIoBinding();
             _binding.BindInput(spec.Name, _inputValue);
             _dynamic = new bool[outputNames.Length];
-            _needsConversion = new bool[outputNames.Length];
             for (int i = 0; i < outputNames.Length; i++)
             {
                 var meta = session.OutputMetadata[outputNames[i]];
-                var dims = meta.Dimensions.Select((d, k) => k == 0 && d <= 0 ? batch : d).ToArray();
+                bool batched = HasBatchDimension(meta, inputBatchName);
+                var dims = meta.Dimensions.Select((d, k) => k == 0 && batched ? batch : d).ToArray();
                 bool isFloat = meta.ElementDataType == TensorElementType.Float;
-                _needsConversion[i] = !isFloat;
                 if (dims.Any(d => d <= 0) || !isFloat)
                 {
                     _dynamic[i] = true;
@@ -280,15 +337,30 @@ public sealed class OnnxDetector : IDetector
                     Outputs.Add(new OutputTensor(outputNames[i], dims, data));
                 }
             }
+            _anyDynamic = _dynamic.Contains(true);
         }
 
         public float[] Input { get; }
         public List<OutputTensor> Outputs { get; } = new();
 
+        /// <summary>
+        /// Whether an output's dynamic first dimension is the batch (so its size is known per batch and a buffer can be bound
+        /// once). Named dimensions decide ("batch" in and out); unnamed ones count as batch for rank 3 and up (YOLO
+        /// [B, 84, 8400], BlazeFace [B, 896, 16]), not for rank 1-2 (torchvision SSD's [K, 4] boxes: K varies per run).
+        /// </summary>
+        private static bool HasBatchDimension(NodeMetadata output, string? inputBatchName)
+        {
+            var dims = output.Dimensions;
+            if (dims.Length == 0 || dims[0] > 0) return false;
+            string name = output.SymbolicDimensions.Length > 0 ? output.SymbolicDimensions[0] : "";
+            if (!string.IsNullOrEmpty(name) && !string.IsNullOrEmpty(inputBatchName)) return name == inputBatchName;
+            return dims.Length >= 3;
+        }
+
         public void Run(InferenceSession session, RunOptions options)
         {
             session.RunWithBinding(options, _binding);
-            if (!_dynamic.Any(d => d)) return;
+            if (!_anyDynamic) return;
             using var values = _binding.GetOutputValues();
             for (int i = 0; i < Outputs.Count; i++)
             {

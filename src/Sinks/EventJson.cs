@@ -8,6 +8,9 @@ namespace StreamVision.Sinks;
 /// <summary>
 /// The event JSON schema (docs/events.md), version <see cref="SchemaVersion"/>: one object per event, snake_case fields,
 /// <c>time</c> in UTC ISO-8601, <c>pts</c> in seconds of stream time, boxes as <c>[x, y, w, h]</c> pixels.
+/// <c>counts</c> events carry <c>counts: {region: {key: n}}</c>: zones have <c>inside</c> (now), <c>entered</c> (since the
+/// start) and <c>inside:CLASS</c>/<c>entered:CLASS</c>; lines have <c>in</c>, <c>out</c> and <c>in:CLASS</c>/<c>out:CLASS</c>.
+/// <c>zone_exit</c> has <c>duration_s</c> = dwell time in the zone; <c>line_crossed</c> has <c>direction</c> in/out.
 /// </summary>
 public static class EventJson
 {
@@ -21,6 +24,30 @@ public static class EventJson
             Write(w, e, instanceId);
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>One event as UTF-8 JSON bytes (MQTT payloads, HTTP bodies).</summary>
+    public static byte[] SerializeUtf8(AnalyticsEvent e, string instanceId)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            Write(w, e, instanceId);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Several events as one UTF-8 JSON array.</summary>
+    public static byte[] SerializeUtf8(IReadOnlyList<AnalyticsEvent> events, string instanceId)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512 * Math.Max(1, events.Count));
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var e in events) Write(w, e, instanceId);
+            w.WriteEndArray();
+        }
+        return buffer.WrittenSpan.ToArray();
     }
 
     public static void Write(Utf8JsonWriter w, AnalyticsEvent e, string instanceId)

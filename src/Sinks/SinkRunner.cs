@@ -33,10 +33,10 @@ public sealed record SinkRunnerOptions
 /// </summary>
 public sealed class SinkRunner : IAsyncDisposable
 {
-    private static readonly Counter<long> s_written = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkWritten, "{item}", "Items a sink wrote");
-    private static readonly Counter<long> s_dropped = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkDropped, "{item}", "Items a sink dropped (queue full or sink off)");
-    private static readonly Counter<long> s_errors = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkErrors, "{error}", "Sink write errors");
-    private static readonly Histogram<double> s_latency = SvMetrics.Meter.CreateHistogram<double>(SvMetrics.SinkWriteSeconds, "s", "Time a sink took to write one item");
+    private static readonly Counter<long> s_written = SinkMetrics.Written;
+    private static readonly Counter<long> s_dropped = SinkMetrics.Dropped;
+    private static readonly Counter<long> s_errors = SinkMetrics.Errors;
+    private static readonly Histogram<double> s_latency = SinkMetrics.WriteSeconds;
 
     private readonly ISink _sink;
     private readonly SinkRunnerOptions _options;
@@ -45,6 +45,7 @@ public sealed class SinkRunner : IAsyncDisposable
     private readonly Task _loop;
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly CancellationTokenSource _abort = new();
+    private readonly IDisposable _depthGauge;
     private int _consecutiveErrors;
     private int _disposed;
     private long _written, _dropped, _errors;
@@ -60,6 +61,7 @@ public sealed class SinkRunner : IAsyncDisposable
         _queue = _options.Policy == SinkQueuePolicy.Wait
             ? Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true })
             : Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true }, OnDropped);
+        _depthGauge = SinkMetrics.Register(SinkMetrics.Gauge.QueueDepth, new SinkMetrics.FuncSource(_tags, () => _queue.Reader.Count));
         _loop = Task.Run(RunAsync);
     }
 
@@ -199,6 +201,7 @@ public sealed class SinkRunner : IAsyncDisposable
         {
             RecordError(ex, "dispose");
         }
+        _depthGauge.Dispose();
         _abort.Dispose();
     }
 }

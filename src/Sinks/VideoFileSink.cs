@@ -1,14 +1,24 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StreamVision.Core;
 using StreamVision.Native;
 
 namespace StreamVision.Sinks;
 
-/// <summary>An annotated video output (file or URL).</summary>
+/// <summary>
+/// An annotated video output: a file (optionally cut into segments), an HLS playlist, or a live push to a server
+/// (RTSP, RTMP, SRT, UDP). <see cref="ForHls"/> and <see cref="ForRtspPush"/> give the usual settings for the live ones.
+/// </summary>
 public sealed record VideoSinkOptions
 {
-    /// <summary>File path or URL. Containers by extension (.mp4, .mkv, .ts) unless <see cref="Format"/> is set.</summary>
+    /// <summary>
+    /// File path or URL. <c>{index}</c> (segment number, 5 digits) and <c>{time}</c> (UTC start of the segment,
+    /// <c>yyyyMMddTHHmmssZ</c>) are replaced; with <see cref="SegmentSeconds"/> and neither token, <c>-{index}</c> is put
+    /// before the extension. Container by extension (.mp4, .mkv, .ts, .m3u8 = HLS) or URL scheme unless <see cref="Format"/> is set.
+    /// </summary>
     public required string Path { get; init; }
+    /// <summary>FFmpeg muxer ("mp4", "matroska", "hls", "rtsp", "flv", "mpegts"); null = from the path.</summary>
     public string? Format { get; init; }
     /// <summary>FFmpeg encoder. Default libx264; h264_nvenc etc. fall back to libx264 when unavailable.</summary>
     public string Codec { get; init; } = "libx264";
@@ -18,16 +28,81 @@ public sealed record VideoSinkOptions
     public int Crf { get; init; } = 23;
     /// <summary>Frame rate written to the container; 0 = the source's.</summary>
     public double Fps { get; init; }
-    /// <summary>Extra encoder/muxer options.</summary>
+    /// <summary>Extra encoder/muxer options (e.g. tune=zerolatency, hls_time=2, movflags=+faststart).</summary>
     public IReadOnlyDictionary<string, string>? ExtraOptions { get; init; }
     public AnnotatorOptions Annotator { get; init; } = new();
     /// <summary>Write frames as decoded (no drawing).</summary>
     public bool Raw { get; init; }
+    /// <summary>
+    /// Seconds of stream time per file: each segment is a complete file (own header, trailer, starts on a key frame), so
+    /// every closed segment plays even if the process dies later. 0 = one file. Default 0.
+    /// </summary>
+    public double SegmentSeconds { get; init; }
+    /// <summary>
+    /// Network outputs (a URL with ://): seconds to wait before reopening after the server refused or dropped the
+    /// connection; frames meanwhile are dropped and counted. 0 = no reopening (the error goes to the sink runner). Default 2.
+    /// </summary>
+    public double ReconnectDelaySeconds { get; init; } = 2;
+    /// <summary>Longest time, seconds, one network write or open may block before it fails. Default 10.</summary>
+    public double IoTimeoutSeconds { get; init; } = 10;
+
+    /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>
+    public void Validate(string path = "sinks.video")
+    {
+        if (string.IsNullOrWhiteSpace(Path)) throw new OptionsException($"{path}.path", "is required");
+        if (string.IsNullOrWhiteSpace(Codec)) throw new OptionsException($"{path}.codec", "is required");
+        if (Crf is < 0 or > 51) throw new OptionsException($"{path}.crf", $"must be 0..51, got {Crf}");
+        if (!(Fps >= 0 && Fps <= 1000)) throw new OptionsException($"{path}.fps", $"must be 0 (source's) ..1000, got {Fps}");
+        if (!(SegmentSeconds >= 0 && SegmentSeconds <= 7 * 86400)) throw new OptionsException($"{path}.segment_seconds", $"must be 0 (one file) ..604800, got {SegmentSeconds}");
+        if (SegmentSeconds > 0 && IsUrl) throw new OptionsException($"{path}.segment_seconds", "applies to files only (HLS segments with hls_time)");
+        if (!(ReconnectDelaySeconds >= 0 && ReconnectDelaySeconds <= 3600)) throw new OptionsException($"{path}.reconnect_delay_seconds", $"must be 0..3600, got {ReconnectDelaySeconds}");
+        if (!(IoTimeoutSeconds >= 0 && IoTimeoutSeconds <= 600)) throw new OptionsException($"{path}.io_timeout_seconds", $"must be 0..600, got {IoTimeoutSeconds}");
+    }
+
+    internal bool IsUrl => Path.Contains("://", StringComparison.Ordinal) && !Path.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// HLS: <paramref name="playlistPath"/> (.m3u8) plus <c>NAME0.ts, NAME1.ts, ...</c> beside it; key frames every
+    /// <paramref name="segmentSeconds"/> so segments have that length. <paramref name="listSize"/> segments stay in the
+    /// playlist (0 = all, for recording); with <paramref name="deleteOldSegments"/> older files are removed (live).
+    /// </summary>
+    public static VideoSinkOptions ForHls(string playlistPath, double segmentSeconds = 2, int listSize = 6, bool deleteOldSegments = true)
+    {
+        if (!(segmentSeconds > 0)) throw new OptionsException("sinks.hls.segment_seconds", $"must be positive, got {segmentSeconds}");
+        if (listSize < 0) throw new OptionsException("sinks.hls.list_size", $"must be 0 (all) or more, got {listSize}");
+        var opts = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["hls_time"] = segmentSeconds.ToString(CultureInfo.InvariantCulture),
+            ["hls_list_size"] = listSize.ToString(CultureInfo.InvariantCulture),
+        };
+        if (deleteOldSegments && listSize > 0) opts["hls_flags"] = "delete_segments";
+        return new VideoSinkOptions { Path = playlistPath, Format = "hls", ExtraOptions = opts };
+    }
+
+    /// <summary>
+    /// Live push (ANNOUNCE/RECORD) to an RTSP server that accepts published streams (mediamtx, gst-rtsp-server with record,
+    /// <c>ffmpeg -rtsp_flags listen</c>). Low-latency x264 settings; <paramref name="transport"/> tcp or udp.
+    /// </summary>
+    public static VideoSinkOptions ForRtspPush(string url, string transport = "tcp")
+    {
+        if (!url.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase) && !url.StartsWith("rtsps://", StringComparison.OrdinalIgnoreCase))
+            throw new OptionsException("sinks.rtsp.url", $"must start with rtsp://, got '{url}'");
+        if (transport is not ("tcp" or "udp")) throw new OptionsException("sinks.rtsp.transport", $"must be tcp or udp, got '{transport}'");
+        return new VideoSinkOptions
+        {
+            Path = url,
+            Format = "rtsp",
+            Preset = "ultrafast",
+            ExtraOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["rtsp_transport"] = transport, ["tune"] = "zerolatency" },
+        };
+    }
 }
 
 /// <summary>
-/// Draws results on a copy of each frame (other sinks see the clean picture) and encodes it. The output is finalised
-/// (trailer written) on <see cref="CompleteAsync"/> and on dispose, so the file plays whatever way the run ends.
+/// Draws results on a copy of each frame (other sinks see the clean picture) and encodes it. Every output is finalised
+/// (trailer written) when a segment ends, on <see cref="CompleteAsync"/> and on dispose, so files play whatever way the
+/// run ends. A network output that fails is reopened after <see cref="VideoSinkOptions.ReconnectDelaySeconds"/>; frames
+/// while it is down are dropped and counted (<see cref="FramesDropped"/>, <c>sv_sink_items_dropped</c>).
 /// </summary>
 public sealed class VideoFileSink : ISink
 {
@@ -36,52 +111,155 @@ public sealed class VideoFileSink : ISink
     private readonly FramePool _pool;
     private readonly Annotator _annotator;
     private readonly IReadOnlyList<IOverlay>? _overlays;
+    private readonly ILogger _logger;
+    private readonly List<string> _segments = new();
+    private readonly string _pathPattern;
     private MediaWriter? _writer;
-    private TimeSpan? _firstPts;
+    private TimeSpan _segmentStart;
+    private int _segmentIndex = -1;
+    private DateTime _downUntil;
+    private bool _wasDown;
+    private long _dropped, _framesBefore;
+    private KeyValuePair<string, object?>[]? _tags;
 
-    public VideoFileSink(VideoSinkOptions options, double sourceFps, FramePool? pool = null, IReadOnlyList<IOverlay>? overlays = null)
+    /// <param name="options">Output (validated here).</param>
+    /// <param name="sourceFps">The stream's frame rate (container rate when <see cref="VideoSinkOptions.Fps"/> is 0); 0 = 25.</param>
+    /// <param name="pool">Where the drawing copies come from.</param>
+    /// <param name="overlays">Zones and lines to draw (<see cref="Analytics.StreamAnalytics.Overlays"/>).</param>
+    /// <param name="logger">Segment, reconnect and fallback messages.</param>
+    public VideoFileSink(VideoSinkOptions options, double sourceFps, FramePool? pool = null, IReadOnlyList<IOverlay>? overlays = null, ILogger? logger = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         _options = options;
         _sourceFps = sourceFps > 0 ? sourceFps : 25;
         _pool = pool ?? FramePool.Shared;
         _annotator = new Annotator(options.Annotator);
         _overlays = overlays;
-        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path));
-        if (!options.Path.Contains("://", StringComparison.Ordinal) && dir is not null) Directory.CreateDirectory(dir);
+        _logger = logger ?? NullLogger.Instance;
+        _pathPattern = options.Path;
+        if (options.SegmentSeconds > 0 && !_pathPattern.Contains("{index}", StringComparison.Ordinal) && !_pathPattern.Contains("{time}", StringComparison.Ordinal))
+        {
+            string ext = System.IO.Path.GetExtension(_pathPattern);
+            _pathPattern = _pathPattern[..^ext.Length] + "-{index}" + ext;
+        }
+        if (!options.IsUrl)
+        {
+            var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(ExpandPath(0, DateTimeOffset.UtcNow)));
+            if (dir is not null) Directory.CreateDirectory(dir);
+        }
     }
 
     public string Name => "video";
-    public long FramesWritten => _writer?.FramesWritten ?? 0;
+    /// <summary>Frames encoded, over all segments and reconnects.</summary>
+    public long FramesWritten => _framesBefore + (_writer?.FramesWritten ?? 0);
+    /// <summary>Frames dropped while a network output was down.</summary>
+    public long FramesDropped => Interlocked.Read(ref _dropped);
+    /// <summary>Every file or URL opened so far, in order (one per segment).</summary>
+    public IReadOnlyList<string> Outputs => _segments;
     /// <summary>The encoder really used (after any fallback).</summary>
     public string? ActiveCodec { get; private set; }
+    /// <summary>Why the configured encoder was replaced by libx264, or null.</summary>
+    public string? FallbackReason { get; private set; }
+    /// <summary>True while the output is open.</summary>
+    public bool IsOpen => _writer is not null;
 
     public async ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
     {
         if (item.EventsOnly) return;
         var src = item.Frame;
-        _writer ??= Open(src.Width, src.Height);
-        _firstPts ??= src.Pts;
-        var pts = src.Pts - _firstPts.Value;
-        if (_options.Raw)
+        _tags ??= SinkMetrics.Tags(item.StreamId, Name);
+        if (_writer is not null && _options.SegmentSeconds > 0 && src.Pts - _segmentStart >= TimeSpan.FromSeconds(_options.SegmentSeconds))
         {
-            _writer.Write(src.Data, src.Stride, pts);
-            return;
+            CloseWriter();
         }
-        var copy = await _pool.RentAsync(src.Width, src.Height, ct).ConfigureAwait(false);
+        if (_writer is null)
+        {
+            if (DateTime.UtcNow < _downUntil)
+            {
+                CountDrop();
+                return;
+            }
+            try
+            {
+                _writer = Open(src.Width, src.Height, src.CaptureTime);
+                _segmentStart = src.Pts;
+                if (_wasDown) _logger.LogInformation("stream {Stream}: video output {Url} reopened", item.StreamId, _writer.Url);
+                _wasDown = false;
+            }
+            catch (MediaException ex) when (CanReconnect)
+            {
+                Down(item.StreamId, ex);
+                CountDrop();
+                return;
+            }
+        }
+        var pts = src.Pts - _segmentStart;
         try
         {
-            copy.CopyFrom(src);
-            _annotator.Draw(item, copy, _overlays);
-            _writer.Write(copy.Data, copy.Stride, pts);
+            if (_options.Raw)
+            {
+                _writer.Write(src.Data, src.Stride, pts);
+                return;
+            }
+            var copy = await _pool.RentAsync(src.Width, src.Height, ct).ConfigureAwait(false);
+            try
+            {
+                copy.CopyFrom(src);
+                _annotator.Draw(item, copy, _overlays);
+                _writer.Write(copy.Data, copy.Stride, pts);
+            }
+            finally
+            {
+                copy.Dispose();
+            }
         }
-        finally
+        catch (MediaException ex) when (CanReconnect)
         {
-            copy.Dispose();
+            _framesBefore += _writer.FramesWritten;
+            _writer.Dispose(); // the connection is gone: no trailer to write
+            _writer = null;
+            Down(item.StreamId, ex);
+            CountDrop();
         }
     }
 
-    private MediaWriter Open(int width, int height)
+    private bool CanReconnect => _options.IsUrl && _options.ReconnectDelaySeconds > 0;
+
+    private void Down(string streamId, MediaException ex)
     {
+        _downUntil = DateTime.UtcNow.AddSeconds(_options.ReconnectDelaySeconds);
+        if (!_wasDown)
+            _logger.LogWarning("stream {Stream}: video output {Path} failed ({Error}); retrying every {Delay} s, dropping frames meanwhile",
+                streamId, _options.Path, ex.Message, _options.ReconnectDelaySeconds);
+        _wasDown = true;
+    }
+
+    private void CountDrop()
+    {
+        Interlocked.Increment(ref _dropped);
+        SinkMetrics.Dropped.Add(1, _tags ?? []);
+    }
+
+    private string ExpandPath(int index, DateTimeOffset start) =>
+        _pathPattern.Replace("{index}", index.ToString("D5", CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{time}", (start == default ? DateTimeOffset.UtcNow : start).UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    private string? FormatFor(string path)
+    {
+        if (_options.Format is not null) return _options.Format;
+        if (path.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("rtsps://", StringComparison.OrdinalIgnoreCase)) return "rtsp";
+        if (path.StartsWith("rtmp://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("rtmps://", StringComparison.OrdinalIgnoreCase)) return "flv";
+        if (path.StartsWith("srt://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("udp://", StringComparison.OrdinalIgnoreCase)) return "mpegts";
+        return null;
+    }
+
+    private MediaWriter Open(int width, int height, DateTimeOffset start)
+    {
+        int index = _segmentIndex + 1;
+        string path = ExpandPath(index, start);
+        string? format = FormatFor(path);
+        double fps = _options.Fps > 0 ? _options.Fps : _sourceFps;
         var opts = new Dictionary<string, string>(StringComparer.Ordinal);
         bool x26x = _options.Codec is "libx264" or "libx265";
         if (x26x)
@@ -90,44 +268,79 @@ public sealed class VideoFileSink : ISink
             opts["crf"] = _options.Crf.ToString(CultureInfo.InvariantCulture);
         }
         if (_options.ExtraOptions is not null) foreach (var (k, v) in _options.ExtraOptions) opts[k] = v;
+        // HLS cuts segments at key frames: put one every hls_time so segments have the asked length.
+        if ((format == "hls" || path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase)) && !opts.ContainsKey("g")
+            && double.TryParse(opts.GetValueOrDefault("hls_time", "2"), NumberStyles.Float, CultureInfo.InvariantCulture, out double hlsTime) && hlsTime > 0)
+        {
+            opts["g"] = Math.Max(1, (int)Math.Round(hlsTime * fps)).ToString(CultureInfo.InvariantCulture);
+        }
         var w = new MediaWriterOptions
         {
             Width = width & ~1, // 4:2:0 needs even sizes; the last odd column/row is dropped
             Height = height & ~1,
-            Fps = _options.Fps > 0 ? _options.Fps : _sourceFps,
+            Fps = fps,
             Codec = _options.Codec,
-            Format = _options.Format,
+            Format = format,
             Options = opts,
+            IoTimeout = TimeSpan.FromSeconds(_options.IoTimeoutSeconds),
         };
+        MediaWriter writer;
         try
         {
-            var writer = MediaWriter.Open(_options.Path, w);
+            writer = MediaWriter.Open(path, w);
             ActiveCodec = _options.Codec;
-            return writer;
         }
         catch (MediaException ex) when (ex.Kind == MediaErrorKind.CodecUnavailable && !x26x)
         {
             // A hardware encoder that is absent: fall back to software, keep going.
-            var fallback = w with { Codec = "libx264", Options = new Dictionary<string, string> { ["preset"] = _options.Preset, ["crf"] = _options.Crf.ToString(CultureInfo.InvariantCulture) } };
-            var writer = MediaWriter.Open(_options.Path, fallback);
+            var soft = new Dictionary<string, string>(opts, StringComparer.Ordinal)
+            {
+                ["preset"] = _options.Preset,
+                ["crf"] = _options.Crf.ToString(CultureInfo.InvariantCulture),
+            };
+            writer = MediaWriter.Open(path, w with { Codec = "libx264", Options = soft });
             ActiveCodec = "libx264";
             FallbackReason = ex.Message;
-            return writer;
+        }
+        _segmentIndex = index;
+        _segments.Add(path);
+        return writer;
+    }
+
+    /// <summary>Finishes the current output (trailer) and closes it.</summary>
+    private void CloseWriter()
+    {
+        if (_writer is null) return;
+        var w = _writer;
+        _writer = null;
+        try
+        {
+            w.Finish();
+        }
+        finally
+        {
+            _framesBefore += w.FramesWritten;
+            w.Dispose();
         }
     }
 
-    /// <summary>Why the configured encoder was replaced by libx264, or null.</summary>
-    public string? FallbackReason { get; private set; }
-
     public ValueTask CompleteAsync(CancellationToken ct)
     {
-        _writer?.Finish();
+        try
+        {
+            CloseWriter();
+        }
+        catch (MediaException ex) when (_options.IsUrl)
+        {
+            // The server went away at the end: nothing left to finalise there.
+            _logger.LogWarning("stream: video output {Path} did not close cleanly: {Error}", _options.Path, ex.Message);
+        }
         return ValueTask.CompletedTask;
     }
 
     public ValueTask DisposeAsync()
     {
-        _writer?.Dispose();
+        _writer?.Dispose(); // finishes (trailer) when not done
         _writer = null;
         return ValueTask.CompletedTask;
     }

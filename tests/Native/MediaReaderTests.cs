@@ -155,4 +155,87 @@ public class MediaReaderTests
         using var frame = Frame.CreateUnpooled(320, 240);
         Assert.True(reader.TryReadFrame(frame, out _));
     }
+    [Fact]
+    public void GrabSkipsWithoutConvertingAndRetrieveConvertsTheKeptFrame()
+    {
+        string path = TestMedia.H264(320, 240, 30);
+        using var full = MediaReader.Open(path);
+        using var expected = Frame.CreateUnpooled(320, 240);
+        for (int i = 0; i <= 7; i++) Assert.True(full.TryReadFrame(expected, out _));
+
+        using var reader = MediaReader.Open(path);
+        using var frame = Frame.CreateUnpooled(320, 240);
+        Assert.Throws<MediaException>(() => reader.RetrieveFrame(frame));   // nothing grabbed yet
+        DecodedFrameInfo info = default;
+        for (int i = 0; i <= 7; i++) Assert.True(reader.TryGrabFrame(out info));
+        Assert.Equal(TimeSpan.FromMilliseconds(7 * 40), info.Pts);
+        reader.RetrieveFrame(frame);
+        Assert.True(frame.Data.SequenceEqual(expected.Data), "retrieved frame 7 equals the one read in one step");
+        int rest = 0;
+        while (reader.TryGrabFrame(out _)) rest++;
+        Assert.Equal(22, rest);
+    }
+
+    [Fact]
+    public void RewindStartsAFileOver()
+    {
+        using var reader = MediaReader.Open(TestMedia.H264(320, 240, 30));
+        using var frame = Frame.CreateUnpooled(320, 240);
+        int n = 0;
+        while (reader.TryReadFrame(frame, out _)) n++;
+        reader.Rewind();
+        var pts = new List<TimeSpan?>();
+        while (reader.TryReadFrame(frame, out var info)) pts.Add(info.Pts);
+        Assert.Equal(30, n);
+        Assert.Equal(30, pts.Count);
+        Assert.Equal(TimeSpan.Zero, pts[0]);
+    }
+
+    [Fact]
+    public void RewindOfALiveInputIsAClearError()
+    {
+        using var reader = MediaReader.Open("testsrc2=size=64x48:rate=10", new MediaReaderOptions { Format = "lavfi" });
+        var ex = Assert.Throws<MediaException>(reader.Rewind);
+        Assert.Contains("not seekable", ex.Message);
+    }
+
+    [Fact]
+    public void RotationMetadataIsAppliedLikeTheCli()
+    {
+        string plain = TestMedia.H264(64, 48, 5);
+        string rotated = TestMedia.Make("rot90.mp4", $"-i \"{plain}\" -c copy -metadata:s:v:0 rotate=90");
+        string raw = Path.Combine(TestEnvironment.NewTempDir(), "r.bgr");
+        TestEnvironment.Ffmpeg($"-i \"{rotated}\" -frames:v 1 -pix_fmt bgr24 -f rawvideo \"{raw}\"");
+        byte[] expected = File.ReadAllBytes(raw);
+
+        using var reader = MediaReader.Open(rotated);
+        // FFmpeg 5.1's mp4 muxer stores rotate=90 so that the CLI turns the picture with transpose=cclock: 270 clockwise.
+        Assert.Equal(270, reader.Info.Rotation);
+        Assert.Equal(48, reader.Info.Width);
+        Assert.Equal(64, reader.Info.Height);
+        using var frame = Frame.CreateUnpooled(48, 64);
+        Assert.True(reader.TryReadFrame(frame, out var info));
+        Assert.Equal((48, 64), (info.SourceWidth, info.SourceHeight));
+        Assert.Equal(48 * 64 * 3, expected.Length);
+        for (int y = 0; y < 64; y++)
+            Assert.True(frame.GetRowSpan(y).SequenceEqual(expected.AsSpan(y * 48 * 3, 48 * 3)), $"row {y} differs from the CLI's autorotated output");
+    }
+    [Fact]
+    public async Task CancellingTheTokenEndsABlockingOpenPromptly()
+    {
+        // A server that accepts and never answers, a long open timeout: only the token can end the open early.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start(16);
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var cts = new CancellationTokenSource();
+        var sw = Stopwatch.StartNew();
+        var open = Task.Run(() => MediaReader.Open($"rtsp://127.0.0.1:{port}/camera",
+            new MediaReaderOptions { OpenTimeout = TimeSpan.FromSeconds(30) }, cts.Token));
+        await Task.Delay(300);
+        Assert.False(open.IsCompleted);
+        cts.Cancel();
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => open.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), "the open ended long before its 30 s timeout");
+        Assert.Equal(cts.Token, ex.CancellationToken);
+    }
 }

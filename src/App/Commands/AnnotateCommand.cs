@@ -77,7 +77,9 @@ public static class AnnotateCommand
                 Track = !pr.GetValue(noTrack),
                 Providers = pr.GetValue(providers)!,
             };
-            return await RunCliAsync(o, ct).ConfigureAwait(false);
+            using var signals = new ShutdownSignals();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
+            return await RunCliAsync(o, linked.Token).ConfigureAwait(false);
         });
         return cmd;
     }

@@ -21,11 +21,57 @@ public sealed class StreamStats
     public int Tracks { get; internal set; }
     public int ActiveTracks { get; internal set; }
     public TimeSpan LastPts { get; internal set; }
+    /// <summary>Capture to hand-over to the sinks, of the latest frame.</summary>
+    public TimeSpan Latency { get; internal set; }
 
     internal void AddEvents(int events) => Interlocked.Add(ref _events, events);
 
+    private readonly object _rateGate = new();
+    private readonly long[] _perSecond = new long[6];
+    private long _currentSecond = -1;
+
+    /// <summary>Frames per second over the last five whole seconds (0 until a second has passed).</summary>
+    public double Fps
+    {
+        get
+        {
+            lock (_rateGate)
+            {
+                if (_currentSecond < 0) return 0;
+                long now = Stopwatch.GetTimestamp() / Stopwatch.Frequency;
+                int seconds = 0;
+                long sum = 0;
+                for (long sec = now - 5; sec < now; sec++)
+                {
+                    if (sec < FirstSecond) continue;
+                    seconds++;
+                    if (sec <= _currentSecond && sec > _currentSecond - 6) sum += _perSecond[sec % 6];
+                }
+                return seconds == 0 ? 0 : sum / (double)seconds;
+            }
+        }
+    }
+
+    private long FirstSecond { get; set; } = -1;
+
+    private void Tick()
+    {
+        lock (_rateGate)
+        {
+            long now = Stopwatch.GetTimestamp() / Stopwatch.Frequency;
+            if (FirstSecond < 0) FirstSecond = now;
+            if (now != _currentSecond)
+            {
+                for (long sec = Math.Max(_currentSecond + 1, now - 5); sec <= now; sec++) _perSecond[sec % 6] = 0;
+                _currentSecond = now;
+            }
+            _perSecond[now % 6]++;
+        }
+    }
+
     internal void Add(int detections, int events)
     {
+        Tick();
         Interlocked.Increment(ref _frames);
         Interlocked.Add(ref _detections, detections);
         Interlocked.Add(ref _events, events);
@@ -40,6 +86,9 @@ public sealed class StreamStats
 public sealed class StreamPipeline
 {
     private static readonly Histogram<double> s_stageSeconds = SvMetrics.Meter.CreateHistogram<double>(SvMetrics.StageSeconds, "s", "Time per frame in a stage");
+    private static readonly Histogram<double> s_latency = SvMetrics.Meter.CreateHistogram<double>(SvMetrics.EndToEndSeconds, "s", "Capture (decoded) to hand-over to the sinks");
+    private static readonly Counter<long> s_framesOut = SvMetrics.Meter.CreateCounter<long>(SvMetrics.FramesAnalyzed, "{frame}", "Frames through detection and tracking");
+    private static readonly Counter<long> s_events = SvMetrics.Meter.CreateCounter<long>(SvMetrics.Events, "{event}", "Events raised, by type");
 
     private readonly string _streamId;
     private readonly ChannelReader<Frame> _frames;
@@ -49,7 +98,7 @@ public sealed class StreamPipeline
     private readonly IReadOnlyList<SinkRunner> _sinks;
     private readonly bool _lossless;
     private readonly ILogger _logger;
-    private readonly KeyValuePair<string, object?>[] _detectTags, _trackTags;
+    private readonly KeyValuePair<string, object?>[] _detectTags, _trackTags, _streamTag;
 
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null)
@@ -64,6 +113,7 @@ public sealed class StreamPipeline
         _logger = logger ?? NullLogger.Instance;
         _detectTags = [new("stream", streamId), new("stage", "detect")];
         _trackTags = [new("stream", streamId), new("stage", "track")];
+        _streamTag = [new("stream", streamId)];
     }
 
     public StreamStats Stats { get; } = new();
@@ -100,6 +150,14 @@ public sealed class StreamPipeline
                         Stats.ActiveTracks = tracks.Count(t => t.State == TrackState.Tracked);
                         Stats.Tracks = _tracker?.ConfirmedCount ?? 0;
                         Stats.LastPts = frame.Pts;
+                        if (frame.CaptureTimestamp != 0)
+                        {
+                            var latency = Stopwatch.GetElapsedTime(frame.CaptureTimestamp);
+                            Stats.Latency = latency;
+                            s_latency.Record(latency.TotalSeconds, _streamTag);
+                        }
+                        s_framesOut.Add(1, _streamTag);
+                        foreach (var e in events) s_events.Add(1, new KeyValuePair<string, object?>("stream", _streamId), new KeyValuePair<string, object?>("type", e.Type));
                         last?.Dispose();
                         last = frame.AddRef();
                         handedOff = true;
@@ -116,12 +174,15 @@ public sealed class StreamPipeline
         }
         finally
         {
+            // The stream no longer takes part in batches: without this the batcher would wait for it.
+            _detector?.Dispose();
             if (last is not null)
             {
                 var final = _events.Flush(last);
                 if (final.Count > 0 && !ct.IsCancellationRequested)
                 {
                     Stats.AddEvents(final.Count);
+                    foreach (var e in final) s_events.Add(1, new KeyValuePair<string, object?>("stream", _streamId), new KeyValuePair<string, object?>("type", e.Type));
                     await FanOutAsync(new AnalyzedFrame(last, Core.Detections.Empty, [], final, eventsOnly: true), CancellationToken.None).ConfigureAwait(false);
                 }
                 else

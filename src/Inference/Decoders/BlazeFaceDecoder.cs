@@ -60,31 +60,31 @@ public sealed class BlazeFaceDecoder : IDetectionDecoder
     {
         var m = Match(outputs) ?? throw new InvalidOperationException("outputs are not BlazeFace-shaped");
         float minLogit = MathF.Log(Math.Max(minScore, 1e-6f) / Math.Max(1 - minScore, 1e-6f));
+        int fine = outputs[m.ScoresFine].Shape[1];
+        DecodeGrid(outputs[m.ScoresFine], outputs[m.RegFine], 0, batchIndex, minLogit, candidates);
+        DecodeGrid(outputs[m.ScoresCoarse], outputs[m.RegCoarse], fine, batchIndex, minLogit, candidates);
+    }
+
+    private void DecodeGrid(OutputTensor scores, OutputTensor regs, int anchorBase, int batchIndex, float minLogit, CandidateBuffer candidates)
+    {
         Span<float> kp = stackalloc float[12];
-        int anchorBase = 0;
-        foreach (var (si, ri) in new[] { (m.ScoresFine, m.RegFine), (m.ScoresCoarse, m.RegCoarse) })
+        int n = scores.Shape[1];
+        int sOff = batchIndex * n, rOff = batchIndex * n * 16;
+        for (int i = 0; i < n; i++)
         {
-            var scores = outputs[si];
-            var regs = outputs[ri];
-            int n = scores.Shape[1];
-            int sOff = batchIndex * n, rOff = batchIndex * n * 16;
-            for (int i = 0; i < n; i++)
+            float logit = scores.Data[sOff + i];
+            if (logit < minLogit) continue;
+            float score = 1f / (1f + MathF.Exp(-Math.Clamp(logit, -100f, 100f)));
+            var r = regs.Data.AsSpan(rOff + i * 16, 16);
+            float ax = _anchors[2 * (anchorBase + i)] * _inputSize;
+            float ay = _anchors[2 * (anchorBase + i) + 1] * _inputSize;
+            var box = Box.FromCenter(ax + r[0], ay + r[1], r[2], r[3]);
+            for (int k = 0; k < 6; k++)
             {
-                float logit = scores.Data[sOff + i];
-                if (logit < minLogit) continue;
-                float score = 1f / (1f + MathF.Exp(-Math.Clamp(logit, -100f, 100f)));
-                var r = regs.Data.AsSpan(rOff + i * 16, 16);
-                float ax = _anchors[2 * (anchorBase + i)] * _inputSize;
-                float ay = _anchors[2 * (anchorBase + i) + 1] * _inputSize;
-                var box = Box.FromCenter(ax + r[0], ay + r[1], r[2], r[3]);
-                for (int k = 0; k < 6; k++)
-                {
-                    kp[2 * k] = ax + r[4 + 2 * k];
-                    kp[2 * k + 1] = ay + r[5 + 2 * k];
-                }
-                candidates.Add(box, score, 0, kp);
+                kp[2 * k] = ax + r[4 + 2 * k];
+                kp[2 * k + 1] = ay + r[5 + 2 * k];
             }
-            anchorBase += n;
+            candidates.Add(box, score, 0, kp);
         }
     }
 }

@@ -17,6 +17,7 @@ internal unsafe struct SvStreamInfo
     public fixed byte PixFmt[32];
     public fixed byte Format[64];
     public fixed byte HwAccel[32];
+    public int Rotation;
 }
 
 /// <summary>Source-generated bindings of libsvnative (see native/svnative.h for the contract).</summary>
@@ -72,10 +73,17 @@ internal static unsafe partial class SvNative
     [LibraryImport(Lib, EntryPoint = "sv_reader_open", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ReaderOpen(string url, string? format, IntPtr* keys, IntPtr* values, int n,
         int threads, string? hwaccel, int openTimeoutMs, int readTimeoutMs, out IntPtr reader);
+    [LibraryImport(Lib, EntryPoint = "sv_reader_new")] public static partial IntPtr ReaderNew();
+    [LibraryImport(Lib, EntryPoint = "sv_reader_start", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ReaderStart(SafeHandle reader, string url, string? format, IntPtr* keys, IntPtr* values, int n,
+        int threads, string? hwaccel, int openTimeoutMs, int readTimeoutMs);
     [LibraryImport(Lib, EntryPoint = "sv_reader_info")] public static partial int ReaderInfo(SafeHandle r, SvStreamInfo* info);
     [LibraryImport(Lib, EntryPoint = "sv_reader_hw_status")] public static partial IntPtr ReaderHwStatus(SafeHandle r);
     [LibraryImport(Lib, EntryPoint = "sv_reader_read")]
     public static partial int ReaderRead(SafeHandle r, byte* dst, int dstW, int dstH, int stride, out long ptsUs, out int srcW, out int srcH);
+    [LibraryImport(Lib, EntryPoint = "sv_reader_grab")] public static partial int ReaderGrab(SafeHandle r, out long ptsUs, out int srcW, out int srcH);
+    [LibraryImport(Lib, EntryPoint = "sv_reader_retrieve")] public static partial int ReaderRetrieve(SafeHandle r, byte* dst, int dstW, int dstH, int stride);
+    [LibraryImport(Lib, EntryPoint = "sv_reader_rewind")] public static partial int ReaderRewind(SafeHandle r);
     [LibraryImport(Lib, EntryPoint = "sv_reader_stats")] public static partial void ReaderStats(SafeHandle r, out long corruptPackets, out long decodeErrors);
     [LibraryImport(Lib, EntryPoint = "sv_reader_interrupt")] public static partial void ReaderInterrupt(IntPtr r);
     [LibraryImport(Lib, EntryPoint = "sv_reader_close")] public static partial void ReaderClose(IntPtr r);

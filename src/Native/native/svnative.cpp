@@ -2,6 +2,7 @@
 #include "svnative.h"
 
 #include <atomic>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <libavutil/hwcontext.h>
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libavutil/time.h>
@@ -91,11 +93,15 @@ struct sv_reader {
     std::atomic<int64_t> deadline{0};
     int64_t read_timeout_us = 0;
     bool eof_sent = false;
+    bool held = false;     // r->frame holds a grabbed frame not yet released
+    bool started = false;  // sv_reader_start (or sv_reader_open) ran
     int64_t corrupt_packets = 0;
     int64_t decode_errors = 0;
     int64_t start_time = AV_NOPTS_VALUE;
     std::string hw_status;
     std::string hw_name;
+    int rotation = 0;      // clockwise degrees (0, 90, 180, 270) applied so frames come out as displayed
+    cv::Mat rot_buf;       // BGR24 before rotation
 };
 
 static int reader_interrupt_cb(void* opaque) {
@@ -115,17 +121,26 @@ static AVPixelFormat pick_hw_format(AVCodecContext* ctx, const AVPixelFormat* fm
     return fmts[0];
 }
 
-static void reader_free(sv_reader* r) {
-    if (!r) return;
+// Frees everything FFmpeg holds for `r` (not `r` itself); safe on a half-opened reader.
+static void reader_release(sv_reader* r) {
     sws_freeContext(r->sws);
+    r->sws = nullptr;
     av_frame_free(&r->frame);
     av_frame_free(&r->swframe);
     av_packet_free(&r->pkt);
     avcodec_free_context(&r->dec);
     av_buffer_unref(&r->hw_device);
     if (r->fmt) avformat_close_input(&r->fmt);
+    r->held = false;
+}
+
+static void reader_free(sv_reader* r) {
+    if (!r) return;
+    reader_release(r);
     delete r;
 }
+
+static bool reader_open(const sv_reader* r) { return r && r->dec && r->fmt && r->pkt; }
 
 static int io_error(sv_reader* r, int ret, const char* what) {
     if (r->interrupted.load()) return fail(SV_E_INTERRUPTED, "%s '%s': interrupted", what, r->url.c_str());
@@ -135,18 +150,39 @@ static int io_error(sv_reader* r, int ret, const char* what) {
     return fail(ret, "%s '%s': %s", what, r->url.c_str(), av_err(ret).c_str());
 }
 
-int sv_reader_open(const char* url, const char* format, const char* const* keys,
-                   const char* const* values, int n, int threads, const char* hwaccel,
-                   int open_timeout_ms, int read_timeout_ms, sv_reader** out) {
-    if (!url || !out) return fail(SV_E_ARGUMENT, "url and out are required");
-    *out = nullptr;
-    auto* r = new sv_reader();
+// Clockwise rotation (0/90/180/270) the stream's display matrix asks for, as the ffmpeg CLI applies it.
+static int display_rotation(AVStream* st) {
+    const uint8_t* m = nullptr;
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+    const AVPacketSideData* sd = av_packet_side_data_get(st->codecpar->coded_side_data, st->codecpar->nb_coded_side_data,
+                                                         AV_PKT_DATA_DISPLAYMATRIX);
+    if (sd && sd->size >= 9 * sizeof(int32_t)) m = sd->data;
+#else
+    size_t size = 0;
+    m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (size < 9 * sizeof(int32_t)) m = nullptr;
+#endif
+    if (!m) return 0;
+    double theta = -std::round(av_display_rotation_get(reinterpret_cast<const int32_t*>(m)));
+    if (std::isnan(theta)) return 0;
+    theta -= 360 * std::floor(theta / 360 + 0.9 / 360);
+    if (std::fabs(theta - 90) < 1) return 90;
+    if (std::fabs(theta - 180) < 1) return 180;
+    if (std::fabs(theta - 270) < 1) return 270;
+    return 0;
+}
+
+// Opens `url` into the not-yet-open reader `r`. On failure everything is released again (r stays allocated).
+static int reader_start(sv_reader* r, const char* url, const char* format, const char* const* keys,
+                        const char* const* values, int n, int threads, const char* hwaccel,
+                        int open_timeout_ms, int read_timeout_ms) {
     r->url = url;
+    if (r->interrupted.load()) return fail(SV_E_INTERRUPTED, "open '%s': interrupted", url);
     r->read_timeout_us = (int64_t)read_timeout_ms * 1000;
     const AVInputFormat* ifmt = nullptr;
     if (format && *format) {
         ifmt = av_find_input_format(format);
-        if (!ifmt) { reader_free(r); return fail(SV_E_NO_CODEC, "open '%s': input format '%s' not available in this FFmpeg", url, format); }
+        if (!ifmt) { reader_release(r); return fail(SV_E_NO_CODEC, "open '%s': input format '%s' not available in this FFmpeg", url, format); }
     }
     r->fmt = avformat_alloc_context();
     r->fmt->interrupt_callback.callback = reader_interrupt_cb;
@@ -157,30 +193,31 @@ int sv_reader_open(const char* url, const char* format, const char* const* keys,
     if (ret < 0) {
         av_dict_free(&opts);
         int code = io_error(r, ret, "open");
-        reader_free(r);
+        reader_release(r);
         return code;
     }
     if (av_dict_count(opts) > 0) {
         const AVDictionaryEntry* e = av_dict_get(opts, "", nullptr, AV_DICT_IGNORE_SUFFIX);
         std::string name = e ? e->key : "?";
         av_dict_free(&opts);
-        reader_free(r);
+        reader_release(r);
         return fail(SV_E_UNKNOWN_OPTION, "open '%s': option '%s' not recognised by the input", url, name.c_str());
     }
     av_dict_free(&opts);
     ret = avformat_find_stream_info(r->fmt, nullptr);
-    if (ret < 0) { int code = io_error(r, ret, "read stream info of"); reader_free(r); return code; }
+    if (ret < 0) { int code = io_error(r, ret, "read stream info of"); reader_release(r); return code; }
     const AVCodec* codec = nullptr;
     ret = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-    if (ret == AVERROR_DECODER_NOT_FOUND) { reader_free(r); return fail(SV_E_NO_CODEC, "open '%s': no decoder for its video stream", url); }
+    if (ret == AVERROR_DECODER_NOT_FOUND) { reader_release(r); return fail(SV_E_NO_CODEC, "open '%s': no decoder for its video stream", url); }
     if (ret < 0) {
         std::string fmt_name = r->fmt->iformat->name;
-        reader_free(r);
+        reader_release(r);
         return fail(SV_E_NO_STREAM, "open '%s': no video stream (format %s)", url, fmt_name.c_str());
     }
     r->stream_index = ret;
     AVStream* st = r->fmt->streams[ret];
     r->start_time = st->start_time;
+    r->rotation = display_rotation(st);
     r->dec = avcodec_alloc_context3(codec);
     avcodec_parameters_to_context(r->dec, st->codecpar);
     r->dec->thread_count = threads > 0 ? threads : 0;
@@ -216,21 +253,47 @@ int sv_reader_open(const char* url, const char* format, const char* const* keys,
         }
     }
     ret = avcodec_open2(r->dec, codec, nullptr);
-    if (ret < 0) { reader_free(r); return fail(ret, "open decoder %s for '%s': %s", codec->name, url, av_err(ret).c_str()); }
+    if (ret < 0) { reader_release(r); return fail(ret, "open decoder %s for '%s': %s", codec->name, url, av_err(ret).c_str()); }
     r->pkt = av_packet_alloc();
     r->frame = av_frame_alloc();
     r->swframe = av_frame_alloc();
     r->deadline = 0;
+    return 0;
+}
+
+sv_reader* sv_reader_new(void) { return new sv_reader(); }
+
+int sv_reader_start(sv_reader* r, const char* url, const char* format, const char* const* keys,
+                    const char* const* values, int n, int threads, const char* hwaccel,
+                    int open_timeout_ms, int read_timeout_ms) {
+    if (!r || !url) return fail(SV_E_ARGUMENT, "reader and url are required");
+    if (r->started) return fail(SV_E_STATE, "open '%s': this reader was already opened", url);
+    r->started = true;
+    return reader_start(r, url, format, keys, values, n, threads, hwaccel, open_timeout_ms, read_timeout_ms);
+}
+
+int sv_reader_open(const char* url, const char* format, const char* const* keys,
+                   const char* const* values, int n, int threads, const char* hwaccel,
+                   int open_timeout_ms, int read_timeout_ms, sv_reader** out) {
+    if (!url || !out) return fail(SV_E_ARGUMENT, "url and out are required");
+    *out = nullptr;
+    auto* r = new sv_reader();
+    r->started = true;
+    int rc = reader_start(r, url, format, keys, values, n, threads, hwaccel, open_timeout_ms, read_timeout_ms);
+    if (rc < 0) { reader_free(r); return rc; }
     *out = r;
     return 0;
 }
 
 int sv_reader_info(sv_reader* r, sv_stream_info* info) {
     if (!r || !info) return fail(SV_E_ARGUMENT, "reader and info are required");
+    if (!reader_open(r)) return fail(SV_E_STATE, "info: the reader is not open");
     std::memset(info, 0, sizeof *info);
     AVStream* st = r->fmt->streams[r->stream_index];
-    info->width = r->dec->width;
-    info->height = r->dec->height;
+    bool swap = r->rotation == 90 || r->rotation == 270;
+    info->width = swap ? r->dec->height : r->dec->width;
+    info->height = swap ? r->dec->width : r->dec->height;
+    info->rotation = r->rotation;
     AVRational fr = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     info->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0.0;
     if (st->duration != AV_NOPTS_VALUE && st->duration > 0) info->duration_s = st->duration * av_q2d(st->time_base);
@@ -248,7 +311,7 @@ int sv_reader_info(sv_reader* r, sv_stream_info* info) {
 
 const char* sv_reader_hw_status(sv_reader* r) { return r ? r->hw_status.c_str() : ""; }
 
-static int convert_out(sv_reader* r, AVFrame* f, uint8_t* dst, int dst_w, int dst_h, int stride) {
+static int scale_to_bgr(sv_reader* r, AVFrame* f, uint8_t* dst, int dst_w, int dst_h, int stride) {
     r->sws = sws_getCachedContext(r->sws, f->width, f->height, (AVPixelFormat)f->format, dst_w, dst_h,
                                   AV_PIX_FMT_BGR24, SWS_BILINEAR, nullptr, nullptr, nullptr);
     if (!r->sws) return fail(SV_E_ARGUMENT, "read '%s': cannot convert %s %dx%d to bgr24 %dx%d", r->url.c_str(),
@@ -259,20 +322,32 @@ static int convert_out(sv_reader* r, AVFrame* f, uint8_t* dst, int dst_w, int ds
     return 0;
 }
 
-int sv_reader_read(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride, int64_t* pts_us, int* src_w, int* src_h) {
-    if (!r || !dst || dst_w <= 0 || dst_h <= 0 || stride < dst_w * 3) return fail(SV_E_ARGUMENT, "read: bad buffer");
+// Converts (and scales) `f` into dst as displayed: rotated by the stream's display matrix.
+static int convert_out(sv_reader* r, AVFrame* f, uint8_t* dst, int dst_w, int dst_h, int stride) {
+    if (r->rotation == 0) return scale_to_bgr(r, f, dst, dst_w, dst_h, stride);
+    bool swap = r->rotation == 90 || r->rotation == 270;
+    int bw = swap ? dst_h : dst_w, bh = swap ? dst_w : dst_h;
+    try {
+        r->rot_buf.create(bh, bw, CV_8UC3);
+        int ret = scale_to_bgr(r, f, r->rot_buf.data, bw, bh, (int)r->rot_buf.step[0]);
+        if (ret < 0) return ret;
+        cv::Mat out(dst_h, dst_w, CV_8UC3, dst, (size_t)stride);
+        int code = r->rotation == 90 ? cv::ROTATE_90_CLOCKWISE : r->rotation == 180 ? cv::ROTATE_180 : cv::ROTATE_90_COUNTERCLOCKWISE;
+        cv::rotate(r->rot_buf, out, code);
+        return 0;
+    } catch (const cv::Exception& e) {
+        return fail(SV_E_OPENCV, "read '%s': rotate: %s", r->url.c_str(), e.what());
+    }
+}
+
+// Decodes the next frame into r->frame and keeps it there (r->held) until the next grab.
+static int reader_grab(sv_reader* r, int64_t* pts_us, int* src_w, int* src_h) {
+    if (r->held) { av_frame_unref(r->frame); r->held = false; }
     for (;;) {
         if (r->interrupted.load()) return fail(SV_E_INTERRUPTED, "read '%s': interrupted", r->url.c_str());
         int ret = avcodec_receive_frame(r->dec, r->frame);
         if (ret == 0) {
-            AVFrame* f = r->frame;
-            if (r->hw_pix_fmt != AV_PIX_FMT_NONE && f->format == r->hw_pix_fmt) {
-                av_frame_unref(r->swframe);
-                int tr = av_hwframe_transfer_data(r->swframe, f, 0);
-                if (tr < 0) { r->decode_errors++; av_frame_unref(f); continue; }
-                r->swframe->best_effort_timestamp = f->best_effort_timestamp;
-                f = r->swframe;
-            }
+            r->held = true;
             int64_t ts = r->frame->best_effort_timestamp;
             if (pts_us) {
                 if (ts == AV_NOPTS_VALUE) *pts_us = INT64_MIN;
@@ -281,12 +356,10 @@ int sv_reader_read(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride,
                     *pts_us = av_rescale_q(ts - base, r->fmt->streams[r->stream_index]->time_base, AVRational{1, 1000000});
                 }
             }
-            if (src_w) *src_w = f->width;
-            if (src_h) *src_h = f->height;
-            int cr = convert_out(r, f, dst, dst_w, dst_h, stride);
-            av_frame_unref(r->frame);
-            av_frame_unref(r->swframe);
-            return cr < 0 ? cr : 1;
+            bool swap = r->rotation == 90 || r->rotation == 270;
+            if (src_w) *src_w = swap ? r->frame->height : r->frame->width;
+            if (src_h) *src_h = swap ? r->frame->width : r->frame->height;
+            return 1;
         }
         if (ret == AVERROR_EOF) return 0;
         if (ret != AVERROR(EAGAIN)) {
@@ -316,7 +389,77 @@ int sv_reader_read(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride,
     }
 }
 
+// The kept frame in system memory: downloaded from the GPU into r->swframe when hardware-decoded.
+static int held_frame(sv_reader* r, AVFrame** out) {
+    *out = r->frame;
+    if (r->hw_pix_fmt != AV_PIX_FMT_NONE && r->frame->format == r->hw_pix_fmt) {
+        av_frame_unref(r->swframe);
+        int tr = av_hwframe_transfer_data(r->swframe, r->frame, 0);
+        if (tr < 0) { r->decode_errors++; return fail(tr, "read '%s': cannot download the decoded frame: %s", r->url.c_str(), av_err(tr).c_str()); }
+        *out = r->swframe;
+    }
+    return 0;
+}
+
+static int reader_retrieve(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride) {
+    if (!r->held) return fail(SV_E_STATE, "retrieve '%s': no decoded frame is held (grab first)", r->url.c_str());
+    AVFrame* f = nullptr;
+    int ret = held_frame(r, &f);
+    if (ret < 0) return ret;
+    ret = convert_out(r, f, dst, dst_w, dst_h, stride);
+    av_frame_unref(r->swframe);
+    return ret;
+}
+
+int sv_reader_grab(sv_reader* r, int64_t* pts_us, int* src_w, int* src_h) {
+    if (!r) return fail(SV_E_ARGUMENT, "grab: null reader");
+    if (!reader_open(r)) return fail(SV_E_STATE, "grab: the reader is not open");
+    return reader_grab(r, pts_us, src_w, src_h);
+}
+
+int sv_reader_retrieve(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride) {
+    if (!r || !dst || dst_w <= 0 || dst_h <= 0 || stride < dst_w * 3) return fail(SV_E_ARGUMENT, "retrieve: bad buffer");
+    if (!reader_open(r)) return fail(SV_E_STATE, "retrieve: the reader is not open");
+    return reader_retrieve(r, dst, dst_w, dst_h, stride);
+}
+
+int sv_reader_read(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride, int64_t* pts_us, int* src_w, int* src_h) {
+    if (!r || !dst || dst_w <= 0 || dst_h <= 0 || stride < dst_w * 3) return fail(SV_E_ARGUMENT, "read: bad buffer");
+    if (!reader_open(r)) return fail(SV_E_STATE, "read: the reader is not open");
+    for (;;) {
+        int rc = reader_grab(r, pts_us, src_w, src_h);
+        if (rc != 1) return rc;
+        AVFrame* f = nullptr;
+        if (held_frame(r, &f) < 0) continue;  // a frame the GPU could not hand over is skipped (counted)
+        int cr = convert_out(r, f, dst, dst_w, dst_h, stride);
+        av_frame_unref(r->swframe);
+        av_frame_unref(r->frame);
+        r->held = false;
+        return cr < 0 ? cr : 1;
+    }
+}
+
+int sv_reader_rewind(sv_reader* r) {
+    if (!r) return fail(SV_E_ARGUMENT, "rewind: null reader");
+    if (!reader_open(r)) return fail(SV_E_STATE, "rewind: the reader is not open");
+    if (r->interrupted.load()) return fail(SV_E_INTERRUPTED, "rewind '%s': interrupted", r->url.c_str());
+    bool nofile = (r->fmt->iformat->flags & AVFMT_NOFILE) != 0;
+    if (nofile || !r->fmt->pb || !(r->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL))
+        return fail(SV_E_STATE, "rewind '%s': input is not seekable", r->url.c_str());
+    r->deadline = r->read_timeout_us > 0 ? av_gettime_relative() + r->read_timeout_us : 0;
+    int ret = av_seek_frame(r->fmt, r->stream_index, r->start_time != AV_NOPTS_VALUE ? r->start_time : 0, AVSEEK_FLAG_BACKWARD);
+    if (ret < 0) ret = avformat_seek_file(r->fmt, -1, INT64_MIN, 0, 0, 0);
+    if (ret < 0) { int code = io_error(r, ret, "rewind"); r->deadline = 0; return code; }
+    r->deadline = 0;
+    if (r->held) { av_frame_unref(r->frame); r->held = false; }
+    avcodec_flush_buffers(r->dec);
+    r->eof_sent = false;
+    return 0;
+}
+
 void sv_reader_stats(sv_reader* r, int64_t* corrupt_packets, int64_t* decode_errors) {
+    if (corrupt_packets) *corrupt_packets = 0;
+    if (decode_errors) *decode_errors = 0;
     if (!r) return;
     if (corrupt_packets) *corrupt_packets = r->corrupt_packets;
     if (decode_errors) *decode_errors = r->decode_errors;
@@ -412,7 +555,10 @@ int sv_writer_open(const char* url, const char* format, const char* codec_name, 
     if (ret < 0) {
         av_dict_free(&enc_opts); av_dict_free(&fmt_opts);
         writer_free(w);
-        return fail(ret == AVERROR_EXTERNAL || ret == AVERROR(ENOSYS) ? SV_E_NO_CODEC : ret,
+        // A hardware encoder that cannot open (no device, no driver) is "not available here", whatever code it gave.
+        bool hw = (codec->capabilities & AV_CODEC_CAP_HARDWARE) || std::strstr(codec_name, "nvenc") || std::strstr(codec_name, "vaapi") ||
+                  std::strstr(codec_name, "qsv") || std::strstr(codec_name, "v4l2m2m") || std::strstr(codec_name, "amf");
+        return fail(hw || ret == AVERROR_EXTERNAL || ret == AVERROR(ENOSYS) ? SV_E_NO_CODEC : ret,
                     "output '%s': cannot open encoder %s: %s", url, codec_name, av_err(ret).c_str());
     }
     avcodec_parameters_from_context(w->st->codecpar, w->enc);

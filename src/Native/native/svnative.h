@@ -49,6 +49,8 @@ typedef struct sv_stream_info {
     char pix_fmt[32];
     char format[64];
     char hwaccel[32];      /* hardware decoder in use, empty for software */
+    int32_t rotation;      /* clockwise degrees (0/90/180/270) the reader applies from the display
+                              matrix; width/height above are the size as displayed */
 } sv_stream_info;
 
 /* Opens `url` (a path, a URL, or a device/filter string when `format` names an
@@ -61,14 +63,34 @@ SV_API int sv_reader_open(const char* url, const char* format,
                           const char* const* keys, const char* const* values, int n,
                           int threads, const char* hwaccel,
                           int open_timeout_ms, int read_timeout_ms, sv_reader** out);
+/* Two-step open, so that another thread can end a blocking open with
+ * sv_reader_interrupt: sv_reader_new allocates a reader that is not open yet (never
+ * null), sv_reader_start opens it with the arguments of sv_reader_open (once; on
+ * failure the reader stays allocated and must still be closed with sv_reader_close). */
+SV_API sv_reader* sv_reader_new(void);
+SV_API int sv_reader_start(sv_reader* r, const char* url, const char* format,
+                           const char* const* keys, const char* const* values, int n,
+                           int threads, const char* hwaccel,
+                           int open_timeout_ms, int read_timeout_ms);
 SV_API int sv_reader_info(sv_reader* r, sv_stream_info* info);
 SV_API const char* sv_reader_hw_status(sv_reader* r);
 /* Decodes the next frame and converts (and scales) it into `dst` (dst_w x dst_h
  * BGR24, `stride` bytes per row). Returns 1 with a frame, 0 at end of stream, <0 on
  * error. `pts_us` receives the presentation time in microseconds from the stream
- * start (INT64_MIN when unknown); `src_w`/`src_h` the decoded size. */
+ * start (INT64_MIN when unknown); `src_w`/`src_h` the decoded size as displayed
+ * (after rotation). Frames come out rotated as the display matrix says, like the CLI. */
 SV_API int sv_reader_read(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride,
                           int64_t* pts_us, int* src_w, int* src_h);
+/* Two-step reading, for callers that skip frames cheaply: sv_reader_grab decodes the
+ * next frame and keeps it without converting it (1 = a frame, 0 = end, <0 = error;
+ * pts_us/src_w/src_h as for sv_reader_read); sv_reader_retrieve converts the kept
+ * frame into `dst` (SV_E_STATE when none is kept). The next grab, read or rewind
+ * releases the kept frame. sv_reader_read is grab + retrieve. */
+SV_API int sv_reader_grab(sv_reader* r, int64_t* pts_us, int* src_w, int* src_h);
+SV_API int sv_reader_retrieve(sv_reader* r, uint8_t* dst, int dst_w, int dst_h, int stride);
+/* Seeks back to the start of a seekable input and flushes the decoder, so reading
+ * starts over (looping a file). SV_E_STATE when the input cannot seek. */
+SV_API int sv_reader_rewind(sv_reader* r);
 /* Packets the decoder rejected (skipped) and frames it failed to produce. */
 SV_API void sv_reader_stats(sv_reader* r, int64_t* corrupt_packets, int64_t* decode_errors);
 /* Thread-safe: makes the blocking call in progress (and all later ones) return

@@ -30,7 +30,7 @@ public class TrackCommandsTests
     public void VersionPrintsEveryComponent()
     {
         var output = new StringWriter();
-        Assert.Equal(0, Commands.VersionCommand.Run(output));
+        Assert.Equal(0, StreamVision.App.Commands.VersionCommand.Run(output));
         string s = output.ToString();
         Assert.Contains("FFmpeg", s);
         Assert.Contains("OpenCV", s);

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using StreamVision.App.Config;
+
+namespace StreamVision.App.Commands;
+
+/// <summary><c>streamvision config check FILE</c>: the effective configuration, or every error with its key path.</summary>
+public static class ConfigCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "YAML configuration file" };
+        var check = new Command("check", "Load and validate a configuration; print the effective settings or every error.") { file };
+        check.SetAction(pr => Check(pr.GetValue(file)!, Console.Out, Console.Error));
+        return new Command("config", "Configuration tools.") { check };
+    }
+
+    public static int Check(string path, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            var c = ConfigLoader.LoadFile(path);
+            ConfigPrinter.Print(c, output);
+            // Files are checked when the service starts; here a missing one is only a warning (configs travel between machines).
+            var m = c.Detector.Model;
+            if (m != "none" && !Inference.ModelCatalog.BuiltInNames.Contains(m, StringComparer.OrdinalIgnoreCase) && !File.Exists(m))
+                error.WriteLine($"config: warning: detector.model: file not found here: '{m}'");
+            return ExitCodes.Ok;
+        }
+        catch (ConfigException ex)
+        {
+            error.WriteLine($"config: {path}: {ex.Errors.Count} error(s)");
+            foreach (var e in ex.Errors) error.WriteLine($"  {e}");
+            return ExitCodes.Usage;
+        }
+    }
+}

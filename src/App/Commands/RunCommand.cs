@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using StreamVision.App.Config;
+using StreamVision.App.Http;
+using StreamVision.Core;
+
+namespace StreamVision.App.Commands;
+
+/// <summary><c>streamvision run -c FILE</c>: the long-running service.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config", "-c") { Description = "YAML configuration file (see config/)", Required = true };
+        var cmd = new Command("run", "Run the service: every configured stream, the dashboard, the API and /metrics, until Ctrl-C or SIGTERM.") { config };
+        cmd.SetAction(async (pr, ct) => await RunAsync(pr.GetValue(config)!, ct).ConfigureAwait(false));
+        return cmd;
+    }
+
+    public static async Task<int> RunAsync(string path, CancellationToken ct)
+    {
+        using var loggers = AppLogging.CreateFactory(LogLevel.Information);
+        var logger = loggers.CreateLogger("streamvision");
+        SvConfig config;
+        try
+        {
+            config = ConfigLoader.LoadFile(path);
+        }
+        catch (ConfigException ex)
+        {
+            Console.Error.WriteLine($"run: {path}: {ex.Errors.Count} error(s)");
+            foreach (var e in ex.Errors) Console.Error.WriteLine($"  {e}");
+            return ExitCodes.Usage;
+        }
+        ServiceHost host;
+        try
+        {
+            host = await ServiceHost.StartAsync(config, loggers).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is StreamVisionException or IOException)
+        {
+            Console.Error.WriteLine($"run: {ex.Message}");
+            return ex is ConfigException or OptionsException ? ExitCodes.Usage : ExitCodes.Failed;
+        }
+        using var signals = new ShutdownSignals();
+        signals.Reload = () => _ = Task.Run(async () =>
+        {
+            try
+            {
+                var next = ConfigLoader.LoadFile(path);
+                await host.Manager.ReloadAsync(next).ConfigureAwait(false);
+            }
+            catch (ConfigException ex)
+            {
+                logger.LogError("reload of {Path} refused, keeping the running configuration: {Errors}", path, string.Join("; ", ex.Errors));
+            }
+        });
+        if (host.Address is not null) Console.WriteLine($"streamvision: {config.Streams.Count} stream(s); dashboard {host.Address}");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await host.DisposeAsync().ConfigureAwait(false);
+        Console.WriteLine("streamvision: stopped cleanly");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Globalization;
+
+namespace StreamVision.App.Config;
+
+/// <summary>Prints the effective configuration (after defaults and environment overrides) as YAML-like text.</summary>
+public static class ConfigPrinter
+{
+    public static void Print(SvConfig c, TextWriter o)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        o.WriteLine($"instance: {c.Instance}");
+        o.WriteLine($"http:\n  listen: {(c.Http.Listen.Length == 0 ? "\"\" (off)" : c.Http.Listen)}");
+        o.WriteLine(string.Create(ci, $"frame_pool_mb: {c.FramePoolMb}\nshutdown_seconds: {c.ShutdownSeconds}"));
+        var d = c.Detector;
+        o.WriteLine("detector:");
+        o.WriteLine($"  model: {d.Model}\n  family: {d.Family.ToString().ToLowerInvariant()}\n  providers: [{string.Join(", ", d.Providers)}]\n  threads: {d.Threads}");
+        o.WriteLine(string.Create(ci, $"  confidence: {d.Options.ConfidenceThreshold}\n  nms_iou: {d.Options.NmsIouThreshold}\n  max_detections: {d.Options.MaxDetections}"));
+        o.WriteLine($"  classes: [{string.Join(", ", d.Classes)}]");
+        o.WriteLine(string.Create(ci, $"  batch:\n    max_size: {d.Batch.MaxBatch}\n    max_wait_ms: {d.Batch.MaxWait.TotalMilliseconds}"));
+        var t = c.Tracker.Options;
+        o.WriteLine($"tracker:\n  enabled: {c.Tracker.Enabled.ToString().ToLowerInvariant()}");
+        o.WriteLine(string.Create(ci, $"  high_score: {t.HighScore}\n  low_score: {t.LowScore}\n  new_track_score: {t.NewTrackScore}\n  min_hits: {t.MinHits}\n  lost_timeout_seconds: {t.LostTimeoutSeconds}\n  class_aware: {t.ClassAware.ToString().ToLowerInvariant()}\n  max_tracks: {t.MaxTracks}"));
+        PrintSinks(c.Sinks, o, "");
+        o.WriteLine($"streams:{(c.Streams.Count == 0 ? " []" : "")}");
+        foreach (var s in c.Streams)
+        {
+            var src = s.Source;
+            o.WriteLine($"  - id: {s.Id}\n    uri: {Ingest.SourceUri.Redact(src.Uri)}\n    mode: {src.Mode.ToString().ToLowerInvariant()}\n    enabled: {s.Enabled.ToString().ToLowerInvariant()}");
+            o.WriteLine(string.Create(ci, $"    max_fps: {src.MaxFps}\n    loop: {src.Loop.ToString().ToLowerInvariant()}\n    rtsp_transport: {src.RtspTransport.ToString().ToLowerInvariant()}\n    open_timeout_seconds: {src.OpenTimeout.TotalSeconds}\n    read_timeout_seconds: {src.ReadTimeout.TotalSeconds}"));
+            foreach (var z in s.Zones) o.WriteLine($"    zone {z.Name}: {z.Polygon.Count} points{(z.Classes.Count > 0 ? ", classes " + string.Join("/", z.Classes) : "")}");
+            foreach (var l in s.Lines) o.WriteLine(string.Create(ci, $"    line {l.Name}: ({l.From.X},{l.From.Y}) -> ({l.To.X},{l.To.Y})"));
+            if (s.Sinks is not null) PrintSinks(s.Sinks, o, "    ");
+        }
+    }
+
+    private static void PrintSinks(SinksConfig s, TextWriter o, string indent)
+    {
+        o.WriteLine($"{indent}sinks:");
+        if (s.Video is { } v) o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{indent}  video: {{path: {v.Path}, codec: {v.Codec}, preset: {v.Preset}, crf: {v.Crf}, segment_seconds: {v.SegmentSeconds}}}"));
+        if (s.Events is { } e) o.WriteLine($"{indent}  events: {e}");
+        if (s.Tracks is { } t) o.WriteLine($"{indent}  tracks: {t}");
+        if (s.Mqtt is { } m) o.WriteLine($"{indent}  mqtt: {{host: {m.Host}, port: {m.Port}, qos: {m.Qos}, topic: {m.Topic}}}");
+        if (s.Webhook is { } w) o.WriteLine($"{indent}  webhook: {{url: {Ingest.SourceUri.Redact(w.Url)}, max_attempts: {w.MaxAttempts}}}");
+        if (s.Snapshots is { } sn) o.WriteLine($"{indent}  snapshots: {sn}");
+        o.WriteLine($"{indent}  preview: {s.Preview.ToString().ToLowerInvariant()}\n{indent}  queue: {s.QueueCapacity}");
+        if (s.Obscure.Count > 0) o.WriteLine($"{indent}  obscure: [{string.Join(", ", s.Obscure)}]");
+    }
+}

@@ -1,0 +1,188 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using StreamVision.App.Config;
+using StreamVision.App.Service;
+using StreamVision.Core;
+
+namespace StreamVision.App.Http;
+
+/// <summary>
+/// The long-running service: the <see cref="StreamManager"/> plus the HTTP server (dashboard at /, JSON API under /api,
+/// Prometheus /metrics, /healthz, /readyz). Stops gracefully: sources stop, queues drain within the deadline, every
+/// output is finalised.
+/// </summary>
+public sealed class ServiceHost : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = false,
+    };
+
+    private readonly WebApplication? _web;
+    private readonly PrometheusExporter _metrics;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private ServiceHost(StreamManager manager, WebApplication? web, PrometheusExporter metrics, ILogger logger)
+    {
+        Manager = manager;
+        _web = web;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public StreamManager Manager { get; }
+    /// <summary>Where the HTTP server listens (the real port when the config asked for port 0), or null when off.</summary>
+    public Uri? Address { get; private set; }
+
+    public static async Task<ServiceHost> StartAsync(SvConfig config, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger("streamvision");
+        var metrics = new PrometheusExporter(config.Instance);
+        StreamManager? manager = null;
+        try
+        {
+            manager = new StreamManager(config, loggers);
+            WebApplication? web = null;
+            if (config.Http.Listen.Length > 0)
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.Logging.ClearProviders();
+                builder.Services.AddSingleton(loggers);
+                builder.WebHost.UseUrls(config.Http.Listen);
+                builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+                web = builder.Build();
+            }
+            var host = new ServiceHost(manager, web, metrics, logger);
+            if (web is not null)
+            {
+                host.Map(web);
+                await web.StartAsync().ConfigureAwait(false);
+                var addresses = web.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                    .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
+                var addr = addresses?.FirstOrDefault() ?? web.Urls.FirstOrDefault();
+                host.Address = addr is null ? null : new Uri(addr);
+                logger.LogInformation("dashboard and API on {Address}", host.Address);
+            }
+            await manager.StartAsync().ConfigureAwait(false);
+            return host;
+        }
+        catch
+        {
+            if (manager is not null) await manager.DisposeAsync().ConfigureAwait(false);
+            metrics.Dispose();
+            throw;
+        }
+    }
+
+    private void Map(WebApplication web)
+    {
+        web.MapGet("/", () => Results.Content(Dashboard.Value, "text/html; charset=utf-8"));
+        web.MapGet("/healthz", () => Results.Text("ok\n"));
+        web.MapGet("/readyz", () => Manager.Ready ? Results.Text("ready\n") : Results.Text("starting\n", statusCode: 503));
+        web.MapGet("/metrics", () => Results.Text(_metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        web.MapGet("/api/streams", () => Results.Json(Manager.Streams.Select(Describe)
+            .Concat(Manager.NotStarted.Select(n => DescribeNotStarted(n.Config, n.Error))).ToList(), s_json));
+        web.MapGet("/api/streams/{id}", (string id) =>
+            Manager.TryGet(id, out var h) ? Results.Json(Describe(h), s_json) : NotFound(id));
+        web.MapPost("/api/streams", async (HttpRequest request) =>
+        {
+            string body;
+            using (var reader = new StreamReader(request.Body)) body = await reader.ReadToEndAsync().ConfigureAwait(false);
+            StreamConfig cfg;
+            try
+            {
+                cfg = ConfigLoader.LoadStream(body);
+            }
+            catch (ConfigException ex)
+            {
+                return Results.Json(new { errors = ex.Errors.Select(e => e.ToString()).ToList() }, s_json, statusCode: 400);
+            }
+            if (Manager.TryGet(cfg.Id, out var existing) && existing.Status is StreamStatus.Running or StreamStatus.Starting)
+                return Results.Json(new { errors = new[] { $"stream '{cfg.Id}' already exists" } }, s_json, statusCode: 409);
+            try
+            {
+                var host = await Manager.AddAsync(cfg).ConfigureAwait(false);
+                return Results.Json(Describe(host), s_json, statusCode: 201);
+            }
+            catch (Exception ex) when (ex is StreamVisionException or IOException or UnauthorizedAccessException)
+            {
+                return Results.Json(new { errors = new[] { ex.Message } }, s_json, statusCode: 400);
+            }
+        });
+        web.MapDelete("/api/streams/{id}", async (string id) =>
+            await Manager.RemoveAsync(id).ConfigureAwait(false) ? Results.NoContent() : NotFound(id));
+        web.MapGet("/api/streams/{id}/preview.mjpeg", (string id) => NotFound(id));
+    }
+
+    private static object DescribeNotStarted(StreamConfig c, string error) => new
+    {
+        id = c.Id,
+        uri = Ingest.SourceUri.Redact(c.Source.Uri),
+        status = "failed",
+        source_state = "idle",
+        error,
+        frames = 0,
+    };
+
+    private static IResult NotFound(string id) => Results.Json(new { errors = new[] { $"no stream '{id}'" } }, s_json, statusCode: 404);
+
+    /// <summary>The API's view of a stream.</summary>
+    public static object Describe(StreamHost h)
+    {
+        var src = h.Source;
+        var info = src.Info;
+        return new
+        {
+            id = h.Id,
+            uri = Ingest.SourceUri.Redact(h.Config.Source.Uri),
+            live = src.IsLive,
+            status = h.Status.ToString().ToLowerInvariant(),
+            source_state = src.State.ToString().ToLowerInvariant(),
+            error = h.Error ?? src.LastError?.Message,
+            width = info?.Width ?? 0,
+            height = info?.Height ?? 0,
+            fps = Math.Round(h.Fps, 2),
+            latency_ms = Math.Round(h.Latency.TotalMilliseconds, 1),
+            frames = h.Stats.Frames,
+            detections = h.Stats.Detections,
+            tracks = h.Stats.Tracks,
+            active_tracks = h.Stats.ActiveTracks,
+            events = h.Stats.Events,
+            drops = src.FramesDropped + h.Sinks.Sum(s => s.Dropped),
+            source_drops = src.FramesDropped,
+            reconnects = src.Reconnects,
+            queue_depth = src.QueueDepth,
+            sinks = h.Sinks.Select(s => new { name = s.Sink.Name, written = s.Written, dropped = s.Dropped, errors = s.Errors, queue = s.QueueDepth, faulted = s.IsFaulted }).ToList(),
+        };
+    }
+
+    private static readonly Lazy<string> Dashboard = new(() =>
+    {
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("StreamVision.App.Http.dashboard.html")
+            ?? throw new InvalidOperationException("dashboard.html is not embedded");
+        using var r = new StreamReader(s);
+        return r.ReadToEnd();
+    });
+
+    /// <summary>Stops the streams (drain within the deadline, finalise outputs), then the HTTP server. Idempotent.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await Manager.DisposeAsync().ConfigureAwait(false);
+        if (_web is not null)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _web.StopAsync(cts.Token).ConfigureAwait(false);
+            await _web.DisposeAsync().ConfigureAwait(false);
+        }
+        _metrics.Dispose();
+        _logger.LogInformation("stopped");
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using StreamVision.App.Config;
+using StreamVision.App.Pipeline;
+using StreamVision.Core;
+using StreamVision.Inference;
+using StreamVision.Ingest;
+using StreamVision.Sinks;
+using StreamVision.Tracking;
+
+namespace StreamVision.App.Service;
+
+/// <summary>What a stream is doing, as the API shows it.</summary>
+public enum StreamStatus
+{
+    Starting,
+    Running,
+    Ended,
+    Failed,
+    Stopped,
+}
+
+/// <summary>
+/// One running stream: its source, analysis loop and sinks. Independent of every other stream: a failure here ends
+/// only this stream (status Failed with the reason). Owns its sink runners; the source owns its frames until read.
+/// </summary>
+public sealed class StreamHost : IAsyncDisposable
+{
+    private readonly StreamConfig _config;
+    private readonly ILogger _logger;
+    private readonly VideoSource _source;
+    private readonly List<SinkRunner> _sinks = new();
+    private readonly StreamPipeline _pipeline;
+    private readonly CancellationTokenSource _cts = new();
+    private Task? _run;
+    private int _stopped;
+
+    public StreamHost(StreamConfig config, SvConfig instance, FramePool pool, DetectionBatcher? batcher, ServiceResources resources, ILogger logger)
+    {
+        _config = config;
+        _logger = logger;
+        Id = config.Id;
+        _source = new VideoSource(config.Source, pool, logger);
+        var sinks = config.Sinks ?? instance.Sinks;
+        var classNames = batcher?.Detector.ClassNames ?? [];
+        bool lossless = !_source.IsLive;
+        var runnerOptions = new SinkRunnerOptions
+        {
+            Capacity = sinks.QueueCapacity,
+            Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest,
+        };
+        try
+        {
+            foreach (var sink in SinkFactory.Create(config, instance, sinks, classNames, pool, resources))
+                _sinks.Add(new SinkRunner(sink, Id, runnerOptions, logger));
+        }
+        catch
+        {
+            foreach (var s in _sinks) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+        var tracker = instance.Tracker.Enabled && batcher is not null ? new ByteTracker(instance.Tracker.Options) : null;
+        _pipeline = new StreamPipeline(Id, _source.Frames, batcher?.CreateClient(Id), tracker, classNames, _sinks, lossless, logger);
+    }
+
+    public string Id { get; }
+    public StreamConfig Config => _config;
+    public StreamStatus Status { get; private set; } = StreamStatus.Starting;
+    public string? Error { get; private set; }
+    public VideoSource Source => _source;
+    public StreamStats Stats => _pipeline.Stats;
+    public IReadOnlyList<SinkRunner> Sinks => _sinks;
+    public Task Completion => _run ?? Task.CompletedTask;
+
+    public void Start()
+    {
+        _source.Start();
+        _run = RunAsync();
+    }
+
+    private async Task RunAsync()
+    {
+        await Task.Yield();
+        Status = StreamStatus.Running;
+        try
+        {
+            await _pipeline.RunAsync(_cts.Token).ConfigureAwait(false);
+            Status = Volatile.Read(ref _stopped) != 0 ? StreamStatus.Stopped : StreamStatus.Ended;
+        }
+        catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+        {
+            Status = StreamStatus.Stopped;
+        }
+        catch (Exception ex)
+        {
+            Status = StreamStatus.Failed;
+            Error = ex is SourceException or StreamVisionException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+            _logger.LogError("stream {Stream} failed: {Error}", Id, Error);
+        }
+        finally
+        {
+            foreach (var s in _sinks) await s.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Frames per second over the last few seconds.</summary>
+    public double Fps => Stats.Fps;
+
+    /// <summary>Capture-to-analysed latency of the latest frame.</summary>
+    public TimeSpan Latency => Stats.Latency;
+
+    /// <summary>
+    /// Stops the source, lets queued frames through within <paramref name="deadline"/>, then finalises every sink.
+    /// After the deadline, what is still queued is dropped (files are still finalised). Idempotent.
+    /// </summary>
+    public async Task StopAsync(TimeSpan deadline)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            await Completion.ConfigureAwait(false);
+            return;
+        }
+        await _source.StopAsync().ConfigureAwait(false);
+        if (_run is not null)
+        {
+            var done = await Task.WhenAny(_run, Task.Delay(deadline)).ConfigureAwait(false);
+            if (done != _run)
+            {
+                _logger.LogWarning("stream {Stream}: drain took longer than {Seconds} s; dropping what is queued", Id, deadline.TotalSeconds);
+                _cts.Cancel();
+                await _run.ConfigureAwait(false);
+            }
+        }
+        if (Status is StreamStatus.Running or StreamStatus.Starting) Status = StreamStatus.Stopped;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        foreach (var s in _sinks) await s.DisposeAsync().ConfigureAwait(false);
+        await _source.DisposeAsync().ConfigureAwait(false);
+        _cts.Dispose();
+    }
+}

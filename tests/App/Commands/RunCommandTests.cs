@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace StreamVision.App.Tests.Commands;
+
+public class RunCommandTests
+{
+    private static int FreePort()
+    {
+        using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task SigtermDrainsFinalisesAndExitsZero()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        int port = FreePort();
+        string config = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(config, $$"""
+            instance: sigterm
+            http:
+              listen: http://127.0.0.1:{{port}}
+            detector:
+              model: blazeface
+            sinks:
+              video:
+                path: {{dir}}/{stream}.mp4
+                preset: ultrafast
+              events: {{dir}}/{stream}.jsonl
+            streams:
+              - id: movie
+                uri: /usr/share/doc/opencv-doc/examples/data/Megamind.avi
+                mode: file
+            """);
+        string app = Path.Combine(AppContext.BaseDirectory, "streamvision.dll");
+        var psi = new ProcessStartInfo("dotnet", $"\"{app}\" run -c \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var until = DateTime.UtcNow.AddSeconds(30);
+        long frames = 0;
+        while (frames < 40)
+        {
+            Assert.True(DateTime.UtcNow < until && !p.HasExited, $"service did not process frames: {(p.HasExited ? await stderr : "")}");
+            await Task.Delay(200);
+            try
+            {
+                var s = await http.GetFromJsonAsync<JsonElement[]>("/api/streams");
+                frames = s![0].GetProperty("frames").GetInt64();
+            }
+            catch (HttpRequestException)
+            {
+            }
+        }
+        TestEnvironment.Run("kill", $"-TERM {p.Id}");
+        Assert.True(p.WaitForExit(30_000), "service did not stop within 30 s of SIGTERM");
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {await stderr}");
+        Assert.Contains("stopped cleanly", await stdout);
+
+        var probe = TestEnvironment.Ffprobe($"-count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 \"{Path.Combine(dir, "movie.mp4")}\"").Trim();
+        Assert.True(int.Parse(probe, System.Globalization.CultureInfo.InvariantCulture) >= 40, $"{probe} frames in the MP4");
+        var lines = File.ReadAllLines(Path.Combine(dir, "movie.jsonl"));
+        Assert.NotEmpty(lines);
+        foreach (var line in lines) JsonDocument.Parse(line).Dispose(); // every line, the last included, is complete JSON
+        Assert.Contains(lines, l => l.Contains("\"track_ended\"", StringComparison.Ordinal));
+    }
+}

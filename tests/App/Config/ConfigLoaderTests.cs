@@ -1,0 +1,106 @@
+using StreamVision.App.Config;
+using StreamVision.Ingest;
+
+namespace StreamVision.App.Tests.Config;
+
+public class ConfigLoaderTests
+{
+    [Theory]
+    [InlineData("annotate-file.yaml")]
+    [InlineData("rtsp-cameras-mqtt.yaml")]
+    [InlineData("webcam-preview.yaml")]
+    public void EveryExampleLoads(string name)
+    {
+        var c = ConfigLoader.LoadFile(Path.Combine(TestEnvironment.RepoRoot, "config", name), new Dictionary<string, string>());
+        Assert.NotEmpty(c.Streams);
+        Assert.All(c.Streams, s => Assert.False(string.IsNullOrEmpty(s.Id)));
+    }
+
+    [Fact]
+    public void FiveMistakesAreAllReportedWithTheirKeyPaths()
+    {
+        const string yaml = """
+            detector:
+              confidence: 2
+              batch:
+                max_size: 0
+            streams:
+              - id: a
+                uri: testsrc
+                max_fsp: 10
+              - id: b
+              - id: c
+                uri: lavfi:testsrc2
+                mode: sometimes
+            """;
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadText(yaml, "bad.yaml", new Dictionary<string, string>()));
+        var paths = ex.Errors.Select(e => e.Path).ToList();
+        Assert.Equal(5, ex.Errors.Count);
+        Assert.Contains("detector.confidence", paths);
+        Assert.Contains("detector.batch.max_size", paths);
+        Assert.Contains("streams[0].max_fsp", paths);
+        Assert.Contains("streams[1].uri", paths);
+        Assert.Contains("streams[2].mode", paths);
+        Assert.Contains(ex.Errors, e => e.ToString() == "detector.batch.max_size: must be 1..64, got 0");
+        Assert.Contains(ex.Errors, e => e.ToString() == "streams[1].uri: missing");
+    }
+
+    [Fact]
+    public void EnvironmentOverridesApplyByKeyPath()
+    {
+        const string yaml = """
+            instance: a
+            streams:
+              - id: cam
+                uri: rtsp://old/stream
+            """;
+        var env = new Dictionary<string, string>
+        {
+            ["SV__INSTANCE"] = "node-b",
+            ["SV__DETECTOR__CONFIDENCE"] = "0.7",
+            ["SV__STREAMS__0__URI"] = "rtsp://new/stream",
+            ["SV__STREAMS__1__URI"] = "lavfi:testsrc2",
+            ["SV__STREAMS__1__ID"] = "pattern",
+            ["SV_LOG_LEVEL"] = "Debug",
+        };
+        var c = ConfigLoader.LoadText(yaml, "env.yaml", env);
+        Assert.Equal("node-b", c.Instance);
+        Assert.Equal(0.7f, c.Detector.Options.ConfidenceThreshold);
+        Assert.Equal("rtsp://new/stream", c.Streams[0].Source.Uri);
+        Assert.Equal("pattern", c.Streams[1].Id);
+    }
+
+    [Fact]
+    public void DefaultsAreFilledAndStreamFieldsBound()
+    {
+        const string yaml = """
+            streams:
+              - uri: rtsp://cam.local/live
+                rtsp_transport: udp
+                max_fps: 12.5
+                zones:
+                  - name: door
+                    polygon: [[0, 0], [10, 0], [10, 10]]
+                lines:
+                  - name: gate
+                    points: [[0, 5], [10, 5]]
+                    classes: [person]
+            """;
+        var c = ConfigLoader.LoadText(yaml, "s.yaml", new Dictionary<string, string>());
+        var s = c.Streams[0];
+        Assert.False(string.IsNullOrEmpty(s.Id));
+        Assert.Equal(RtspTransport.Udp, s.Source.RtspTransport);
+        Assert.Equal(12.5, s.Source.MaxFps);
+        Assert.Equal(3, s.Zones[0].Polygon.Count);
+        Assert.Equal((10f, 5f), s.Lines[0].To);
+        Assert.Equal("blazeface", c.Detector.Model);
+        Assert.Equal(8, c.Detector.Batch.MaxBatch);
+    }
+
+    [Fact]
+    public void InvalidYamlNamesTheLine()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadText("streams:\n  - id: a\n   uri: x\n", "y.yaml", new Dictionary<string, string>()));
+        Assert.Contains("line", ex.Errors[0].Path);
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging.Abstractions;
+using StreamVision.App.Config;
+using StreamVision.App.Http;
+
+namespace StreamVision.App.Tests.Http;
+
+public class ServiceHostTests
+{
+    private static SvConfig Config(string dir, string clip) => ConfigLoader.LoadText($$"""
+        instance: test
+        http:
+          listen: http://127.0.0.1:0
+        detector:
+          model: blazeface
+        sinks:
+          events: {{dir}}/{stream}.jsonl
+          video:
+            path: {{dir}}/{stream}.mp4
+            preset: ultrafast
+        streams:
+          - id: a
+            uri: {{clip}}
+          - id: b
+            uri: {{clip}}
+          - id: pattern
+            uri: lavfi:testsrc2=size=160x120:rate=25
+            mode: live
+        """, "test.yaml", new Dictionary<string, string>());
+
+    private static async Task<JsonElement[]> StreamsAsync(HttpClient http) =>
+        (await http.GetFromJsonAsync<JsonElement[]>("/api/streams"))!;
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, int seconds = 30)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > until) throw new TimeoutException("condition not met in time");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task ServesMetricsMatchingFramesAndManagesStreamsAtRunTime()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        string clip = TestMedia.H264(320, 240, 60);
+        await using var host = await ServiceHost.StartAsync(Config(dir, clip), NullLoggerFactory.Instance);
+        using var http = new HttpClient { BaseAddress = host.Address };
+
+        Assert.Equal("ok\n", await http.GetStringAsync("/healthz"));
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+        await WaitAsync(async () => (await StreamsAsync(http)).Count(s => s.GetProperty("status").GetString() == "ended") == 2);
+
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Matches(@"sv_frames_analyzed_total\{stream=""a""\} 60\n", metrics);
+        Assert.Matches(@"sv_frames_decoded_total\{stream=""b""\} 60\n", metrics);
+        Assert.Contains("# TYPE sv_end_to_end_latency_seconds histogram", metrics);
+        Assert.Contains("sv_inference_batch_size_bucket{le=\"+Inf\"}", metrics);
+        Assert.Contains("process_resident_memory_bytes ", metrics);
+        Assert.Matches(@"sv_sink_items_written_total\{sink=""video"",stream=""a""\} 60\n", metrics);
+        var streams = await StreamsAsync(http);
+        Assert.Equal(60, streams.Single(s => s.GetProperty("id").GetString() == "a").GetProperty("frames").GetInt64());
+
+        // Add a stream over the API; the live pattern keeps running meanwhile.
+        long before = (await StreamsAsync(http)).Single(s => s.GetProperty("id").GetString() == "pattern").GetProperty("frames").GetInt64();
+        var add = await http.PostAsync("/api/streams", new StringContent("""{"id": "c", "uri": "lavfi:testsrc2=size=160x120:rate=25", "mode": "live"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, add.StatusCode);
+        await WaitAsync(async () => (await StreamsAsync(http)).Single(s => s.GetProperty("id").GetString() == "c").GetProperty("frames").GetInt64() > 5);
+        var dup = await http.PostAsync("/api/streams", new StringContent("""{"id": "c", "uri": "lavfi:testsrc2"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Conflict, dup.StatusCode);
+        var bad = await http.PostAsync("/api/streams", new StringContent("""{"id": "d", "max_fps": -1}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("uri: missing", await bad.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/streams/c")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("/api/streams/c")).StatusCode);
+        var after = await StreamsAsync(http);
+        Assert.DoesNotContain(after, s => s.GetProperty("id").GetString() == "c");
+        var pattern = after.Single(s => s.GetProperty("id").GetString() == "pattern");
+        Assert.Equal("running", pattern.GetProperty("status").GetString());
+        Assert.True(pattern.GetProperty("frames").GetInt64() > before);
+    }
+
+    [Fact]
+    public async Task AStreamThatCannotOpenFailsAloneAndIsReported()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var cfg = ConfigLoader.LoadText($$"""
+            http:
+              listen: http://127.0.0.1:0
+            detector:
+              model: none
+            streams:
+              - id: good
+                uri: {{TestMedia.H264(160, 120, 20)}}
+              - id: broken
+                uri: {{dir}}/missing.mp4
+            """, "t.yaml", new Dictionary<string, string>());
+        await using var host = await ServiceHost.StartAsync(cfg, NullLoggerFactory.Instance);
+        using var http = new HttpClient { BaseAddress = host.Address };
+        await WaitAsync(async () => (await StreamsAsync(http)).All(s => s.GetProperty("status").GetString() is "ended" or "failed"));
+        var streams = await StreamsAsync(http);
+        var broken = streams.Single(s => s.GetProperty("id").GetString() == "broken");
+        Assert.Equal("failed", broken.GetProperty("status").GetString());
+        Assert.Contains("missing.mp4", broken.GetProperty("error").GetString());
+        Assert.Equal(20, streams.Single(s => s.GetProperty("id").GetString() == "good").GetProperty("frames").GetInt64());
+    }
+}
