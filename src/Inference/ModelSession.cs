@@ -184,7 +184,8 @@ public sealed class ModelSession : IDisposable
                 string ortName = name == "cuda" ? "CUDAExecutionProvider" : "TensorrtExecutionProvider";
                 if (!available.Contains(ortName))
                 {
-                    Skip(name, $"not in this ONNX Runtime build (available: {string.Join(", ", available)}); `./streamvision setup --gpu` fetches the GPU providers");
+                    // Expected on CPU-only machines: recorded, logged quietly.
+                    Skip(name, $"not in this ONNX Runtime build (available: {string.Join(", ", available)}); `./streamvision setup --gpu` fetches the GPU providers", LogLevel.Information);
                     continue;
                 }
                 try
@@ -219,10 +220,10 @@ public sealed class ModelSession : IDisposable
             so.Dispose();
         }
 
-        void Skip(string name, string why)
+        void Skip(string name, string why, LogLevel level = LogLevel.Warning)
         {
             skipped.Add($"{name}: {why}");
-            logger.LogWarning("model {Model}: execution provider {Provider} skipped: {Reason}", System.IO.Path.GetFileName(path), name, why);
+            logger.Log(level, "model {Model}: execution provider {Provider} skipped: {Reason}", System.IO.Path.GetFileName(path), name, why);
         }
     }
 

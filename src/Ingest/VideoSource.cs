@@ -72,6 +72,9 @@ public sealed partial class VideoSource : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         Resolved = options.Resolve();
         IsLive = !options.IsFile;
+        // A live test pattern is a camera stand-in: pace it at its own rate (lavfi otherwise renders as fast as it can).
+        if (IsLive && Resolved.Kind == SourceKind.TestPattern && !Resolved.Url.Contains("realtime", StringComparison.Ordinal))
+            Resolved = Resolved with { Url = Resolved.Url + ",realtime" };
         StreamId = options.StreamId;
         _redactedUrl = SourceUri.Redact(Resolved.Url);
         _streamTag = IngestMetrics.StreamTag(StreamId);

@@ -18,7 +18,9 @@ public sealed class PrometheusExporter : IDisposable
     private static readonly double[] s_countBuckets = [1, 2, 4, 8, 16, 32, 64, 128];
 
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<Instrument, Family> _families = new();
+    // Several instruments may share a name (e.g. one queue-depth gauge per stage, each with its own tag): one family each name.
+    private readonly ConcurrentDictionary<Instrument, Family> _byInstrument = new();
+    private readonly ConcurrentDictionary<string, Family> _families = new(StringComparer.Ordinal);
     private readonly object _scrapeGate = new();
 
     public PrometheusExporter(string instanceId)
@@ -27,7 +29,8 @@ public sealed class PrometheusExporter : IDisposable
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (instrument.Meter.Name != SvMetrics.MeterName) return;
-            _families.TryAdd(instrument, new Family(instrument));
+            var family = _families.GetOrAdd(PrometheusName(instrument), _ => new Family(instrument));
+            _byInstrument.TryAdd(instrument, family);
             listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
@@ -41,7 +44,7 @@ public sealed class PrometheusExporter : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        if (_families.TryGetValue(instrument, out var f)) f.Record(value, tags);
+        if (_byInstrument.TryGetValue(instrument, out var f)) f.Record(value, tags);
     }
 
     /// <summary>The metrics page.</summary>
