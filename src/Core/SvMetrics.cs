@@ -24,6 +24,7 @@ public static class SvMetrics
     public const string EndToEndSeconds = "sv_end_to_end_latency_seconds"; // histogram, tag stream
     public const string InferenceBatchSize = "sv_inference_batch_size";  // histogram
     public const string InferenceSeconds = "sv_inference_seconds";       // histogram
+    public const string StreamUp = "sv_stream_up";                       // observable gauge, tag stream
     public const string ActiveTracks = "sv_tracker_active_tracks";       // observable gauge, tag stream
     public const string Events = "sv_events";                            // counter, tags stream, type
     public const string SinkWritten = "sv_sink_items_written";           // counter, tags stream, sink

@@ -77,10 +77,10 @@ public sealed record MqttOptions
         if (KeepAliveSeconds is < 5 or > 3600) throw new OptionsException($"{path}.keepalive_seconds", $"must be 5..3600, got {KeepAliveSeconds}");
         if (BufferCapacity is < 1 or > 1_000_000) throw new OptionsException($"{path}.buffer", $"must be 1..1000000, got {BufferCapacity}");
         if (MaxInflight is < 1 or > 1000) throw new OptionsException($"{path}.max_inflight", $"must be 1..1000, got {MaxInflight}");
-        Seconds(ReconnectDelaySeconds, $"{path}.reconnect_delay_seconds", 0.01, 3600);
-        Seconds(MaxReconnectDelaySeconds, $"{path}.max_reconnect_delay_seconds", ReconnectDelaySeconds, 3600);
-        Seconds(ConnectTimeoutSeconds, $"{path}.connect_timeout_seconds", 0.1, 600);
-        Seconds(DrainTimeoutSeconds, $"{path}.drain_timeout_seconds", 0, 600);
+        OptionChecks.Seconds(ReconnectDelaySeconds, $"{path}.reconnect_delay_seconds", 0.01, 3600);
+        OptionChecks.Seconds(MaxReconnectDelaySeconds, $"{path}.max_reconnect_delay_seconds", ReconnectDelaySeconds, 3600);
+        OptionChecks.Seconds(ConnectTimeoutSeconds, $"{path}.connect_timeout_seconds", 0.1, 600);
+        OptionChecks.Seconds(DrainTimeoutSeconds, $"{path}.drain_timeout_seconds", 0, 600);
         if (PollIntervalMs is < 1 or > 1000) throw new OptionsException($"{path}.poll_interval_ms", $"must be 1..1000, got {PollIntervalMs}");
         if (ClientId is { Length: > 128 }) throw new OptionsException($"{path}.client_id", "must be at most 128 characters");
     }
@@ -94,12 +94,6 @@ public sealed record MqttOptions
         }
         if (topic.Contains('+') || topic.Contains('#')) throw new OptionsException(path, $"'{topic}': wildcards + and # cannot be published to");
         if (Encoding.UTF8.GetByteCount(topic) > 60000) throw new OptionsException(path, "is too long");
-    }
-
-    internal static void Seconds(double value, string path, double min, double max)
-    {
-        if (!(value >= min && value <= max))
-            throw new OptionsException(path, string.Create(CultureInfo.InvariantCulture, $"must be {min}..{max} seconds, got {value}"));
     }
 
     /// <summary>Replaces {instance} and {stream} in a topic, making the ids safe as single topic levels.</summary>
@@ -224,6 +218,7 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
     /// <summary>Keeps delivering for up to <see cref="MqttOptions.DrainTimeoutSeconds"/>, then publishes offline and disconnects.</summary>
     public async ValueTask CompleteAsync(CancellationToken ct)
     {
+        if (Volatile.Read(ref _disposed) != 0) return;
         Interlocked.Exchange(ref _drainDeadline, Stopwatch.GetTimestamp() + (long)(_options.DrainTimeoutSeconds * Stopwatch.Frequency));
         Interlocked.CompareExchange(ref _mode, DrainMode, RunMode);
         _wake.Set();

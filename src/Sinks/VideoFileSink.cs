@@ -18,6 +18,8 @@ public sealed record VideoSinkOptions
     /// before the extension. Container by extension (.mp4, .mkv, .ts, .m3u8 = HLS) or URL scheme unless <see cref="Format"/> is set.
     /// </summary>
     public required string Path { get; init; }
+    /// <summary>Sink name in logs and metrics (the <c>sink</c> tag); give each output of a stream its own. Default "video" ("hls", "rtsp" from the presets).</summary>
+    public string Name { get; init; } = "video";
     /// <summary>FFmpeg muxer ("mp4", "matroska", "hls", "rtsp", "flv", "mpegts"); null = from the path.</summary>
     public string? Format { get; init; }
     /// <summary>FFmpeg encoder. Default libx264; h264_nvenc etc. fall back to libx264 when unavailable.</summary>
@@ -54,7 +56,9 @@ public sealed record VideoSinkOptions
         if (Crf is < 0 or > 51) throw new OptionsException($"{path}.crf", $"must be 0..51, got {Crf}");
         if (!(Fps >= 0 && Fps <= 1000)) throw new OptionsException($"{path}.fps", $"must be 0 (source's) ..1000, got {Fps}");
         if (!(SegmentSeconds >= 0 && SegmentSeconds <= 7 * 86400)) throw new OptionsException($"{path}.segment_seconds", $"must be 0 (one file) ..604800, got {SegmentSeconds}");
-        if (SegmentSeconds > 0 && IsUrl) throw new OptionsException($"{path}.segment_seconds", "applies to files only (HLS segments with hls_time)");
+        if (string.IsNullOrWhiteSpace(Name)) throw new OptionsException($"{path}.name", "is required");
+        if (SegmentSeconds > 0 && (IsUrl || Format == "hls" || Path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase)))
+            throw new OptionsException($"{path}.segment_seconds", "applies to files only (HLS cuts its own segments: hls_time)");
         if (!(ReconnectDelaySeconds >= 0 && ReconnectDelaySeconds <= 3600)) throw new OptionsException($"{path}.reconnect_delay_seconds", $"must be 0..3600, got {ReconnectDelaySeconds}");
         if (!(IoTimeoutSeconds >= 0 && IoTimeoutSeconds <= 600)) throw new OptionsException($"{path}.io_timeout_seconds", $"must be 0..600, got {IoTimeoutSeconds}");
     }
@@ -76,7 +80,7 @@ public sealed record VideoSinkOptions
             ["hls_list_size"] = listSize.ToString(CultureInfo.InvariantCulture),
         };
         if (deleteOldSegments && listSize > 0) opts["hls_flags"] = "delete_segments";
-        return new VideoSinkOptions { Path = playlistPath, Format = "hls", ExtraOptions = opts };
+        return new VideoSinkOptions { Path = playlistPath, Format = "hls", Name = "hls", ExtraOptions = opts };
     }
 
     /// <summary>
@@ -92,6 +96,7 @@ public sealed record VideoSinkOptions
         {
             Path = url,
             Format = "rtsp",
+            Name = "rtsp",
             Preset = "ultrafast",
             ExtraOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["rtsp_transport"] = transport, ["tune"] = "zerolatency" },
         };
@@ -150,7 +155,7 @@ public sealed class VideoFileSink : ISink
         }
     }
 
-    public string Name => "video";
+    public string Name => _options.Name;
     /// <summary>Frames encoded, over all segments and reconnects.</summary>
     public long FramesWritten => _framesBefore + (_writer?.FramesWritten ?? 0);
     /// <summary>Frames dropped while a network output was down.</summary>
@@ -195,32 +200,41 @@ public sealed class VideoFileSink : ISink
             }
         }
         var pts = src.Pts - _segmentStart;
+        Frame? copy = null, scaled = null;
         try
         {
-            if (_options.Raw)
+            if (!_options.Raw)
             {
-                _writer.Write(src.Data, src.Stride, pts);
-                return;
-            }
-            var copy = await _pool.RentAsync(src.Width, src.Height, ct).ConfigureAwait(false);
-            try
-            {
+                copy = await _pool.RentAsync(src.Width, src.Height, ct).ConfigureAwait(false);
                 copy.CopyFrom(src);
                 _annotator.Draw(item, copy, _overlays);
-                _writer.Write(copy.Data, copy.Stride, pts);
             }
-            finally
+            var picture = copy ?? src;
+            int ow = _writer.Options.Width, oh = _writer.Options.Height;
+            if ((picture.Width & ~1) != ow || (picture.Height & ~1) != oh)
             {
-                copy.Dispose();
+                // The source changed resolution mid-stream: the output keeps its size.
+                scaled = await _pool.RentAsync(ow, oh, ct).ConfigureAwait(false);
+                Imaging.Resize(picture.Data, picture.Width, picture.Height, picture.Stride, 0, 0, picture.Width, picture.Height, scaled.Data, ow, oh, scaled.Stride);
+                picture = scaled;
+            }
+            try
+            {
+                _writer.Write(picture.Data, picture.Stride, pts);
+            }
+            catch (MediaException ex) when (CanReconnect)
+            {
+                _framesBefore += _writer.FramesWritten;
+                _writer.Dispose(); // the connection is gone: no trailer to write
+                _writer = null;
+                Down(item.StreamId, ex);
+                CountDrop();
             }
         }
-        catch (MediaException ex) when (CanReconnect)
+        finally
         {
-            _framesBefore += _writer.FramesWritten;
-            _writer.Dispose(); // the connection is gone: no trailer to write
-            _writer = null;
-            Down(item.StreamId, ex);
-            CountDrop();
+            copy?.Dispose();
+            scaled?.Dispose();
         }
     }
 

@@ -46,10 +46,10 @@ public sealed record WebhookOptions
         if (MaxBatch is < 1 or > 1000) throw new OptionsException($"{path}.max_batch", $"must be 1..1000, got {MaxBatch}");
         if (BufferCapacity is < 1 or > 1_000_000) throw new OptionsException($"{path}.buffer", $"must be 1..1000000, got {BufferCapacity}");
         if (MaxAttempts is < 1 or > 100) throw new OptionsException($"{path}.max_attempts", $"must be 1..100, got {MaxAttempts}");
-        MqttOptions.Seconds(InitialBackoffSeconds, $"{path}.initial_backoff_seconds", 0.001, 3600);
-        MqttOptions.Seconds(MaxBackoffSeconds, $"{path}.max_backoff_seconds", InitialBackoffSeconds, 3600);
-        MqttOptions.Seconds(RequestTimeoutSeconds, $"{path}.request_timeout_seconds", 0.05, 600);
-        MqttOptions.Seconds(DrainTimeoutSeconds, $"{path}.drain_timeout_seconds", 0, 600);
+        OptionChecks.Seconds(InitialBackoffSeconds, $"{path}.initial_backoff_seconds", 0.001, 3600);
+        OptionChecks.Seconds(MaxBackoffSeconds, $"{path}.max_backoff_seconds", InitialBackoffSeconds, 3600);
+        OptionChecks.Seconds(RequestTimeoutSeconds, $"{path}.request_timeout_seconds", 0.05, 600);
+        OptionChecks.Seconds(DrainTimeoutSeconds, $"{path}.drain_timeout_seconds", 0, 600);
         if (Headers is not null)
         {
             foreach (var (k, v) in Headers)

@@ -48,7 +48,7 @@ public class MqttEventSinkTests
         Assert.Equal("streamvision/node-a/cam_1/state", sink.StateTopic);
 
         await WriteEventsAsync(sink, pool, 0, 20);
-        Assert.True(MqttObserver.Wait(() => observer.Payloads(sink.EventsTopic).Count >= 20, s_wait), broker.Log);
+        Assert.True(Poll.Until(() => observer.Payloads(sink.EventsTopic).Count >= 20, s_wait), broker.Log);
         var payloads = observer.Payloads(sink.EventsTopic);
         Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), Frames(payloads));
         var first = JsonDocument.Parse(payloads[0]).RootElement;
@@ -62,7 +62,7 @@ public class MqttEventSinkTests
         await sink.DisposeAsync();
         Assert.Equal(20, sink.Sent);
         Assert.Equal(0, sink.Dropped);
-        Assert.True(MqttObserver.Wait(() => observer.Payloads(sink.StateTopic!).LastOrDefault() == "offline", s_wait));
+        Assert.True(Poll.Until(() => observer.Payloads(sink.StateTopic!).LastOrDefault() == "offline", s_wait));
         // Retained: a client that subscribes afterwards is told the stream is offline.
         var (retained, _) = TestEnvironment.Run("mosquitto_sub", $"-h 127.0.0.1 -p {broker.Port} -t {sink.StateTopic} -C 1 -W 5", 10_000);
         Assert.Equal("offline", retained.Trim());
@@ -87,7 +87,7 @@ public class MqttEventSinkTests
         Assert.Equal(4, sink.DroppedOverflow); // the oldest four
 
         broker.Start();
-        Assert.True(MqttObserver.Wait(() => observer.Payloads(sink.EventsTopic).Count >= 8, s_wait), broker.Log);
+        Assert.True(Poll.Until(() => observer.Payloads(sink.EventsTopic).Count >= 8, s_wait), broker.Log);
         Assert.Equal(Enumerable.Range(4, 8).Select(i => (long)i), Frames(observer.Payloads(sink.EventsTopic)));
         Assert.True(sink.FailedAttempts > 0);
         await sink.CompleteAsync(CancellationToken.None);
@@ -106,18 +106,18 @@ public class MqttEventSinkTests
         var pool = new FramePool();
         var sink = new MqttEventSink(Options(broker.Port), "cam1");
         await WriteEventsAsync(sink, pool, 0, 5);
-        Assert.True(MqttObserver.Wait(() => observer.Payloads(sink.EventsTopic).Count >= 5, s_wait), broker.Log);
+        Assert.True(Poll.Until(() => observer.Payloads(sink.EventsTopic).Count >= 5, s_wait), broker.Log);
 
         broker.Stop();
-        Assert.True(MqttObserver.Wait(() => !sink.IsConnected, s_wait));
+        Assert.True(Poll.Until(() => !sink.IsConnected, s_wait));
         await WriteEventsAsync(sink, pool, 5, 10);
         Assert.InRange(sink.Buffered, 10, 15); // plus any whose acknowledgement the stop cut off (they are resent)
         broker.Start();
 
-        Assert.True(MqttObserver.Wait(() => Frames(observer.Payloads(sink.EventsTopic)).Distinct().Count() >= 15, s_wait), broker.Log);
+        Assert.True(Poll.Until(() => Frames(observer.Payloads(sink.EventsTopic)).Distinct().Count() >= 15, s_wait), broker.Log);
         Assert.Equal(Enumerable.Range(0, 15).Select(i => (long)i), Frames(observer.Payloads(sink.EventsTopic)).Distinct().Order());
-        Assert.True(MqttObserver.Wait(() => sink.Connections == 2, s_wait));
-        Assert.True(MqttObserver.Wait(() => observer.Payloads(sink.StateTopic!).LastOrDefault() == "online", s_wait));
+        Assert.True(Poll.Until(() => sink.Connections == 2, s_wait));
+        Assert.True(Poll.Until(() => observer.Payloads(sink.StateTopic!).LastOrDefault() == "online", s_wait));
         await sink.CompleteAsync(CancellationToken.None);
         await sink.DisposeAsync();
         Assert.Equal(15, sink.Sent);
@@ -132,21 +132,21 @@ public class MqttEventSinkTests
         var pool = new FramePool();
         var sink = new MqttEventSink(Options(broker.Port), "cam1");
         await WriteEventsAsync(sink, pool, 0, 5);
-        Assert.True(MqttObserver.Wait(() => sink.Sent == 5, s_wait), broker.Log);
+        Assert.True(Poll.Until(() => sink.Sent == 5, s_wait), broker.Log);
 
         broker.Kill();
-        Assert.True(MqttObserver.Wait(() => !sink.IsConnected, s_wait));
+        Assert.True(Poll.Until(() => !sink.IsConnected, s_wait));
         await WriteEventsAsync(sink, pool, 5, 10);
         broker.Start();
         // The broker acknowledged every buffered event after the reconnect.
-        Assert.True(MqttObserver.Wait(() => sink.Sent == 15, s_wait), broker.Log);
+        Assert.True(Poll.Until(() => sink.Sent == 15, s_wait), broker.Log);
         Assert.Equal(2, sink.Connections);
 
         // And the connection is live for new events.
         using var observer = new MqttObserver(broker.Port, "streamvision/#");
         observer.WaitSubscribed(broker.Port);
         await WriteEventsAsync(sink, pool, 15, 3);
-        Assert.True(MqttObserver.Wait(() => observer.Payloads(sink.EventsTopic).Count >= 3, s_wait), broker.Log);
+        Assert.True(Poll.Until(() => observer.Payloads(sink.EventsTopic).Count >= 3, s_wait), broker.Log);
         Assert.Equal([15L, 16L, 17L], Frames(observer.Payloads(sink.EventsTopic)));
         await sink.CompleteAsync(CancellationToken.None);
         await sink.DisposeAsync();

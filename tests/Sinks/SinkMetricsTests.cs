@@ -54,7 +54,7 @@ public class SinkMetricsTests
         var sink = new GatedSink(gate.Task);
         var runner = new SinkRunner(sink, stream, new SinkRunnerOptions { Capacity = 4, Policy = SinkQueuePolicy.DropOldest });
         runner.TryEnqueue(SinkTestData.Item(pool, 0));
-        Assert.True(MqttObserver.Wait(() => sink.Started, TimeSpan.FromSeconds(10))); // the sink holds item 0
+        Assert.True(Poll.Until(() => sink.Started, TimeSpan.FromSeconds(10))); // the sink holds item 0
         for (int i = 1; i < 10; i++) runner.TryEnqueue(SinkTestData.Item(pool, i));
         rec.Observe();
         Assert.Equal(4, rec.Sum(SvMetrics.SinkQueueDepth, t => Equals(t["sink"], "gated")));

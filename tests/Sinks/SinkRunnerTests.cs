@@ -59,4 +59,31 @@ public class SinkRunnerTests
         await runner.DisposeAsync();
         Assert.Equal(0, pool.Outstanding);
     }
+
+    [Fact]
+    public async Task SlowSinkDoesNotHoldBackAnotherSinkFedTheSameFrames()
+    {
+        var pool = new FramePool();
+        var slow = new TestSink { Delay = 30 };
+        var fast = new TestSink();
+        var slowRunner = new SinkRunner(slow, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.DropOldest, Capacity = 2 });
+        var fastRunner = new SinkRunner(fast, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.DropOldest, Capacity = 64 });
+        for (int i = 0; i < 60; i++)
+        {
+            // The pipeline's fan-out: one reference per sink.
+            using var item = SinkTestData.Item(pool, i);
+            Assert.True(slowRunner.TryEnqueue(item.AddRef()));
+            Assert.True(fastRunner.TryEnqueue(item.AddRef()));
+        }
+        await fastRunner.CompleteAsync();
+        // The fast sink saw every frame, in order; the slow one dropped what it could not keep up with.
+        Assert.Equal(Enumerable.Range(0, 60).Select(i => (long)i), fast.Seen);
+        Assert.Equal(0, fastRunner.Dropped);
+        await slowRunner.CompleteAsync();
+        Assert.True(slowRunner.Dropped > 0);
+        Assert.Equal(60, slowRunner.Dropped + slowRunner.Written);
+        await slowRunner.DisposeAsync();
+        await fastRunner.DisposeAsync();
+        Assert.Equal(0, pool.Outstanding);
+    }
 }

@@ -137,11 +137,31 @@ public class VideoFileSinkTests
     }
 
     [Fact]
+    public async Task ResolutionChangeMidStreamIsScaledToTheOutputSize()
+    {
+        var pool = new FramePool();
+        string path = Path.Combine(TestEnvironment.NewTempDir(), "resize.mp4");
+        var sink = new VideoFileSink(new VideoSinkOptions { Path = path, Preset = "ultrafast" }, 25, pool);
+        for (int i = 0; i < 10; i++)
+        {
+            using var item = SinkTestData.Item(pool, i, w: i < 5 ? 96 : 193, h: i < 5 ? 64 : 131);
+            await sink.WriteAsync(item, CancellationToken.None);
+        }
+        await sink.CompleteAsync(CancellationToken.None);
+        await sink.DisposeAsync();
+        Assert.Equal(10, CountFrames(path));
+        Assert.Equal("96,64", TestEnvironment.Ffprobe($"-select_streams v:0 -show_entries stream=width,height -of csv=p=0 \"{path}\"").Trim());
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
     public void InvalidOptionsNameTheirKey()
     {
         Assert.Equal("sinks.video.crf", Assert.Throws<OptionsException>(() => new VideoSinkOptions { Path = "a.mp4", Crf = 60 }.Validate()).Path);
         Assert.Equal("sinks.video.segment_seconds",
             Assert.Throws<OptionsException>(() => new VideoSinkOptions { Path = "rtsp://h/x", SegmentSeconds = 5 }.Validate()).Path);
+        Assert.Equal("sinks.video.segment_seconds",
+            Assert.Throws<OptionsException>(() => (VideoSinkOptions.ForHls("x/index.m3u8") with { SegmentSeconds = 5 }).Validate()).Path);
         Assert.Throws<OptionsException>(() => VideoSinkOptions.ForRtspPush("http://x"));
     }
 }

@@ -268,13 +268,16 @@ class MotionGru(nn.Module):
     """GRU over the history; the head predicts an offset (where the newest box really is), a rate and a log-variance,
     each conditioned on the horizon h; mean = offset + rate * h (a linear extrapolation the network bends as it needs)."""
 
-    def __init__(self, hidden=64):
+    def __init__(self, hidden):
         super().__init__()
+        self.hidden = hidden
         self.gru = nn.GRU(FEATURES, hidden, num_layers=1, batch_first=True)
         self.head = nn.Sequential(nn.Linear(hidden + 2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 12))
 
     def forward(self, history, horizon):
-        _, hn = self.gru(history)
+        # Explicit zero initial state shaped from the input, so the exported graph takes any number of tracks.
+        h0 = (history[:, 0, 0:1] * 0).repeat(1, self.hidden).unsqueeze(0)
+        _, hn = self.gru(history, h0)
         z = torch.cat([hn[-1], horizon / 10.0, torch.log(horizon + 0.5)], 1)
         o = self.head(z)
         mean = o[:, 0:4] + o[:, 4:8] * horizon / 10.0
@@ -377,17 +380,18 @@ def main():
     ap.add_argument("--data", default=os.path.join(repo, "..", "shared", "data", "mot15"), help="MOT15 folder (TUD-Campus, TUD-Stadtmitte)")
     ap.add_argument("--out", default=os.path.join(repo, "models", "motion-gru.onnx"), help="ONNX file to write")
     ap.add_argument("--seed", type=int, default=9)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for this small model on 2 cores)")
+    ap.add_argument("--hidden", type=int, default=32, help="GRU width")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--synthetic", type=int, default=12000, help="synthetic training trajectories")
     ap.add_argument("--real-copies", type=int, default=150, help="augmented copies of each real training trajectory")
+    ap.add_argument("--save-weights", default=None, help="also save the PyTorch weights here (for analysis)")
     ap.add_argument("--report", default=None, help="also write the validation report as JSON here")
     args = ap.parse_args()
 
     start = time.time()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)
     rng = np.random.default_rng(args.seed)
 
     # Real trajectories, split by id.
@@ -412,7 +416,7 @@ def main():
     det_noise = np.array([0.12, 0.045, 0.17, 0.10])
     val_noisy = [(t, observe(vrng, b, det_noise), b) for (t, _, b) in val_clean]
 
-    model = MotionGru()
+    model = MotionGru(args.hidden)
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     batch = 512
@@ -444,6 +448,8 @@ def main():
     for name, val in (("synthetic", val_syn), ("real_clean", val_clean), ("real_noisy", val_noisy)):
         report[name] = evaluate(model, val, np.random.default_rng(0))
     report["train_seconds"] = round(time.time() - start, 1)
+    if args.save_weights:
+        torch.save(model.state_dict(), args.save_weights)
 
     # Export: dynamic batch of tracks.
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -29,6 +29,8 @@ public sealed record AnnotateOptions
     public long MaxFrames { get; init; }
     public bool Track { get; init; } = true;
     public IReadOnlyList<string> Providers { get; init; } = ["tensorrt", "cuda", "cpu"];
+    /// <summary>Replay this MOTChallenge detection file instead of running a model.</summary>
+    public string? DetectionsFile { get; init; }
 }
 
 /// <summary>Summary of an annotate run.</summary>
@@ -54,10 +56,11 @@ public static class AnnotateCommand
         var crf = new Option<int>("--crf") { Description = "Quality 0..51, lower is better", DefaultValueFactory = _ => 23 };
         var maxFrames = new Option<long>("--max-frames") { Description = "Stop after this many frames (0 = all)" };
         var noTrack = new Option<bool>("--no-track") { Description = "Draw raw detections, no tracking" };
+        var detFile = new Option<string?>("--detections") { Description = "Replay this MOTChallenge detection file instead of running a model (frame n+1 of the file for decoded frame n)" };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
-            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers,
+            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -76,6 +79,7 @@ public static class AnnotateCommand
                 MaxFrames = pr.GetValue(maxFrames),
                 Track = !pr.GetValue(noTrack),
                 Providers = pr.GetValue(providers)!,
+                DetectionsFile = pr.GetValue(detFile),
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
@@ -141,7 +145,12 @@ public static class AnnotateCommand
         var sw = Stopwatch.StartNew();
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });
         IDetector? detector = null;
-        if (!string.Equals(o.Model, "none", StringComparison.OrdinalIgnoreCase))
+        if (o.DetectionsFile is not null)
+        {
+            if (!File.Exists(o.DetectionsFile)) throw new OptionsException("--detections", $"file not found: '{o.DetectionsFile}'");
+            detector = new MotFileDetector(o.DetectionsFile); // every row: the tracker applies its own score thresholds
+        }
+        else if (!string.Equals(o.Model, "none", StringComparison.OrdinalIgnoreCase))
         {
             detector = OnnxDetector.Load(ModelCatalog.Resolve(o.Model), new OnnxDetectorOptions
             {

@@ -172,6 +172,7 @@ public static class ConfigLoader
         var result = new DetectorConfig
         {
             Model = r.String("model", d.Model),
+            DetectionsFile = r.OptionalString("detections"),
             Family = r.Enum("family", ModelFamily.Auto),
             Providers = providers,
             Threads = r.Int("threads", 0, 0, 256),
@@ -185,7 +186,8 @@ public static class ConfigLoader
             },
             Batch = b,
         };
-        if (result.Model.Length == 0) r.Error("model", $"must be a model file, {string.Join(", ", ModelCatalog.BuiltInNames)} or none");
+        if (result.Model.Length == 0) r.Error("model", $"must be a model file, {string.Join(", ", ModelCatalog.BuiltInNames)}, detections-file or none");
+        if (result.Model == "detections-file" && string.IsNullOrEmpty(result.DetectionsFile)) r.Error("detections", "missing (model detections-file replays this MOTChallenge file)");
         r.ReportUnknown();
         return result;
     }

@@ -28,8 +28,10 @@ public sealed record HttpConfig
 
 public sealed record DetectorConfig
 {
-    /// <summary>blazeface, blazeface-back, a path to an ONNX file, or none (no detection).</summary>
+    /// <summary>blazeface, blazeface-back, a path to an ONNX file, detections-file (replay <see cref="DetectionsFile"/>), or none (no detection).</summary>
     public string Model { get; init; } = ModelCatalog.DefaultModel;
+    /// <summary>With model detections-file: a MOTChallenge detection file (template: {stream}, {instance}).</summary>
+    public string? DetectionsFile { get; init; }
     public ModelFamily Family { get; init; } = ModelFamily.Auto;
     public IReadOnlyList<string> Providers { get; init; } = ["tensorrt", "cuda", "cpu"];
     /// <summary>ONNX Runtime intra-op threads; 0 = one per core.</summary>

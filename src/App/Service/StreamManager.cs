@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using StreamVision.App.Config;
@@ -30,6 +31,11 @@ public sealed class StreamManager : IAsyncDisposable
         _logger = loggers.CreateLogger("streamvision");
         Pool = new FramePool(new FramePoolOptions { MaxBytes = (long)config.FramePoolMb << 20 });
         _resources = new ServiceResources { InstanceId = config.Instance };
+        // One gauge per running service, reading whatever streams exist at scrape time.
+        SvMetrics.Meter.CreateObservableGauge(SvMetrics.ActiveTracks, () => _streams.Values.Select(h =>
+            new Measurement<int>(h.Stats.ActiveTracks, new KeyValuePair<string, object?>("stream", h.Id))), "{track}", "Tracks matched in the latest frame");
+        SvMetrics.Meter.CreateObservableGauge(SvMetrics.StreamUp, () => _streams.Values.Select(h =>
+            new Measurement<int>(h.Status == StreamStatus.Running ? 1 : 0, new KeyValuePair<string, object?>("stream", h.Id))), "", "1 while the stream runs");
         if (!string.Equals(config.Detector.Model, "none", StringComparison.OrdinalIgnoreCase))
         {
             _detector = LoadDetector(config.Detector, _loggers.CreateLogger("detector"));
@@ -51,6 +57,11 @@ public sealed class StreamManager : IAsyncDisposable
 
     internal static IDetector LoadDetector(DetectorConfig d, ILogger logger)
     {
+        if (d.Model == "detections-file")
+        {
+            if (!File.Exists(d.DetectionsFile)) throw new ConfigException("detector", [new ConfigError("detector.detections", $"file not found: '{d.DetectionsFile}'")]);
+            return new Pipeline.MotFileDetector(d.DetectionsFile);
+        }
         var options = new OnnxDetectorOptions
         {
             Family = d.Family,

@@ -106,6 +106,7 @@ internal sealed class MosquittoBroker : IDisposable
             _process.Dispose();
             _process = null;
         }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }
 
@@ -148,21 +149,9 @@ internal sealed class MqttObserver : IDisposable
         while (sw.Elapsed < TimeSpan.FromSeconds(15))
         {
             TestEnvironment.Run("mosquitto_pub", $"-h 127.0.0.1 -p {port} -t {probe} -m x -q 1", 5000);
-            if (Wait(() => Payloads(probe).Count > 0, TimeSpan.FromMilliseconds(300))) return;
+            if (Poll.Until(() => Payloads(probe).Count > 0, TimeSpan.FromMilliseconds(300))) return;
         }
         throw new TimeoutException("mosquitto_sub never received its probe");
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until true or <paramref name="timeout"/>; returns the last result.</summary>
-    public static bool Wait(Func<bool> condition, TimeSpan timeout)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > timeout) return condition();
-            Thread.Sleep(20);
-        }
-        return true;
     }
 
     public void Dispose()
