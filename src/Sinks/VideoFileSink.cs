@@ -59,6 +59,8 @@ public sealed record VideoSinkOptions
         if (string.IsNullOrWhiteSpace(Name)) throw new OptionsException($"{path}.name", "is required");
         if (SegmentSeconds > 0 && (IsUrl || Format == "hls" || Path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase)))
             throw new OptionsException($"{path}.segment_seconds", "applies to files only (HLS cuts its own segments: hls_time)");
+        if (SegmentSeconds is > 0 and < 1 && Path.Contains("{time}", StringComparison.Ordinal) && !Path.Contains("{index}", StringComparison.Ordinal))
+            throw new OptionsException($"{path}.path", "{time} has one-second resolution: add {index} for segments shorter than a second");
         if (!(ReconnectDelaySeconds >= 0 && ReconnectDelaySeconds <= 3600)) throw new OptionsException($"{path}.reconnect_delay_seconds", $"must be 0..3600, got {ReconnectDelaySeconds}");
         if (!(IoTimeoutSeconds >= 0 && IoTimeoutSeconds <= 600)) throw new OptionsException($"{path}.io_timeout_seconds", $"must be 0..600, got {IoTimeoutSeconds}");
     }

@@ -381,6 +381,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(repo, "models", "motion-gru.onnx"), help="ONNX file to write")
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for this small model on 2 cores)")
+    ap.add_argument("--history", type=int, default=K, help="observations per track fed to the network (2..16)")
     ap.add_argument("--hidden", type=int, default=32, help="GRU width")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--synthetic", type=int, default=12000, help="synthetic training trajectories")
@@ -388,6 +389,8 @@ def main():
     ap.add_argument("--save-weights", default=None, help="also save the PyTorch weights here (for analysis)")
     ap.add_argument("--report", default=None, help="also write the validation report as JSON here")
     args = ap.parse_args()
+    global K
+    K = args.history
 
     start = time.time()
     torch.manual_seed(args.seed)

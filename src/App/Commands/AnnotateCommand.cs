@@ -46,7 +46,7 @@ public static class AnnotateCommand
     {
         var input = new Argument<string>("input") { Description = "Video file (or any source URI) to annotate" };
         var output = new Option<string>("--output", "-o") { Description = "Annotated video to write (.mp4, .mkv)", Required = true };
-        var model = new Option<string>("--model", "-m") { Description = $"Detection model: {string.Join(", ", ModelCatalog.BuiltInNames)}, a path to an ONNX file, or 'none'", DefaultValueFactory = _ => ModelCatalog.DefaultModel };
+        var model = new Option<string>("--model", "-m") { Description = $"Detection model: {string.Join(", ", ModelCatalog.BuiltInNames)}, a path to an ONNX file, 'motion' (moving objects, fixed camera, no model) or 'none'", DefaultValueFactory = _ => ModelCatalog.DefaultModel };
         var conf = new Option<float>("--confidence") { Description = "Minimum detection score 0..1", DefaultValueFactory = _ => 0.5f };
         var events = new Option<string?>("--events") { Description = "Write events (track_started, track_ended, ...) as JSON lines to this file" };
         var tracks = new Option<string?>("--tracks") { Description = "Write tracks in MOTChallenge format to this file" };
@@ -149,6 +149,10 @@ public static class AnnotateCommand
         {
             if (!File.Exists(o.DetectionsFile)) throw new OptionsException("--detections", $"file not found: '{o.DetectionsFile}'");
             detector = new MotFileDetector(o.DetectionsFile); // every row: the tracker applies its own score thresholds
+        }
+        else if (string.Equals(o.Model, "motion", StringComparison.OrdinalIgnoreCase))
+        {
+            detector = new MotionDetector();
         }
         else if (!string.Equals(o.Model, "none", StringComparison.OrdinalIgnoreCase))
         {

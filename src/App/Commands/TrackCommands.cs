@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using StreamVision.Core;
 using StreamVision.Tracking.Mot;
+using StreamVision.Tracking.Motion;
 
 namespace StreamVision.App.Commands;
 
@@ -15,16 +16,19 @@ public static class TrackCommands
         var output = new Option<string>("--out", "-o") { Description = "Tracks to write in MOTChallenge format", Required = true };
         var minScore = new Option<float>("--min-score") { Description = "Drop detections scoring below this", DefaultValueFactory = _ => float.NegativeInfinity };
         var fps = new Option<double>("--fps") { Description = "Frame rate of the sequence (gives frames their times)", DefaultValueFactory = _ => 25 };
-        var cmd = new Command("track", "Replay a MOT detection file through the tracker and write MOT-format tracks.") { dets, output, minScore, fps };
+        var motion = new Option<string>("--motion") { Description = "Motion model: kalman (default) or the path of an ONNX motion model, e.g. models/motion-gru.onnx", DefaultValueFactory = _ => MotionModels.Kalman };
+        var cmd = new Command("track", "Replay a MOT detection file through the tracker and write MOT-format tracks.") { dets, output, minScore, fps, motion };
         cmd.SetAction(pr =>
         {
+            IMotionModel? model = null;
             try
             {
+                model = MotionModels.Create(pr.GetValue(motion));
                 var sw = Stopwatch.StartNew();
-                var rows = MotReplay.Run(pr.GetValue(dets)!, pr.GetValue(minScore), null, pr.GetValue(fps));
+                var rows = MotReplay.Run(pr.GetValue(dets)!, pr.GetValue(minScore), null, pr.GetValue(fps), model);
                 MotFile.Write(pr.GetValue(output)!, rows);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"track: {rows.Count} track boxes, {rows.Select(r => r.Id).Distinct().Count()} tracks, {rows.Select(r => r.Frame).Distinct().Count()} frames in {sw.Elapsed.TotalMilliseconds:0} ms -> {pr.GetValue(output)}"));
+                    $"track: {rows.Count} track boxes, {rows.Select(r => r.Id).Distinct().Count()} tracks, {rows.Select(r => r.Frame).Distinct().Count()} frames in {sw.Elapsed.TotalMilliseconds:0} ms ({MotionName(model)} motion) -> {pr.GetValue(output)}"));
                 return ExitCodes.Ok;
             }
             catch (Exception ex) when (ex is StreamVisionException or IOException or UnauthorizedAccessException or ArgumentException)
@@ -32,9 +36,15 @@ public static class TrackCommands
                 Console.Error.WriteLine($"track: {ex.Message}");
                 return ex is ArgumentException or OptionsException ? ExitCodes.Usage : ExitCodes.Failed;
             }
+            finally
+            {
+                MotionModels.DisposeIfNeeded(model);
+            }
         });
         return cmd;
     }
+
+    private static string MotionName(IMotionModel model) => model is OnnxMotionModel onnx ? Path.GetFileName(onnx.Path) : MotionModels.Kalman;
 
     public static Command CreateEval()
     {

@@ -163,6 +163,19 @@ public static class ConfigLoader
             MaxWait = TimeSpan.FromMilliseconds(batch.Int("max_wait_ms", 5, 0, 1000)),
         };
         batch.ReportUnknown();
+        var motion = r.Child("motion");
+        var md = new Native.BackgroundSubtractorOptions();
+        var mo = new Native.BackgroundSubtractorOptions
+        {
+            History = motion.Int("history", md.History, 1, 100000),
+            VarThreshold = motion.Double("var_threshold", md.VarThreshold, 0.01, 10000),
+            DetectShadows = motion.Bool("detect_shadows", md.DetectShadows),
+            MinArea = motion.Int("min_area", md.MinArea, 0, int.MaxValue),
+            MorphKernel = motion.Int("morph_kernel", md.MorphKernel, 0, 101),
+            Downscale = motion.Int("downscale", md.Downscale, 1, 16),
+            MaxObjects = motion.Int("max_objects", md.MaxObjects, 1, 4096),
+        };
+        motion.ReportUnknown();
         var providers = r.Strings("providers", d.Providers);
         for (int i = 0; i < providers.Count; i++)
         {
@@ -173,6 +186,7 @@ public static class ConfigLoader
         {
             Model = r.String("model", d.Model),
             DetectionsFile = r.OptionalString("detections"),
+            Motion = mo,
             Family = r.Enum("family", ModelFamily.Auto),
             Providers = providers,
             Threads = r.Int("threads", 0, 0, 256),
@@ -186,7 +200,7 @@ public static class ConfigLoader
             },
             Batch = b,
         };
-        if (result.Model.Length == 0) r.Error("model", $"must be a model file, {string.Join(", ", ModelCatalog.BuiltInNames)}, detections-file or none");
+        if (result.Model.Length == 0) r.Error("model", $"must be a model file, {string.Join(", ", ModelCatalog.BuiltInNames)}, detections-file, motion or none");
         if (result.Model == "detections-file" && string.IsNullOrEmpty(result.DetectionsFile)) r.Error("detections", "missing (model detections-file replays this MOTChallenge file)");
         r.ReportUnknown();
         return result;

@@ -118,7 +118,32 @@ public sealed class ServiceHost : IAsyncDisposable
         });
         web.MapDelete("/api/streams/{id}", async (string id) =>
             await Manager.RemoveAsync(id).ConfigureAwait(false) ? Results.NoContent() : NotFound(id));
-        web.MapGet("/api/streams/{id}/preview.mjpeg", (string id) => NotFound(id));
+        web.MapGet("/api/streams/{id}/preview.mjpeg", async (string id, HttpContext ctx) =>
+        {
+            if (!Manager.Resources.Previews.TryGetValue(id, out var preview))
+            {
+                await NotFound(id).ExecuteAsync(ctx).ConfigureAwait(false);
+                return;
+            }
+            ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+            ctx.Response.ContentType = Sinks.MjpegPreviewSink.ContentType;
+            ctx.Response.Headers.CacheControl = "no-cache, no-store";
+            try
+            {
+                await preview.StreamAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The viewer went away.
+            }
+            catch (IOException)
+            {
+            }
+        });
+        web.MapGet("/api/streams/{id}/snapshot.jpg", (string id) =>
+            Manager.Resources.Previews.TryGetValue(id, out var preview) && preview.TryGetLatest(out var jpeg)
+                ? Results.Bytes(jpeg, "image/jpeg")
+                : NotFound(id));
     }
 
     private static object DescribeNotStarted(StreamConfig c, string error) => new

@@ -95,14 +95,17 @@ public sealed class StreamPipeline
     private readonly BatcherClient? _detector;
     private readonly ByteTracker? _tracker;
     private readonly TrackEventEmitter _events;
+    private readonly Sinks.Analytics.StreamAnalytics? _analytics;
     private readonly IReadOnlyList<SinkRunner> _sinks;
     private readonly bool _lossless;
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?>[] _detectTags, _trackTags, _streamTag;
 
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
-        IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null)
+        IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
+        Sinks.Analytics.StreamAnalytics? analytics = null)
     {
+        _analytics = analytics;
         _streamId = streamId;
         _frames = frames;
         _detector = detector;
@@ -146,6 +149,11 @@ public sealed class StreamPipeline
                         }
                         lastPts = frame.Pts;
                         var events = _events.Process(frame, tracks);
+                        if (_analytics is not null)
+                        {
+                            var more = _analytics.Process(frame, tracks);
+                            if (more.Count > 0) events = events.Count == 0 ? more : [.. events, .. more];
+                        }
                         Stats.Add(dets.Count, events.Count);
                         Stats.ActiveTracks = tracks.Count(t => t.State == TrackState.Tracked);
                         Stats.Tracks = _tracker?.ConfirmedCount ?? 0;
@@ -179,6 +187,7 @@ public sealed class StreamPipeline
             if (last is not null)
             {
                 var final = _events.Flush(last);
+                if (_analytics is not null) final = [.. final, .. _analytics.Flush(last)];
                 if (final.Count > 0 && !ct.IsCancellationRequested)
                 {
                     Stats.AddEvents(final.Count);

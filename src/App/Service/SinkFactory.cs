@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using StreamVision.App.Config;
 using StreamVision.Core;
 using StreamVision.Sinks;
+using StreamVision.Sinks.Analytics;
 
 namespace StreamVision.App.Service;
 
@@ -8,48 +11,96 @@ namespace StreamVision.App.Service;
 public sealed class ServiceResources
 {
     public required string InstanceId { get; init; }
+    /// <summary>Each running stream's live preview, for the dashboard's MJPEG endpoint.</summary>
+    public ConcurrentDictionary<string, MjpegPreviewSink> Previews { get; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>Builds a stream's sinks from its configuration. Paths and topics carry the instance and stream ids.</summary>
+/// <summary>A sink and, when it needs one, its own queue policy (preview: always drop; snapshots: lossless for files).</summary>
+public sealed record SinkSpec(ISink Sink, SinkRunnerOptions? Runner = null);
+
+/// <summary>Builds a stream's analytics and sinks from its configuration. Paths and topics carry the instance and stream ids.</summary>
 public static class SinkFactory
 {
     /// <summary>Replaces {instance} and {stream} in a path, URL or topic template.</summary>
     public static string Expand(string template, string instance, string stream) =>
         template.Replace("{instance}", instance, StringComparison.Ordinal).Replace("{stream}", stream, StringComparison.Ordinal);
 
-    public static List<ISink> Create(StreamConfig stream, SvConfig instance, SinksConfig sinks, IReadOnlyList<string> classNames, FramePool pool, ServiceResources resources)
+    /// <summary>The stream's zones and lines, or null when it has none.</summary>
+    public static StreamAnalytics? CreateAnalytics(StreamConfig stream, int index, IReadOnlyList<string> classNames)
     {
-        var list = new List<ISink>();
+        if (stream.Zones.Count == 0 && stream.Lines.Count == 0) return null;
+        return new StreamAnalytics(new AnalyticsOptions
+        {
+            Zones = stream.Zones.Select(z => new ZoneOptions { Name = z.Name, Polygon = z.Polygon, Classes = z.Classes }).ToList(),
+            Lines = stream.Lines.Select(l => new LineOptions { Name = l.Name, From = l.From, To = l.To, Classes = l.Classes }).ToList(),
+        }, classNames, $"streams[{index}]");
+    }
+
+    public static List<SinkSpec> Create(StreamConfig stream, SvConfig instance, SinksConfig sinks, IReadOnlyList<string> classNames,
+        FramePool pool, ServiceResources resources, IReadOnlyList<IOverlay>? overlays, bool lossless, ILogger logger)
+    {
+        var list = new List<SinkSpec>();
         string Path(string t) => Expand(t, instance.Instance, stream.Id);
         var obscure = sinks.Obscure.Count > 0 ? new HashSet<string>(sinks.Obscure, StringComparer.OrdinalIgnoreCase) : null;
+        var annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = obscure };
         try
         {
             if (sinks.Video is { } v)
             {
-                list.Add(new VideoFileSink(new VideoSinkOptions
-                {
-                    Path = Path(v.Path),
-                    Codec = v.Codec,
-                    Preset = v.Preset,
-                    Crf = v.Crf,
-                    Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = obscure },
-                }, 0, pool));
+                string path = Path(v.Path);
+                var o = path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase)
+                    ? VideoSinkOptions.ForHls(path, v.SegmentSeconds > 0 ? v.SegmentSeconds : 2)
+                    : path.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase)
+                        ? VideoSinkOptions.ForRtspPush(path)
+                        : new VideoSinkOptions { Path = path, SegmentSeconds = v.SegmentSeconds };
+                o = o with { Codec = v.Codec, Preset = v.Preset, Crf = v.Crf, Annotator = annotator };
+                o.Validate("sinks.video");
+                list.Add(new SinkSpec(new VideoFileSink(o, 0, pool, overlays, logger)));
             }
-            if (sinks.Tracks is { } t) list.Add(new MotTrackSink(Path(t)));
+            if (sinks.Tracks is { } t) list.Add(new SinkSpec(new MotTrackSink(Path(t))));
             if (sinks.Events is { } e)
             {
-                list.Add(new JsonLinesEventSink(new JsonLinesOptions
+                list.Add(new SinkSpec(new JsonLinesEventSink(new JsonLinesOptions
                 {
                     Path = Path(e),
                     RotateBytes = sinks.EventsRotateMb * 1024L * 1024L,
                     InstanceId = instance.Instance,
-                }));
+                })));
+            }
+            if (sinks.Mqtt is { } m)
+            {
+                var mo = new MqttOptions
+                {
+                    Host = m.Host, Port = m.Port, Qos = m.Qos, Topic = m.Topic, InstanceId = instance.Instance,
+                    Username = m.Username, Password = m.Password,
+                };
+                mo.Validate("sinks.mqtt");
+                list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger)));
+            }
+            if (sinks.Webhook is { } w)
+            {
+                var wo = new WebhookOptions { Url = w.Url, MaxAttempts = w.MaxAttempts, InstanceId = instance.Instance };
+                wo.Validate("sinks.webhook");
+                list.Add(new SinkSpec(new WebhookEventSink(wo, stream.Id, null, logger)));
+            }
+            if (sinks.Snapshots is { } sn)
+            {
+                list.Add(new SinkSpec(new SnapshotSink(new SnapshotOptions { Directory = Path(sn), InstanceId = instance.Instance }, null, logger),
+                    new SinkRunnerOptions { Capacity = sinks.QueueCapacity, Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest }));
+            }
+            if (sinks.Preview)
+            {
+                var preview = new MjpegPreviewSink(new MjpegPreviewOptions { Annotator = annotator }, pool, overlays);
+                resources.Previews[stream.Id] = preview;
+                // A preview never holds anything up: it shows the newest picture and drops the rest.
+                list.Add(new SinkSpec(preview, new SinkRunnerOptions { Capacity = 2, Policy = SinkQueuePolicy.DropOldest }));
             }
             return list;
         }
         catch
         {
-            foreach (var s in list) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            resources.Previews.TryRemove(stream.Id, out _);
+            foreach (var s in list) s.Sink.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
     }

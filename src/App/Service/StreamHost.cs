@@ -32,6 +32,8 @@ public sealed class StreamHost : IAsyncDisposable
     private readonly List<SinkRunner> _sinks = new();
     private readonly StreamPipeline _pipeline;
     private readonly CancellationTokenSource _cts = new();
+    private readonly DetectionBatcher? _batcher;
+    private readonly ServiceResources _resources;
     private Task? _run;
     private int _stopped;
 
@@ -49,18 +51,22 @@ public sealed class StreamHost : IAsyncDisposable
             Capacity = sinks.QueueCapacity,
             Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest,
         };
+        _resources = resources;
+        int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
+        var analytics = SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames);
         try
         {
-            foreach (var sink in SinkFactory.Create(config, instance, sinks, classNames, pool, resources))
-                _sinks.Add(new SinkRunner(sink, Id, runnerOptions, logger));
+            foreach (var spec in SinkFactory.Create(config, instance, sinks, classNames, pool, resources, analytics?.Overlays, lossless, logger))
+                _sinks.Add(new SinkRunner(spec.Sink, Id, spec.Runner ?? runnerOptions, logger));
         }
         catch
         {
             foreach (var s in _sinks) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
+        _batcher = batcher;
         var tracker = instance.Tracker.Enabled && batcher is not null ? new ByteTracker(instance.Tracker.Options) : null;
-        _pipeline = new StreamPipeline(Id, _source.Frames, batcher?.CreateClient(Id), tracker, classNames, _sinks, lossless, logger);
+        _pipeline = new StreamPipeline(Id, _source.Frames, batcher?.CreateClient(Id), tracker, classNames, _sinks, lossless, logger, analytics);
     }
 
     public string Id { get; }
@@ -99,6 +105,7 @@ public sealed class StreamHost : IAsyncDisposable
         }
         finally
         {
+            if (_batcher?.Detector is MotionDetector motion) motion.ForgetStream(Id);
             foreach (var s in _sinks) await s.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
@@ -137,6 +144,9 @@ public sealed class StreamHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        // Only our own preview: a stream re-added under the same id may have registered a new one already.
+        if (_sinks.Select(r => r.Sink).OfType<MjpegPreviewSink>().FirstOrDefault() is { } mine)
+            _resources.Previews.TryRemove(new KeyValuePair<string, MjpegPreviewSink>(Id, mine));
         foreach (var s in _sinks) await s.DisposeAsync().ConfigureAwait(false);
         await _source.DisposeAsync().ConfigureAwait(false);
         _cts.Dispose();

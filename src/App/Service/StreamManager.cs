@@ -44,6 +44,7 @@ public sealed class StreamManager : IAsyncDisposable
     }
 
     public SvConfig Config => _config;
+    public ServiceResources Resources => _resources;
     public FramePool Pool { get; }
     public IDetector? Detector => _detector;
     public IReadOnlyCollection<StreamHost> Streams => _streams.Values.OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
@@ -57,6 +58,7 @@ public sealed class StreamManager : IAsyncDisposable
 
     internal static IDetector LoadDetector(DetectorConfig d, ILogger logger)
     {
+        if (d.Model == "motion") return new MotionDetector(d.Motion);
         if (d.Model == "detections-file")
         {
             if (!File.Exists(d.DetectionsFile)) throw new ConfigException("detector", [new ConfigError("detector.detections", $"file not found: '{d.DetectionsFile}'")]);

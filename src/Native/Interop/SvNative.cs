@@ -117,6 +117,12 @@ internal static unsafe partial class SvNative
     [LibraryImport(Lib, EntryPoint = "sv_jpeg_encode")]
     public static partial int JpegEncode(byte* buf, int w, int h, int stride, int quality, out IntPtr output, out int length);
 
+    [LibraryImport(Lib, EntryPoint = "sv_bgsub_create")]
+    public static partial int BgSubCreate(int history, double varThreshold, int detectShadows, out IntPtr subtractor);
+    [LibraryImport(Lib, EntryPoint = "sv_bgsub_apply")]
+    public static partial int BgSubApply(SafeHandle b, byte* buf, int w, int h, int stride, double learningRate, int minArea, int morphKernel, int scaleDiv, int* boxes, int maxBoxes);
+    [LibraryImport(Lib, EntryPoint = "sv_bgsub_free")] public static partial void BgSubFree(IntPtr b);
+
     public static string LastErrorMessage() => Marshal.PtrToStringUTF8(LastError()) ?? "";
     public static string Utf8(IntPtr p) => Marshal.PtrToStringUTF8(p) ?? "";
     public static string Utf8(byte* p, int cap) => Marshal.PtrToStringUTF8((IntPtr)p, new ReadOnlySpan<byte>(p, cap).IndexOf((byte)0) is var n and >= 0 ? n : cap);

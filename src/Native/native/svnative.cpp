@@ -27,6 +27,8 @@ extern "C" {
 #include <opencv2/core/version.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/video/background_segm.hpp>
+#include <algorithm>
 
 namespace {
 
@@ -801,5 +803,65 @@ int sv_jpeg_encode(const uint8_t* buf, int w, int h, int stride, int quality, ui
     return 0;
     SV_CV_CATCH("jpeg_encode")
 }
+
+// ---------------------------------------------------------------- background subtraction
+
+struct sv_bgsub {
+    cv::Ptr<cv::BackgroundSubtractorMOG2> mog;
+    cv::Mat small, mask;
+};
+
+int sv_bgsub_create(int history, double var_threshold, int detect_shadows, sv_bgsub** out) {
+    if (!out || history <= 0 || var_threshold <= 0) return fail(SV_E_ARGUMENT, "bgsub: history and var_threshold must be positive");
+    SV_CV_TRY
+    auto mog = cv::createBackgroundSubtractorMOG2(history, var_threshold, detect_shadows != 0);
+    auto* b = new sv_bgsub();
+    b->mog = mog;
+    *out = b;
+    return 0;
+    SV_CV_CATCH("bgsub_create")
+}
+
+int sv_bgsub_apply(sv_bgsub* b, const uint8_t* buf, int w, int h, int stride, double learning_rate,
+                   int min_area, int morph_kernel, int scale_div, int32_t* boxes, int max_boxes) {
+    if (!b || !mat_ok(buf, w, h, stride) || !boxes || max_boxes <= 0) return fail(SV_E_ARGUMENT, "bgsub_apply: bad arguments");
+    SV_CV_TRY
+    cv::Mat m(h, w, CV_8UC3, const_cast<uint8_t*>(buf), stride);
+    int div = scale_div > 1 ? scale_div : 1;
+    const cv::Mat* in = &m;
+    if (div > 1) {
+        cv::resize(m, b->small, cv::Size(std::max(1, w / div), std::max(1, h / div)), 0, 0, cv::INTER_AREA);
+        in = &b->small;
+    }
+    b->mog->apply(*in, b->mask, learning_rate);
+    // Shadows are marked 127: keep only certain foreground (255).
+    cv::threshold(b->mask, b->mask, 200, 255, cv::THRESH_BINARY);
+    if (morph_kernel > 1) {
+        int k = std::max(1, (morph_kernel / div) | 1);
+        cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(k, k));
+        cv::morphologyEx(b->mask, b->mask, cv::MORPH_OPEN, kernel);
+        cv::morphologyEx(b->mask, b->mask, cv::MORPH_CLOSE, kernel);
+    }
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(b->mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    std::vector<cv::Rect> rects;
+    for (auto& c : contours) {
+        cv::Rect r = cv::boundingRect(c);
+        cv::Rect full(r.x * div, r.y * div, r.width * div, r.height * div);
+        if (full.area() >= min_area) rects.push_back(full & cv::Rect(0, 0, w, h));
+    }
+    std::sort(rects.begin(), rects.end(), [](const cv::Rect& a, const cv::Rect& b2) { return a.area() > b2.area(); });
+    int n = std::min((int)rects.size(), max_boxes);
+    for (int i = 0; i < n; i++) {
+        boxes[4 * i] = rects[i].x;
+        boxes[4 * i + 1] = rects[i].y;
+        boxes[4 * i + 2] = rects[i].width;
+        boxes[4 * i + 3] = rects[i].height;
+    }
+    return n;
+    SV_CV_CATCH("bgsub_apply")
+}
+
+void sv_bgsub_free(sv_bgsub* b) { delete b; }
 
 }  // extern "C"

@@ -145,6 +145,19 @@ SV_API int sv_resize(const uint8_t* src, int sw_full, int sh_full, int sstride,
 SV_API int sv_jpeg_encode(const uint8_t* buf, int w, int h, int stride, int quality,
                           uint8_t** out, int* out_len);
 
+/* ---------- background subtraction (OpenCV MOG2) ---------- */
+typedef struct sv_bgsub sv_bgsub;
+
+/* history: frames the model remembers; var_threshold: squared Mahalanobis distance a pixel must exceed to be
+ * foreground (16 is OpenCV's default); shadows are detected and ignored when detect_shadows is 1. */
+SV_API int sv_bgsub_create(int history, double var_threshold, int detect_shadows, sv_bgsub** out);
+/* Feeds one frame (downscaled by scale_div, 1 = full size, to save time) and writes the bounding boxes of moving blobs
+ * as x, y, w, h (full-frame pixels) into `boxes` (room for max_boxes). Blobs smaller than min_area full-frame pixels
+ * are ignored; morph_kernel (odd, 0 = none) opens then closes the mask. Returns the number of boxes (largest first). */
+SV_API int sv_bgsub_apply(sv_bgsub* b, const uint8_t* buf, int w, int h, int stride, double learning_rate,
+                          int min_area, int morph_kernel, int scale_div, int32_t* boxes, int max_boxes);
+SV_API void sv_bgsub_free(sv_bgsub* b);
+
 #ifdef __cplusplus
 }
 #endif
