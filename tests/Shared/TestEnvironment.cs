@@ -88,3 +88,30 @@ internal static class TestMedia
         }
     }
 }
+
+/// <summary>Waits for a condition without asserting any timing.</summary>
+internal static class Poll
+{
+    /// <summary>Polls <paramref name="condition"/> until true or <paramref name="timeout"/>; returns the last result.</summary>
+    public static bool Until(Func<bool> condition, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed > timeout) return condition();
+            Thread.Sleep(20);
+        }
+        return true;
+    }
+
+    /// <summary>Async form: awaits <paramref name="condition"/> until true; throws <see cref="TimeoutException"/> naming <paramref name="what"/>.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (sw.Elapsed > timeout) throw new TimeoutException($"{what}: not within {timeout.TotalSeconds:0} s");
+            await Task.Delay(50);
+        }
+    }
+}

@@ -19,21 +19,6 @@ internal static class SinkTestData
         new(id, box, score, 0, TrackState.Tracked, 5, 5, TimeSpan.Zero, 0, 0, det);
 }
 
-internal static class Poll
-{
-    /// <summary>Polls <paramref name="condition"/> until true or <paramref name="timeout"/>; returns the last result (no timing is asserted).</summary>
-    public static bool Until(Func<bool> condition, TimeSpan timeout)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > timeout) return condition();
-            Thread.Sleep(20);
-        }
-        return true;
-    }
-}
-
 /// <summary>A sink that is slow, or fails, on purpose (the behaviour under test is the runner's).</summary>
 internal sealed class TestSink : ISink
 {

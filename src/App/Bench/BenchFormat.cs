@@ -135,7 +135,7 @@ public static class BenchFormat
         var modes = points.Select(p => p.Mode).Distinct().ToList();
         var ns = points.Select(p => p.N).Distinct().OrderBy(n => n).ToList();
         string[] colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
-        const int w = 920, h = 360, panelW = 400, panelH = 250, top = 50, left0 = 60, gap = 70;
+        const int w = 930, h = 360, panelW = 380, panelH = 250, top = 50, left0 = 60, gap = 80;
         var sb = new StringBuilder();
         sb.Append(Ci, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n");
         sb.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
@@ -163,14 +163,14 @@ public static class BenchFormat
             int x0 = left0 + index * (panelW + gap), y0 = top;
             var values = points.Select(value).Where(v => v is not null).Select(v => v!.Value).ToList();
             if (withTarget) values.AddRange(points.Where(p => p.Target is not null).Select(p => p.Target!.Value));
-            double max = NiceMax(values.Count == 0 ? 1 : values.Max());
+            var (max, intervals) = NiceAxis(values.Count == 0 ? 1 : values.Max());
             double X(double n) => x0 + (ns.Count == 1 ? panelW / 2.0 : ns.IndexOf(n) * panelW / (double)(ns.Count - 1));
             double Y(double v) => y0 + panelH - v / max * panelH;
             sb.Append(Ci, $"<text x=\"{x0 + panelW / 2}\" y=\"{y0 - 10}\" text-anchor=\"middle\" font-size=\"13\">{Esc(title)}</text>\n");
             sb.Append(Ci, $"<rect x=\"{x0}\" y=\"{y0}\" width=\"{panelW}\" height=\"{panelH}\" fill=\"none\" stroke=\"#ccc\"/>\n");
-            for (int k = 0; k <= 4; k++)
+            for (int k = 0; k <= intervals; k++)
             {
-                double v = max * k / 4, y = Y(v);
+                double v = max * k / intervals, y = Y(v);
                 sb.Append(Ci, $"<line x1=\"{x0}\" y1=\"{y:F1}\" x2=\"{x0 + panelW}\" y2=\"{y:F1}\" stroke=\"#eee\"/>");
                 sb.Append(Ci, $"<text x=\"{x0 - 6}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{Number(v, v >= 10 || v == 0 ? 0 : 1)}</text>\n");
             }
@@ -194,19 +194,21 @@ public static class BenchFormat
                 foreach (var p in line)
                 {
                     sb.Append(Ci, $"<circle cx=\"{X(p.N):F1}\" cy=\"{Y(p.V!.Value):F1}\" r=\"3.5\" fill=\"{color}\"/>");
-                    sb.Append(Ci, $"<text x=\"{X(p.N) + 5:F1}\" y=\"{Y(p.V!.Value) - 6:F1}\" font-size=\"10\" fill=\"{color}\">{Number(p.V!.Value, 0)}</text>\n");
+                    double labelY = Y(p.V!.Value) + (i % 2 == 0 ? -6 : 14); // second series below its points: labels do not collide
+                    sb.Append(Ci, $"<text x=\"{X(p.N) + 5:F1}\" y=\"{labelY:F1}\" font-size=\"10\" fill=\"{color}\">{Number(p.V!.Value, 0)}</text>\n");
                 }
             }
         }
     }
 
-    private static double NiceMax(double v)
+    /// <summary>A round axis maximum above <paramref name="v"/> and how many equal intervals label it with round numbers.</summary>
+    private static (double Max, int Intervals) NiceAxis(double v)
     {
-        if (v <= 0) return 1;
+        if (v <= 0) return (1, 5);
         double p = Math.Pow(10, Math.Floor(Math.Log10(v)));
-        foreach (var m in new[] { 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 })
-            if (m * p >= v * 1.05) return m * p;
-        return 10 * p;
+        foreach (var (m, k) in new[] { (1.0, 5), (1.2, 6), (1.5, 5), (2.0, 4), (2.5, 5), (3.0, 6), (4.0, 4), (5.0, 5), (6.0, 6), (8.0, 4), (10.0, 5) })
+            if (m * p >= v * 1.05) return (m * p, k);
+        return (10 * p, 5);
     }
 
     private static string Esc(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);

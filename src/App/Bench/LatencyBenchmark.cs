@@ -26,7 +26,7 @@ public static class LatencyBenchmark
         double total = ctx.Options.LatencySeconds;
         int windows = (int)Math.Clamp(Math.Round(total / 10), 3, 10);
         double windowSeconds = total / windows;
-        double warmup = ctx.Quick ? 1 : 2;
+        double warmup = ctx.Quick ? 1 : 3;
         string clip = ctx.Inputs.Faces720;
         var logger = ctx.Loggers.CreateLogger("bench");
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });

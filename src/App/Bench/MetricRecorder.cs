@@ -22,7 +22,8 @@ public sealed class MetricRecorder : IDisposable
     /// <param name="Label">The <c>stage</c> or <c>sink</c> tag, or empty.</param>
     /// <param name="Value">The measurement (seconds for these histograms).</param>
     /// <param name="Timestamp"><see cref="Stopwatch.GetTimestamp"/> when it was recorded.</param>
-    public readonly record struct Sample(string Instrument, string Stream, string Label, double Value, long Timestamp);
+    /// <param name="Allocated">Bytes the process had allocated by then (<see cref="GC.GetTotalAllocatedBytes"/>), when <see cref="CaptureAllocations"/> is on.</param>
+    public readonly record struct Sample(string Instrument, string Stream, string Label, double Value, long Timestamp, long Allocated);
 
     public MetricRecorder(params string[] instruments)
     {
@@ -34,6 +35,9 @@ public sealed class MetricRecorder : IDisposable
         _listener.SetMeasurementEventCallback<double>(OnMeasurement);
         _listener.Start();
     }
+
+    /// <summary>Also note the process's allocated bytes with every sample (cheap, imprecise by at most a few KiB per thread).</summary>
+    public bool CaptureAllocations { get; init; }
 
     public bool Recording
     {
@@ -50,7 +54,7 @@ public sealed class MetricRecorder : IDisposable
             if (t.Key == "stream") stream = t.Value as string ?? "";
             else if (t.Key is "stage" or "sink") label = t.Value as string ?? "";
         }
-        var s = new Sample(instrument.Name, stream, label, value, Stopwatch.GetTimestamp());
+        var s = new Sample(instrument.Name, stream, label, value, Stopwatch.GetTimestamp(), CaptureAllocations ? GC.GetTotalAllocatedBytes(precise: false) : 0);
         lock (_gate) _samples.Add(s);
     }
 

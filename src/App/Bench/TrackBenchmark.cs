@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using StreamVision.Core;
 using StreamVision.Tracking;
 
@@ -62,6 +61,4 @@ public static class TrackBenchmark
         sw.Stop();
         return (count / sw.Elapsed.TotalSeconds, (GC.GetAllocatedBytesForCurrentThread() - a0) / (double)count);
     }
-
-    internal static string Objects(int n) => n.ToString(CultureInfo.InvariantCulture);
 }

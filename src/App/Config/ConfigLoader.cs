@@ -174,6 +174,7 @@ public static class ConfigLoader
             MorphKernel = motion.Int("morph_kernel", md.MorphKernel, 0, 101),
             Downscale = motion.Int("downscale", md.Downscale, 1, 16),
             MaxObjects = motion.Int("max_objects", md.MaxObjects, 1, 4096),
+            LearningRate = motion.Double("learning_rate", md.LearningRate, -1, 1),
         };
         motion.ReportUnknown();
         var providers = r.Strings("providers", d.Providers);

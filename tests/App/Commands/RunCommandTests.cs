@@ -1,24 +1,16 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace StreamVision.App.Tests.Commands;
 
 public class RunCommandTests
 {
-    private static int FreePort()
-    {
-        using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task SigtermDrainsFinalisesAndExitsZero()
     {
         string dir = TestEnvironment.NewTempDir();
-        int port = FreePort();
+        int port = MosquittoBroker.FreePort();
         string config = Path.Combine(dir, "run.yaml");
         File.WriteAllText(config, $$"""
             instance: sigterm

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace StreamVision.Sinks.Tests;
+namespace StreamVision.Testing;
 
 /// <summary>
 /// A real mosquitto broker on a free loopback port, started and stopped by the test. With persistence on, a graceful
