@@ -1,6 +1,6 @@
 namespace StreamVision.Core;
 
-/// <summary>Event types (the <c>type</c> field of the JSON schema, docs/events.md).</summary>
+/// <summary>Event types (the <c>type</c> field of the JSON schema described in the README, section Events).</summary>
 public static class EventTypes
 {
     public const string TrackStarted = "track_started";

@@ -374,6 +374,7 @@ def evaluate(model, trajs, rng):
 # --------------------------------------------------------------------------------------------------------------------
 
 def main():
+    global K
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.normpath(os.path.join(here, "..", ".."))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -389,7 +390,6 @@ def main():
     ap.add_argument("--save-weights", default=None, help="also save the PyTorch weights here (for analysis)")
     ap.add_argument("--report", default=None, help="also write the validation report as JSON here")
     args = ap.parse_args()
-    global K
     K = args.history
 
     start = time.time()

@@ -12,7 +12,8 @@ namespace StreamVision.App.Bench;
 
 /// <summary>
 /// streams: N concurrent 720p streams through the service (ServiceHost: one shared BlazeFace detector behind the
-/// cross-stream batcher, a tracker per stream, a JSON-lines events sink per stream; no video encoding, HTTP off), as live
+/// cross-stream batcher, a tracker, a zone and a counting line and a JSON-lines events sink per stream; no video encoding,
+/// no preview, HTTP off), as live
 /// sources paced at their native 25 fps (the clip looped through lavfi <c>movie=...,realtime</c>: drop-oldest channels)
 /// and as files read as fast as possible (lossless). Aggregate and per-stream frames/s, drop rate, end-to-end latency
 /// (capture to hand-over to the sinks, as the sv_end_to_end_latency_seconds histogram records it) and peak RSS. Each
@@ -60,7 +61,7 @@ public static class StreamsBenchmark
         var table = new BenchTable
         {
             Name = Name,
-            Title = "concurrent 720p streams: decode + BlazeFace (shared, batched) + tracker + events per stream",
+            Title = "concurrent 720p streams: decode + BlazeFace (shared, batched) + tracker + zone/line + events per stream",
             Baseline = "live: real time (N x 25 fps); fast: the same pipeline with 1 stream",
         };
         table.Column("mode", "mode").Column("streams", "streams", 0).Column("decoded_fps", "sources decoded frames/s").Column("agg_fps", "aggregate analysed frames/s").Column("stream_fps", "per-stream frames/s")
@@ -190,6 +191,8 @@ public static class StreamsBenchmark
                 {
                     Id = $"s{i}",
                     Source = new SourceOptions { Id = $"s{i}", Uri = live ? BenchInputs.LiveLoop(clip) : clip, Mode = live ? SourceMode.Live : SourceMode.File },
+                    Zones = [OverheadBenchmark.Zone],
+                    Lines = [OverheadBenchmark.Line],
                 }).ToList(),
             };
             recorder.Take();

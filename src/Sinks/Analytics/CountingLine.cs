@@ -22,8 +22,7 @@ public enum LineCrossing
 public sealed class CountingLine
 {
     private readonly LineOptions _options;
-    private readonly Func<int, string> _className;
-    private readonly HashSet<string>? _classes;
+    private readonly ClassFilter _filter;
     private readonly int _maxStates;
     private readonly Dictionary<int, State> _tracks = new();
     private readonly Dictionary<string, (long In, long Out)> _byClass = new(StringComparer.Ordinal);
@@ -50,8 +49,7 @@ public sealed class CountingLine
         options.Validate($"line '{options.Name}'");
         if (maxTrackStates < 1) throw new ArgumentOutOfRangeException(nameof(maxTrackStates), maxTrackStates, "must be at least 1");
         _options = options;
-        _className = className ?? (id => id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _classes = options.Classes.Count > 0 ? new HashSet<string>(options.Classes, StringComparer.OrdinalIgnoreCase) : null;
+        _filter = new ClassFilter(options.Classes, className);
         _maxStates = maxTrackStates;
     }
 
@@ -89,7 +87,7 @@ public sealed class CountingLine
                 continue;
             }
             if (t.State != TrackState.Tracked) continue;
-            if (_classes is not null && !_classes.Contains(_className(t.ClassId))) continue;
+            if (!_filter.Accepts(t.ClassId)) continue;
             var (x, y) = Geometry.Anchor(t.Box, _options.Anchor);
             float d = Geometry.SignedDistance(_ax, _ay, _bx, _by, x, y);
             sbyte side = d > h ? (sbyte)1 : d < -h ? (sbyte)-1 : (sbyte)0;
@@ -107,7 +105,7 @@ public sealed class CountingLine
                 bool already = dir == LineCrossing.In ? s.CountedIn : s.CountedOut;
                 if (!_options.CountOncePerTrack || !already)
                 {
-                    Count(dir, _className(t.ClassId));
+                    Count(dir, _filter.Name(t.ClassId));
                     if (dir == LineCrossing.In) s.CountedIn = true;
                     else s.CountedOut = true;
                     results[i] = dir;
@@ -164,16 +162,7 @@ public sealed class CountingLine
 
     private void EvictOldest()
     {
-        int oldest = 0;
-        long tick = long.MaxValue;
-        foreach (var (id, s) in _tracks)
-        {
-            if (s.Tick < tick)
-            {
-                tick = s.Tick;
-                oldest = id;
-            }
-        }
+        int oldest = BoundedStates.Oldest(_tracks, s => s.Tick);
         _tracks.Remove(oldest);
     }
 

@@ -25,8 +25,7 @@ public readonly record struct ZoneResult(bool Inside, ZoneTransition Transition,
 public sealed class PolygonZone
 {
     private readonly ZoneOptions _options;
-    private readonly Func<int, string> _className;
-    private readonly HashSet<string>? _classes;
+    private readonly ClassFilter _filter;
     private readonly int _maxStates;
     private readonly Dictionary<int, State> _inside = new();
     private readonly Dictionary<string, long> _enteredByClass = new(StringComparer.Ordinal);
@@ -55,8 +54,7 @@ public sealed class PolygonZone
         options.Validate($"zone '{options.Name}'");
         if (maxTrackStates < 1) throw new ArgumentOutOfRangeException(nameof(maxTrackStates), maxTrackStates, "must be at least 1");
         _options = options;
-        _className = className ?? (id => id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _classes = options.Classes.Count > 0 ? new HashSet<string>(options.Classes, StringComparer.OrdinalIgnoreCase) : null;
+        _filter = new ClassFilter(options.Classes, className);
         _maxStates = maxTrackStates;
     }
 
@@ -108,7 +106,7 @@ public sealed class PolygonZone
                 continue;
             }
             var (x, y) = Geometry.Anchor(t.Box, _options.Anchor);
-            bool inside = (_classes is null || _classes.Contains(_className(t.ClassId))) && Geometry.InPolygon(px, x, y);
+            bool inside = _filter.Accepts(t.ClassId) && Geometry.InPolygon(px, x, y);
             if (inside && s is null)
             {
                 Enter(t, pts);
@@ -165,7 +163,7 @@ public sealed class PolygonZone
     private void Enter(in Track t, TimeSpan pts)
     {
         if (_inside.Count >= _maxStates) EvictOldest();
-        string cls = _className(t.ClassId);
+        string cls = _filter.Name(t.ClassId);
         _inside[t.Id] = new State { EnteredPts = pts, LastSeenPts = pts, ClassName = cls, Tick = _tick };
         lock (_countsGate)
         {
@@ -185,16 +183,7 @@ public sealed class PolygonZone
 
     private void EvictOldest()
     {
-        int oldest = 0;
-        long tick = long.MaxValue;
-        foreach (var (id, s) in _inside)
-        {
-            if (s.Tick < tick)
-            {
-                tick = s.Tick;
-                oldest = id;
-            }
-        }
+        int oldest = BoundedStates.Oldest(_inside, s => s.Tick);
         Leave(oldest, _inside[oldest]);
     }
 

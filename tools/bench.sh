@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): runs `streamvision bench` and writes bench/RESULTS.md (tables, targets, chart),
+# bench/results.json (every figure, for comparing commits) and bench/scaling.svg (fps and memory vs streams).
+#
+#   tools/bench.sh                          the whole bench (under 10 minutes on 2 cores)
+#   tools/bench.sh --only decode,detect     some of it: decode detect track overhead annotate streams latency micro
+#   tools/bench.sh --latency-seconds 300    the issue's 5-minute latency run
+#   tools/bench.sh --decode-file FILE       also decode your own clip
+#   tools/bench.sh --quick                  smoke run; writes to bench/tmp/ (git-ignored) instead of bench/
+#
+# Every option of `./streamvision bench --help` passes through. SV_BENCH_OUT=DIR writes elsewhere.
+# Re-render the Markdown and the chart from an earlier JSON without measuring:
+#   ./streamvision bench --from-json bench/results.json --markdown bench/RESULTS.md --svg bench/scaling.svg
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$ROOT/bench"
+for a in "$@"; do
+  if [ "$a" = "--quick" ]; then OUT="$ROOT/bench/tmp"; fi
+done
+OUT="${SV_BENCH_OUT:-$OUT}"
+mkdir -p "$OUT"
+exec "$ROOT/streamvision" bench --json "$OUT/results.json" --markdown "$OUT/RESULTS.md" --svg "$OUT/scaling.svg" "$@"
