@@ -6,7 +6,7 @@ using StreamVision.Core;
 namespace StreamVision.Sinks;
 
 /// <summary>
-/// The event JSON schema (docs/events.md), version <see cref="SchemaVersion"/>: one object per event, snake_case fields,
+/// The event JSON schema (README, section Events), version <see cref="SchemaVersion"/>: one object per event, snake_case fields,
 /// <c>time</c> in UTC ISO-8601, <c>pts</c> in seconds of stream time, boxes as <c>[x, y, w, h]</c> pixels.
 /// <c>counts</c> events carry <c>counts: {region: {key: n}}</c>: zones have <c>inside</c> (now), <c>entered</c> (since the
 /// start) and <c>inside:CLASS</c>/<c>entered:CLASS</c>; lines have <c>in</c>, <c>out</c> and <c>in:CLASS</c>/<c>out:CLASS</c>.
