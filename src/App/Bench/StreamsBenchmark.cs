@@ -16,8 +16,8 @@ namespace StreamVision.App.Bench;
 /// no preview, HTTP off), as live
 /// sources paced at their native 25 fps (the clip looped through lavfi <c>movie=...,realtime</c>: drop-oldest channels)
 /// and as files read as fast as possible (lossless). Aggregate and per-stream frames/s, drop rate, end-to-end latency
-/// (capture to hand-over to the sinks, as the sv_end_to_end_latency_seconds histogram records it) and peak RSS. Each
-/// (mode, N) runs in a fresh child process, so its memory figure is that configuration's alone.
+/// (capture to hand-over to the sinks, as the sv_end_to_end_latency_seconds histogram records it) and peak RSS. Every
+/// run of every (mode, N) is a fresh child process, so its memory figure is that configuration's alone.
 /// </summary>
 public static class StreamsBenchmark
 {
@@ -67,28 +67,36 @@ public static class StreamsBenchmark
         table.Column("mode", "mode").Column("streams", "streams", 0).Column("decoded_fps", "sources decoded frames/s").Column("agg_fps", "aggregate analysed frames/s").Column("stream_fps", "per-stream frames/s")
              .Column("drop", "dropped %", 1).Column("p50", "latency p50 ms", 0).Column("p99", "latency p99 ms", 0).Column("rss_mb", "peak RSS MiB", 0)
              .Column("realtime_fps", "real-time frames/s", 0).Column("ratio", "ratio", 3);
-        double fastOne = double.NaN;
-        foreach (string mode in new[] { "live", "fast" })
+        var scenarios = new[] { "live", "fast" }.SelectMany(mode => ctx.Options.StreamCounts.Select(n => (Mode: mode, N: n))).ToList();
+        var results = scenarios.ToDictionary(s => s, s => new ScenarioResult { Mode = s.Mode, Streams = s.N });
+        // Run r of every scenario, then run r + 1 of every scenario: a change in machine load spreads over all of them.
+        for (int run = 0; run < ctx.Runs; run++)
         {
-            foreach (int n in ctx.Options.StreamCounts)
+            foreach (var (mode, n) in scenarios)
             {
                 string clip = mode == "live" ? liveClip : fileClip;
                 ctx.Progress(mode == "live"
-                    ? $"streams: {n} live stream(s), {ctx.Runs} runs of {warmup:0.#} s warm-up + {window:0.#} s measured"
-                    : $"streams: {n} file stream(s) as fast as possible, {ctx.Runs} runs of {fileFrames} frames each");
+                    ? $"streams: run {run + 1}/{ctx.Runs}: {n} live stream(s), {warmup:0.#} s warm-up + {window:0.#} s measured"
+                    : $"streams: run {run + 1}/{ctx.Runs}: {n} file stream(s) of {fileFrames} frames, as fast as possible");
                 var res = ctx.Options.InProcess
-                    ? await RunScenarioAsync(mode, n, ctx.Runs, clip, ctx.WorkDir, ctx.Quick, ctx.Loggers, ctx.Ct).ConfigureAwait(false)
+                    ? await RunScenarioAsync(mode, n, 1, clip, ctx.WorkDir, ctx.Quick, ctx.Loggers, ctx.Ct).ConfigureAwait(false)
                     : await RunChildAsync(ctx, mode, n, clip).ConfigureAwait(false);
-                var agg = Summary.Of(res.Runs.Select(x => x.AggregateFps));
-                var perStream = Summary.Of(res.Runs.SelectMany(x => x.PerStreamFps));
-                double drop = 100 * Summary.Of(res.Runs.Select(x => x.DropRate)).Median;
-                double realtime = n * BenchInputs.Fps;
-                if (mode == "fast" && double.IsNaN(fastOne)) fastOne = agg.Median / n;
-                double ratio = mode == "live" ? agg.Median / realtime : agg.Median / (fastOne * n);
-                table.Row(("mode", mode), ("streams", n), ("decoded_fps", Summary.Of(res.Runs.Select(x => x.DecodedFps)).Median), ("agg_fps", agg), ("stream_fps", perStream), ("drop", drop),
-                    ("p50", Summary.Of(res.Runs.Select(x => x.LatencyP50Ms)).Median), ("p99", Summary.Of(res.Runs.Select(x => x.LatencyP99Ms))),
-                    ("rss_mb", Summary.Of(res.Runs.Select(x => x.PeakRssMb))), ("realtime_fps", mode == "live" ? realtime : new BenchCell()), ("ratio", ratio));
+                results[(mode, n)].Runs.AddRange(res.Runs);
             }
+        }
+        double fastOne = double.NaN;
+        foreach (var (mode, n) in scenarios)
+        {
+            var res = results[(mode, n)];
+            var agg = Summary.Of(res.Runs.Select(x => x.AggregateFps));
+            var perStream = Summary.Of(res.Runs.SelectMany(x => x.PerStreamFps));
+            double drop = 100 * Summary.Of(res.Runs.Select(x => x.DropRate)).Median;
+            double realtime = n * BenchInputs.Fps;
+            if (mode == "fast" && double.IsNaN(fastOne)) fastOne = agg.Median / n;
+            double ratio = mode == "live" ? agg.Median / realtime : agg.Median / (fastOne * n);
+            table.Row(("mode", mode), ("streams", n), ("decoded_fps", Summary.Of(res.Runs.Select(x => x.DecodedFps)).Median), ("agg_fps", agg), ("stream_fps", perStream), ("drop", drop),
+                ("p50", Summary.Of(res.Runs.Select(x => x.LatencyP50Ms)).Median), ("p99", Summary.Of(res.Runs.Select(x => x.LatencyP99Ms))),
+                ("rss_mb", Summary.Of(res.Runs.Select(x => x.PeakRssMb))), ("realtime_fps", mode == "live" ? realtime : new BenchCell()), ("ratio", ratio));
         }
         table.Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"live: each stream loops the faces clip through lavfi (movie, realtime) at 25 fps; {warmup:0.#} s warm-up, then {window:0.#} s measured; ratio = aggregate / real time"));
@@ -97,12 +105,12 @@ public static class StreamsBenchmark
         table.Notes.Add("per-stream frames/s: median over streams and runs [slowest..fastest]; latency: capture (decoded) to hand-over to the sinks, over every frame of the runs; dropped: frames the sources dropped because analysis lagged");
         table.Notes.Add(ctx.Options.InProcess
             ? "ran in this process (--in-process): peak RSS includes everything the bench did before"
-            : "peak RSS: the kernel's high-water mark of a fresh child process per (mode, N), reset before each run");
+            : "peak RSS: the kernel's high-water mark of a fresh child process per run of each (mode, N): runtime, model and everything the streams hold");
         table.Notes.Add("service defaults: decoder threads auto per stream, ONNX Runtime threads one per core, batcher max 8 frames / 5 ms; frame pool cap 1 GiB");
         ctx.Add(table);
     }
 
-    /// <summary>Runs one scenario in a child process (<c>streamvision bench --worker streams ...</c>) and reads its result line.</summary>
+    /// <summary>Runs one run of one scenario in a child process (<c>streamvision bench --worker streams ...</c>) and reads its result line.</summary>
     private static async Task<ScenarioResult> RunChildAsync(BenchContext ctx, string mode, int n, string clip)
     {
         var psi = SelfStartInfo();
@@ -112,7 +120,7 @@ public static class StreamsBenchmark
             return await RunScenarioAsync(mode, n, ctx.Runs, clip, ctx.WorkDir, ctx.Quick, ctx.Loggers, ctx.Ct).ConfigureAwait(false);
         }
         foreach (var a in new[] { "bench", "--worker", Name, "--worker-mode", mode, "--worker-streams", n.ToString(CultureInfo.InvariantCulture),
-                                  "--runs", ctx.Runs.ToString(CultureInfo.InvariantCulture), "--worker-clip", clip, "--work-dir", ctx.WorkDir })
+                                  "--runs", "1", "--worker-clip", clip, "--work-dir", ctx.WorkDir })
             psi.ArgumentList.Add(a);
         if (ctx.Quick) psi.ArgumentList.Add("--quick");
         psi.RedirectStandardOutput = true;

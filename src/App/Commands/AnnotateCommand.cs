@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using StreamVision.App.Pipeline;
 using StreamVision.Core;
+using StreamVision.Ingest;
 using StreamVision.Inference;
 using StreamVision.Native;
 using StreamVision.Sinks;
@@ -139,6 +140,21 @@ public static class AnnotateCommand
         }
     }
 
+    /// <summary>Waits until the source has opened its input; a source that cannot open throws its error here.</summary>
+    private static async Task<MediaInfo> WaitForInfoAsync(VideoSource source, CancellationToken ct)
+    {
+        while (source.Info is null)
+        {
+            if (source.State == SourceState.Failed || source.Completion.IsCompleted)
+            {
+                await source.Frames.Completion.ConfigureAwait(false); // throws the source's error, naming the input
+                throw new SourceException(source.StreamId, $"'{Ingest.SourceUri.Redact(source.Options.Uri)}' holds no frames");
+            }
+            await Task.Delay(10, ct).ConfigureAwait(false);
+        }
+        return source.Info;
+    }
+
     /// <summary>Runs the whole job. <paramref name="progress"/> gets (frames done, frames expected or 0, fps).</summary>
     public static async Task<AnnotateSummary> RunAsync(AnnotateOptions o, ILogger logger, Action<long, long, double>? progress, CancellationToken ct)
     {
@@ -164,7 +180,10 @@ public static class AnnotateCommand
         }
         try
         {
-            await using var source = FileFrameSource.Start(o.Input, "file", pool, o.MaxFrames);
+            string streamId = Ingest.SourceUri.DeriveStreamId(o.Input);
+            // Offline: the file mode waits instead of dropping, so every frame is analysed.
+            await using var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger).Start();
+            var info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
             var classNames = detector?.ClassNames ?? [];
             var sinks = new List<SinkRunner>();
             var lossless = new SinkRunnerOptions { Policy = SinkQueuePolicy.Wait, Capacity = 8 };
@@ -175,14 +194,15 @@ public static class AnnotateCommand
                 Preset = o.Preset,
                 Crf = o.Crf,
                 Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
-            }, source.Info.Fps, pool);
-            sinks.Add(new SinkRunner(video, "file", lossless, logger));
-            if (o.TracksPath is not null) sinks.Add(new SinkRunner(new MotTrackSink(o.TracksPath), "file", lossless, logger));
-            if (o.EventsPath is not null) sinks.Add(new SinkRunner(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }), "file", lossless, logger));
+            }, info.Fps, pool);
+            sinks.Add(new SinkRunner(video, streamId, lossless, logger));
+            if (o.TracksPath is not null) sinks.Add(new SinkRunner(new MotTrackSink(o.TracksPath), streamId, lossless, logger));
+            if (o.EventsPath is not null) sinks.Add(new SinkRunner(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }), streamId, lossless, logger));
             await using var batcher = detector is null ? null : new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger);
             var tracker = o.Track && detector is not null ? new ByteTracker() : null;
-            var pipeline = new StreamPipeline("file", source.Frames, batcher?.CreateClient("file"), tracker, classNames, sinks, lossless: true, logger);
-            long expected = source.Info.FrameCount > 0 ? source.Info.FrameCount : (long)((source.Info.Duration?.TotalSeconds ?? 0) * source.Info.Fps);
+            var pipeline = new StreamPipeline(streamId, source.Frames, batcher?.CreateClient(streamId), tracker, classNames, sinks, lossless: true, logger,
+                maxFrames: o.MaxFrames);
+            long expected = info.FrameCount > 0 ? info.FrameCount : (long)((info.Duration?.TotalSeconds ?? 0) * info.Fps);
             if (o.MaxFrames > 0) expected = expected > 0 ? Math.Min(expected, o.MaxFrames) : o.MaxFrames;
             using var reporter = new Timer(_ => progress?.Invoke(pipeline.Stats.Frames, expected, pipeline.Stats.Frames / Math.Max(1e-3, sw.Elapsed.TotalSeconds)), null, 200, 200);
             try
@@ -191,6 +211,7 @@ public static class AnnotateCommand
             }
             finally
             {
+                await source.StopAsync().ConfigureAwait(false);
                 // Every path finalises the outputs: a cancelled run still leaves a playable file.
                 foreach (var s in sinks) await s.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
                 foreach (var s in sinks) await s.DisposeAsync().ConfigureAwait(false);

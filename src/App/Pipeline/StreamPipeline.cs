@@ -96,6 +96,7 @@ public sealed class StreamPipeline
     private readonly ByteTracker? _tracker;
     private readonly TrackEventEmitter _events;
     private readonly Sinks.Analytics.StreamAnalytics? _analytics;
+    private readonly long _maxFrames;
     private readonly IReadOnlyList<SinkRunner> _sinks;
     private readonly bool _lossless;
     private readonly ILogger _logger;
@@ -103,9 +104,10 @@ public sealed class StreamPipeline
 
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
-        Sinks.Analytics.StreamAnalytics? analytics = null)
+        Sinks.Analytics.StreamAnalytics? analytics = null, long maxFrames = 0)
     {
         _analytics = analytics;
+        _maxFrames = maxFrames;
         _streamId = streamId;
         _frames = frames;
         _detector = detector;
@@ -121,16 +123,20 @@ public sealed class StreamPipeline
 
     public StreamStats Stats { get; } = new();
 
-    /// <summary>Runs until the source channel completes (rethrowing its error) or <paramref name="ct"/> is cancelled.</summary>
+    /// <summary>
+    /// Runs until the source channel completes (rethrowing its error), <paramref name="ct"/> is cancelled, or the frame limit
+    /// given at construction is reached (the caller then stops the source; unread frames stay with it).
+    /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
         Frame? last = null;
         TimeSpan lastPts = TimeSpan.MinValue;
         try
         {
-            while (await _frames.WaitToReadAsync(ct).ConfigureAwait(false))
+            bool limitReached = false;
+            while (!limitReached && await _frames.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                while (_frames.TryRead(out var frame))
+                while (!limitReached && _frames.TryRead(out var frame))
                 {
                     bool handedOff = false;
                     try
@@ -170,6 +176,7 @@ public sealed class StreamPipeline
                         last = frame.AddRef();
                         handedOff = true;
                         await FanOutAsync(new AnalyzedFrame(frame, dets, tracks, events), ct).ConfigureAwait(false);
+                        limitReached = _maxFrames > 0 && Stats.Frames >= _maxFrames;
                     }
                     catch when (!handedOff)
                     {
@@ -178,7 +185,7 @@ public sealed class StreamPipeline
                     }
                 }
             }
-            await _frames.Completion.ConfigureAwait(false);
+            if (!limitReached) await _frames.Completion.ConfigureAwait(false);
         }
         finally
         {

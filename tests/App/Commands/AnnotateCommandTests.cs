@@ -69,7 +69,7 @@ public class AnnotateCommandTests
     {
         string dir = TestEnvironment.NewTempDir();
         var o = new AnnotateOptions { Input = Path.Combine(dir, "nope.mp4"), Output = Path.Combine(dir, "a.mp4"), Model = "none" };
-        var ex = await Assert.ThrowsAsync<MediaException>(() => AnnotateCommand.RunAsync(o, NullLogger.Instance, null, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<Ingest.SourceException>(() => AnnotateCommand.RunAsync(o, NullLogger.Instance, null, CancellationToken.None));
         Assert.Contains("nope.mp4", ex.Message);
         Assert.False(File.Exists(o.Output));
     }
