@@ -109,7 +109,17 @@ if [ ! -f "$NATIVE_OUT/libsvnative.so" ] || [ -n "$(find "$NATIVE_SRC" -newer "$
 fi
 
 # ---- .NET solution -----------------------------------------------------------------------------
-if [ "$BUILD" = 1 ]; then
+# Up to date when the last successful build is newer than every source, project and props file (and the shim).
+stale() {
+  local stamp="$DEPS/.built"
+  [ -f "$stamp" ] || return 0
+  [ -f "$ROOT/src/App/bin/Release/net10.0/streamvision.dll" ] || return 0
+  [ -n "$(find "$ROOT/src" "$ROOT/tests" "$ROOT/Directory.Build.props" "$ROOT/Directory.Packages.props" "$ROOT/StreamVision.sln" \
+            "$NATIVE_OUT/libsvnative.so" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sln' -o -name '*.so' \
+            -o -name '*.html' -o -name '*.py' \) -newer "$stamp" -not -path '*/obj/*' -not -path '*/bin/*' -print -quit)" ]
+}
+
+if [ "$BUILD" = 1 ] && stale; then
   command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is required"
   say "building the solution (Release)"
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
