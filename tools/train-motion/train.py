@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-K = 10                  # observations fed to the network (MotionState keeps 16)
+K = 16                  # observations fed to the network (all that MotionState keeps)
 TAU = 0.04              # reference frame time, seconds: times enter the network in units of TAU (25 fps frames)
 FEATURES = 8            # per observation, see features()
 MAX_HORIZON_S = 1.6     # longest prediction horizon trained (the tracker coasts lost tracks for 1.5 s by default)
@@ -55,6 +55,39 @@ def read_gt(path):
     return tracks
 
 
+def matched_detections(gt_path, det_path, include):
+    """Held-out ground-truth tracks observed through a real detector: per ground-truth box, the detection of the same
+    frame with the highest IoU if it is at least 0.5 (frames without one are missed). Returns (t, detections, truth)."""
+    gt = np.loadtxt(gt_path, delimiter=",", ndmin=2)
+    det = np.loadtxt(det_path, delimiter=",", ndmin=2)
+    out = []
+    for tid in np.unique(gt[:, 1]).astype(int):
+        if not include(tid):
+            continue
+        r = gt[gt[:, 1] == tid]
+        r = r[np.argsort(r[:, 0])]
+        t, obs, truth = [], [], []
+        for row in r:
+            d = det[det[:, 0] == row[0]]
+            if len(d) == 0:
+                continue
+            x1 = np.maximum(row[2], d[:, 2])
+            y1 = np.maximum(row[3], d[:, 3])
+            x2 = np.minimum(row[2] + row[4], d[:, 2] + d[:, 4])
+            y2 = np.minimum(row[3] + row[5], d[:, 3] + d[:, 5])
+            inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+            iou = inter / (row[4] * row[5] + d[:, 4] * d[:, 5] - inter)
+            j = int(np.argmax(iou))
+            if iou[j] < 0.5:
+                continue
+            t.append((row[0] - r[0, 0]) / 25.0)
+            obs.append((d[j, 2] + d[j, 4] / 2, d[j, 3] + d[j, 5] / 2, d[j, 4], d[j, 5]))
+            truth.append((row[2] + row[4] / 2, row[3] + row[5] / 2, row[4], row[5]))
+        if len(t) >= 3:
+            out.append((np.array(t), np.array(obs), np.array(truth)))
+    return out
+
+
 def noise_levels(rng, n):
     """Per-trajectory observation noise: std of cx (of w), cy (of h), log w, log h. Spans clean ground truth to worse than
     the MOT15 public detections (measured against TUD ground truth: about 0.12, 0.045, 0.17, 0.10)."""
@@ -65,7 +98,9 @@ def noise_levels(rng, n):
 
 
 def observe(rng, truth, level):
-    """Noisy observations of true boxes [L,4] with noise level [4] and occasional outliers."""
+    """Noisy observations of true boxes [L,4] with noise level [4] and occasional outliers. Independent per frame: real
+    detectors' errors are correlated in time (lag-1 correlation 0.45-0.76 for the TUD public detections), but training on
+    AR(1) noise did not lower the held-out error through real detections (7.74 vs 7.58 px), so it stays simple."""
     L = truth.shape[0]
     z = rng.standard_normal((L, 4))
     outlier = rng.random(L) < 0.03
@@ -418,6 +453,10 @@ def main():
     val_clean = [((f - f[0]) / 25.0, b, b) for f, b in val_real.values()]
     det_noise = np.array([0.12, 0.045, 0.17, 0.10])
     val_noisy = [(t, observe(vrng, b, det_noise), b) for (t, _, b) in val_clean]
+    val_dets = []
+    for seq in SEQUENCES:
+        for det in ("det-frcnn", "det-acf"):
+            val_dets += matched_detections(os.path.join(args.data, seq, "gt", "gt.txt"), os.path.join(args.data, seq, "det", det + ".txt"), held_out)
 
     model = MotionGru(args.hidden)
     params = sum(p.numel() for p in model.parameters())
@@ -442,19 +481,20 @@ def main():
             sched.step()
             total += loss.item() * len(idx)
         model.eval()
-        r = evaluate(model, val_noisy, np.random.default_rng(0))
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {total / len(x):.4f}; held-out real (noisy) centre error "
+        r = evaluate(model, val_dets, np.random.default_rng(0))
+        print(f"epoch {epoch + 1}/{args.epochs}: beta-NLL {total / len(x):.4f}; held-out tracks through real detections: centre error "
               f"learned {r['learned'][0]:.2f} px vs Kalman {r['kalman'][0]:.2f} px ({time.time() - start:.0f} s)", flush=True)
 
     model.eval()
     report = {"parameters": params, "seed": args.seed, "threads": args.threads}
-    for name, val in (("synthetic", val_syn), ("real_clean", val_clean), ("real_noisy", val_noisy)):
+    for name, val in (("synthetic", val_syn), ("real_clean", val_clean), ("real_noisy", val_noisy), ("real_dets", val_dets)):
         report[name] = evaluate(model, val, np.random.default_rng(0))
     report["train_seconds"] = round(time.time() - start, 1)
     if args.save_weights:
         torch.save(model.state_dict(), args.save_weights)
 
-    # Export: dynamic batch of tracks.
+    # Export: dynamic batch of tracks. torch 1.13 still warns that a GRU exported with batch != 1 may fail at other batch
+    # sizes; the initial state is built from the input's shape, and OnnxMotionModelTests checks batches of 1 and 100 agree.
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     ex_x, ex_h = torch.from_numpy(x[:4]), torch.from_numpy(hz[:4])
     axes = {"history": {0: "tracks"}, "horizon": {0: "tracks"}, "mean": {0: "tracks"}, "log_var": {0: "tracks"}}
@@ -475,7 +515,7 @@ def main():
 
     print(f"parameters: {params}; wrote {args.out} ({size / 1024:.0f} KB) in {time.time() - start:.0f} s")
     print("one-step prediction on held-out trajectories (centre error px | centre error / box height | mean IoU):")
-    for name in ("synthetic", "real_clean", "real_noisy"):
+    for name in ("synthetic", "real_clean", "real_noisy", "real_dets"):
         r = report[name]
         lr, kr = r["learned"], r["kalman"]
         print(f"  {name:10s} {r['steps']:6d} steps  learned {lr[0]:6.2f} px {lr[1]:.4f} IoU {lr[2]:.3f} | Kalman {kr[0]:6.2f} px {kr[1]:.4f} IoU {kr[2]:.3f}")

@@ -37,8 +37,6 @@ public sealed record BenchOptions
 /// <summary>What every benchmark of one invocation shares: options, inputs, the report, where to print.</summary>
 public sealed class BenchContext
 {
-    private readonly Dictionary<string, double> _baselines = new(StringComparer.Ordinal);
-
     public BenchContext(BenchOptions options, BenchInputs inputs, BenchReport report, TextWriter output, TextWriter log, ILoggerFactory loggers, CancellationToken ct)
     {
         Options = options;
@@ -59,6 +57,8 @@ public sealed class BenchContext
     public CancellationToken Ct { get; }
     public bool Quick => Options.Quick;
     public int Runs => Options.Runs;
+    /// <summary>Runs for benchmarks whose runs take about a second: at least 5 (unless quick), so one disturbed run cannot move the median.</summary>
+    public int CheapRuns => Quick ? Options.Runs : Math.Max(Options.Runs, 5);
     public string WorkDir => Inputs.Folder;
 
     public void Progress(string message)
@@ -73,11 +73,6 @@ public sealed class BenchContext
         Output.WriteLine(BenchFormat.Text(table));
         Output.Flush();
     }
-
-    /// <summary>A figure one benchmark measured that another may reuse as its baseline (e.g. decode fps of a clip).</summary>
-    public void SetBaseline(string key, double value) => _baselines[key] = value;
-
-    public bool TryGetBaseline(string key, out double value) => _baselines.TryGetValue(key, out value);
 }
 
 /// <summary>Measuring helpers: interleaved runs, memory, machine facts.</summary>

@@ -81,7 +81,7 @@ public static class BenchFormat
         sb.Append("- FFmpeg ").Append(m.Ffmpeg).Append(", OpenCV ").Append(m.OpenCv).Append(", ONNX Runtime ").AppendLine(m.OnnxRuntime);
         sb.Append("- load average (1/5/15 min) at start ").Append(Load(m.LoadAtStart)).Append(", at end ").Append(Load(m.LoadAtEnd))
           .AppendLine(LoadNote(m));
-        sb.Append("- runs per figure: ").Append(r.Runs.ToString(Ci)).Append(r.Quick ? " (quick smoke run: small inputs, not representative)" : "")
+        sb.Append("- runs per figure: ").Append(r.Runs.ToString(Ci)).Append(r.Quick ? " (quick smoke run: small inputs, not representative)" : $" ({Math.Max(r.Runs, 5)} for track and overhead)")
           .Append("; latency run ").Append(Number(r.LatencySeconds, 0)).Append(" s; whole bench ").Append(Number(r.ElapsedSeconds, 0)).AppendLine(" s").AppendLine();
         var targets = r.Targets.ToList();
         if (targets.Count > 0)
@@ -127,7 +127,7 @@ public static class BenchFormat
         if (t is null) return null;
         var points = t.Rows
             .Select(row => (Mode: row.GetValueOrDefault("mode")?.Text ?? "", N: row.GetValueOrDefault("streams")?.Value ?? 0,
-                            Fps: row.GetValueOrDefault("agg_fps")?.Value, Rss: row.GetValueOrDefault("rss_mb")?.Value,
+                            Fps: row.GetValueOrDefault("agg_fps"), Rss: row.GetValueOrDefault("rss_mb"),
                             Target: row.GetValueOrDefault("realtime_fps")?.Value))
             .Where(p => p.N > 0)
             .ToList();
@@ -135,15 +135,15 @@ public static class BenchFormat
         var modes = points.Select(p => p.Mode).Distinct().ToList();
         var ns = points.Select(p => p.N).Distinct().OrderBy(n => n).ToList();
         string[] colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
-        const int w = 930, h = 360, panelW = 380, panelH = 250, top = 50, left0 = 60, gap = 80;
+        const int w = 930, h = 380, panelW = 380, panelH = 250, top = 50, left0 = 60, gap = 80;
         var sb = new StringBuilder();
         sb.Append(Ci, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n");
         sb.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         sb.Append(Ci, $"<text x=\"{w / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">StreamVision: concurrent 720p streams, decode + BlazeFace + tracking ({Esc(r.Machine.Cores.ToString(Ci))} cores{(r.Commit.Length > 0 ? ", " + Esc(r.Commit) : "")})</text>\n");
-        Panel(0, "aggregate frames/s", p => p.Fps, withTarget: true);
+        Panel(0, "aggregate analysed frames/s (median, bar: min-max)", p => p.Fps, withTarget: true);
         Panel(1, "peak RSS (MiB)", p => p.Rss, withTarget: false);
         // Legend.
-        int lx = left0, ly = h - 18;
+        int lx = left0, ly = h - 10;
         for (int i = 0; i < modes.Count; i++)
         {
             sb.Append(Ci, $"<line x1=\"{lx}\" y1=\"{ly - 4}\" x2=\"{lx + 24}\" y2=\"{ly - 4}\" stroke=\"{colors[i % colors.Length]}\" stroke-width=\"2.5\"/>");
@@ -158,10 +158,11 @@ public static class BenchFormat
         sb.Append("</svg>\n");
         return sb.ToString();
 
-        void Panel(int index, string title, Func<(string Mode, double N, double? Fps, double? Rss, double? Target), double?> value, bool withTarget)
+        void Panel(int index, string title, Func<(string Mode, double N, BenchCell? Fps, BenchCell? Rss, double? Target), BenchCell?> cell, bool withTarget)
         {
+            double? value((string Mode, double N, BenchCell? Fps, BenchCell? Rss, double? Target) p) => cell(p)?.Value;
             int x0 = left0 + index * (panelW + gap), y0 = top;
-            var values = points.Select(value).Where(v => v is not null).Select(v => v!.Value).ToList();
+            var values = points.Select(p => cell(p)?.Max ?? cell(p)?.Value).Where(v => v is not null).Select(v => v!.Value).ToList();
             if (withTarget) values.AddRange(points.Where(p => p.Target is not null).Select(p => p.Target!.Value));
             var (max, intervals) = NiceAxis(values.Count == 0 ? 1 : values.Max());
             double X(double n) => x0 + (ns.Count == 1 ? panelW / 2.0 : ns.IndexOf(n) * panelW / (double)(ns.Count - 1));
@@ -186,13 +187,15 @@ public static class BenchFormat
             }
             for (int i = 0; i < modes.Count; i++)
             {
-                var line = points.Where(p => p.Mode == modes[i]).Select(p => (p.N, V: value(p))).Where(p => p.V is not null).OrderBy(p => p.N).ToList();
+                var line = points.Where(p => p.Mode == modes[i]).Select(p => (p.N, V: value(p), C: cell(p))).Where(p => p.V is not null).OrderBy(p => p.N).ToList();
                 string color = colors[i % colors.Length];
                 if (line.Count > 1)
                     sb.Append(Ci, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2.5\" points=\"")
                       .AppendJoin(' ', line.Select(p => string.Create(Ci, $"{X(p.N):F1},{Y(p.V!.Value):F1}"))).Append("\"/>\n");
                 foreach (var p in line)
                 {
+                    if (p.C?.Min is { } lo && p.C.Max is { } hi && hi > lo) // the spread of the runs
+                        sb.Append(Ci, $"<line x1=\"{X(p.N):F1}\" y1=\"{Y(lo):F1}\" x2=\"{X(p.N):F1}\" y2=\"{Y(hi):F1}\" stroke=\"{color}\" stroke-width=\"1\" opacity=\"0.6\"/>");
                     sb.Append(Ci, $"<circle cx=\"{X(p.N):F1}\" cy=\"{Y(p.V!.Value):F1}\" r=\"3.5\" fill=\"{color}\"/>");
                     double labelY = Y(p.V!.Value) + (i % 2 == 0 ? -6 : 14); // second series below its points: labels do not collide
                     sb.Append(Ci, $"<text x=\"{X(p.N) + 5:F1}\" y=\"{labelY:F1}\" font-size=\"10\" fill=\"{color}\">{Number(p.V!.Value, 0)}</text>\n");

@@ -27,13 +27,13 @@ public static class TrackBenchmark
         double baseline = double.NaN;
         foreach (int objects in ObjectCounts)
         {
-            ctx.Progress($"track: {objects} objects, {ctx.Runs} runs of {frames} frames");
+            ctx.Progress($"track: {objects} objects, {ctx.CheapRuns} runs of {frames} frames");
             var scene = new SyntheticScene(objects, 1280, 720, seed: 11);
             var dets = new Detections[frames];
             for (int i = 0; i < frames; i++) dets[i] = scene.Next();
             Run(dets, Math.Min(frames, 50)); // warm-up (JIT, pools)
             double alloc = 0;
-            var samples = BenchMeasure.Interleave(ctx.Runs, ctx.Ct, () =>
+            var samples = BenchMeasure.Interleave(ctx.CheapRuns, ctx.Ct, () =>
             {
                 var (fps, bytes) = Run(dets, frames);
                 alloc = bytes;

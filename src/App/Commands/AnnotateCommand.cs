@@ -30,6 +30,8 @@ public sealed record AnnotateOptions
     public long MaxFrames { get; init; }
     public bool Track { get; init; } = true;
     public IReadOnlyList<string> Providers { get; init; } = ["tensorrt", "cuda", "cpu"];
+    /// <summary>Tracker motion model: kalman or a learned ONNX model.</summary>
+    public string Motion { get; init; } = "kalman";
     /// <summary>Replay this MOTChallenge detection file instead of running a model.</summary>
     public string? DetectionsFile { get; init; }
 }
@@ -58,10 +60,11 @@ public static class AnnotateCommand
         var maxFrames = new Option<long>("--max-frames") { Description = "Stop after this many frames (0 = all)" };
         var noTrack = new Option<bool>("--no-track") { Description = "Draw raw detections, no tracking" };
         var detFile = new Option<string?>("--detections") { Description = "Replay this MOTChallenge detection file instead of running a model (frame n+1 of the file for decoded frame n)" };
+        var motion = new Option<string>("--motion") { Description = "Tracker motion model: kalman, or a learned ONNX model (models/motion-gru.onnx)", DefaultValueFactory = _ => "kalman" };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
-            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile,
+            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -81,6 +84,7 @@ public static class AnnotateCommand
                 Track = !pr.GetValue(noTrack),
                 Providers = pr.GetValue(providers)!,
                 DetectionsFile = pr.GetValue(detFile),
+                Motion = pr.GetValue(motion)!,
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
@@ -199,7 +203,8 @@ public static class AnnotateCommand
             if (o.TracksPath is not null) sinks.Add(new SinkRunner(new MotTrackSink(o.TracksPath), streamId, lossless, logger));
             if (o.EventsPath is not null) sinks.Add(new SinkRunner(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }), streamId, lossless, logger));
             await using var batcher = detector is null ? null : new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger);
-            var tracker = o.Track && detector is not null ? new ByteTracker() : null;
+            using var motionModel = new MotionModelLease(o.Track && detector is not null ? o.Motion : "kalman");
+            var tracker = o.Track && detector is not null ? new ByteTracker(null, motionModel.Model) : null;
             var pipeline = new StreamPipeline(streamId, source.Frames, batcher?.CreateClient(streamId), tracker, classNames, sinks, lossless: true, logger,
                 maxFrames: o.MaxFrames);
             long expected = info.FrameCount > 0 ? info.FrameCount : (long)((info.Duration?.TotalSeconds ?? 0) * info.Fps);
@@ -225,4 +230,12 @@ public static class AnnotateCommand
             detector?.Dispose();
         }
     }
+}
+
+/// <summary>A motion model for one run, disposed with it.</summary>
+internal sealed class MotionModelLease(string spec) : IDisposable
+{
+    public Tracking.Motion.IMotionModel Model { get; } = Tracking.Motion.MotionModels.Create(spec);
+
+    public void Dispose() => Tracking.Motion.MotionModels.DisposeIfNeeded(Model);
 }

@@ -18,7 +18,7 @@ public static class BenchCommand
         var benchmarks = new Argument<string[]>("benchmarks") { Description = $"Benchmarks to run (default all): {names}", Arity = ArgumentArity.ZeroOrMore };
         var only = new Option<string[]>("--only") { Description = $"Run only these benchmarks, comma-separated: {names}", AllowMultipleArgumentsPerToken = true };
         var quick = new Option<bool>("--quick") { Description = "Fast smoke run: tiny inputs, one run each, short windows (figures not representative)" };
-        var runs = new Option<int?>("--runs") { Description = "Measured runs per figure; tables show their median and min/max (default 3, quick 1)" };
+        var runs = new Option<int?>("--runs") { Description = "Measured runs per figure; tables show their median and min/max (default 3, quick 1; track and overhead, a second a run, use at least 5)" };
         var json = new Option<string?>("--json") { Description = "Write every table and the machine facts as JSON to this file" };
         var markdown = new Option<string?>("--markdown") { Description = "Write the results as Markdown (what bench/RESULTS.md holds) to this file" };
         var svg = new Option<string?>("--svg") { Description = "Write the scaling chart (fps and memory vs streams) as SVG to this file" };
@@ -80,7 +80,7 @@ public static class BenchCommand
                     WorkDir = pr.GetValue(workDir) is { } wd ? Path.GetFullPath(wd) : null,
                     Keep = pr.GetValue(keep),
                     InProcess = pr.GetValue(inProcess),
-                    CommandLine = "streamvision " + string.Join(' ', pr.Tokens.Select(t => t.Value)),
+                    CommandLine = "streamvision " + string.Join(' ', pr.Tokens.Select(t => Display(t.Value))),
                 };
                 var report = await BenchRunner.RunAsync(options, Console.Out, Console.Error, linked.Token).ConfigureAwait(false);
                 return report.Errors.Count > 0 ? ExitCodes.Failed : ExitCodes.Ok;
@@ -97,6 +97,14 @@ public static class BenchCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>A command-line token for the report: absolute paths made relative to the working folder (or just the file name), so reports carry no machine's paths.</summary>
+    private static string Display(string token)
+    {
+        if (!Path.IsPathFullyQualified(token)) return token;
+        string rel = Path.GetRelativePath(Environment.CurrentDirectory, token);
+        return rel.StartsWith("..", StringComparison.Ordinal) || Path.IsPathFullyQualified(rel) ? Path.GetFileName(token) : rel;
     }
 
     private static IReadOnlyList<int> ParseCounts(string text)

@@ -235,10 +235,13 @@ public static class ConfigLoader
             },
         };
         bool enabled = r.Bool("enabled", true);
+        string motion = r.String("motion", "kalman");
+        if (motion != "kalman" && !motion.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            r.Error("motion", $"must be kalman or a path to an .onnx motion model, got '{motion}'");
         if (opts.LowScore > opts.HighScore) r.Error("low_score", $"must not exceed high_score ({opts.HighScore}), got {opts.LowScore}");
         k.ReportUnknown();
         r.ReportUnknown();
-        return new TrackerConfig { Enabled = enabled, Options = opts };
+        return new TrackerConfig { Enabled = enabled, Options = opts, Motion = motion };
     }
 
     private static SinksConfig BindSinks(ConfigNode r, SinksConfig inherit)

@@ -47,6 +47,8 @@ public sealed record DetectorConfig
 public sealed record TrackerConfig
 {
     public bool Enabled { get; init; } = true;
+    /// <summary>Motion model: kalman (default) or a path to a learned ONNX model such as models/motion-gru.onnx.</summary>
+    public string Motion { get; init; } = "kalman";
     public ByteTrackerOptions Options { get; init; } = new();
 }
 

@@ -37,7 +37,8 @@ public sealed class StreamHost : IAsyncDisposable
     private Task? _run;
     private int _stopped;
 
-    public StreamHost(StreamConfig config, SvConfig instance, FramePool pool, DetectionBatcher? batcher, ServiceResources resources, ILogger logger)
+    public StreamHost(StreamConfig config, SvConfig instance, FramePool pool, DetectionBatcher? batcher, ServiceResources resources,
+        Tracking.Motion.IMotionModel? motion, ILogger logger)
     {
         _config = config;
         _logger = logger;
@@ -65,7 +66,7 @@ public sealed class StreamHost : IAsyncDisposable
             throw;
         }
         _batcher = batcher;
-        var tracker = instance.Tracker.Enabled && batcher is not null ? new ByteTracker(instance.Tracker.Options) : null;
+        var tracker = instance.Tracker.Enabled && batcher is not null ? new ByteTracker(instance.Tracker.Options, motion) : null;
         _pipeline = new StreamPipeline(Id, _source.Frames, batcher?.CreateClient(Id), tracker, classNames, _sinks, lossless, logger, analytics);
     }
 

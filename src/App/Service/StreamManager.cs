@@ -22,6 +22,7 @@ public sealed class StreamManager : IAsyncDisposable
     private readonly IDetector? _detector;
     private readonly DetectionBatcher? _batcher;
     private readonly ServiceResources _resources;
+    private readonly Tracking.Motion.IMotionModel _motion;
     private SvConfig _config;
 
     public StreamManager(SvConfig config, ILoggerFactory loggers)
@@ -31,15 +32,20 @@ public sealed class StreamManager : IAsyncDisposable
         _logger = loggers.CreateLogger("streamvision");
         Pool = new FramePool(new FramePoolOptions { MaxBytes = (long)config.FramePoolMb << 20 });
         _resources = new ServiceResources { InstanceId = config.Instance };
-        // One gauge per running service, reading whatever streams exist at scrape time.
-        SvMetrics.Meter.CreateObservableGauge(SvMetrics.ActiveTracks, () => _streams.Values.Select(h =>
-            new Measurement<int>(h.Stats.ActiveTracks, new KeyValuePair<string, object?>("stream", h.Id))), "{track}", "Tracks matched in the latest frame");
-        SvMetrics.Meter.CreateObservableGauge(SvMetrics.StreamUp, () => _streams.Values.Select(h =>
-            new Measurement<int>(h.Status == StreamStatus.Running ? 1 : 0, new KeyValuePair<string, object?>("stream", h.Id))), "", "1 while the stream runs");
-        if (!string.Equals(config.Detector.Model, "none", StringComparison.OrdinalIgnoreCase))
+        // One motion model for every stream's tracker (models are stateless over the track's own state).
+        _motion = Tracking.Motion.MotionModels.Create(config.Tracker.Motion, config.Tracker.Options.Kalman);
+        try
         {
-            _detector = LoadDetector(config.Detector, _loggers.CreateLogger("detector"));
-            _batcher = new DetectionBatcher(_detector, config.Detector.Batch, _loggers.CreateLogger("detector"));
+            if (!string.Equals(config.Detector.Model, "none", StringComparison.OrdinalIgnoreCase))
+            {
+                _detector = LoadDetector(config.Detector, _loggers.CreateLogger("detector"));
+                _batcher = new DetectionBatcher(_detector, config.Detector.Batch, _loggers.CreateLogger("detector"));
+            }
+        }
+        catch
+        {
+            Tracking.Motion.MotionModels.DisposeIfNeeded(_motion);
+            throw;
         }
     }
 
@@ -125,7 +131,7 @@ public sealed class StreamManager : IAsyncDisposable
                 _streams.TryRemove(config.Id, out _);
                 await existing.DisposeAsync().ConfigureAwait(false);
             }
-            var host = new StreamHost(config, _config, Pool, _batcher, _resources, _loggers.CreateLogger($"stream.{config.Id}"));
+            var host = new StreamHost(config, _config, Pool, _batcher, _resources, _motion, _loggers.CreateLogger($"stream.{config.Id}"));
             _notStarted.TryRemove(config.Id, out _);
             _streams[config.Id] = host;
             host.Start();
@@ -228,6 +234,7 @@ public sealed class StreamManager : IAsyncDisposable
         _streams.Clear();
         if (_batcher is not null) await _batcher.DisposeAsync().ConfigureAwait(false);
         _detector?.Dispose();
+        Tracking.Motion.MotionModels.DisposeIfNeeded(_motion);
         _gate.Dispose();
     }
 }

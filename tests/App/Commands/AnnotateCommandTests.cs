@@ -62,6 +62,12 @@ public class AnnotateCommandTests
         Assert.Equal(direct.Mota, viaPipeline.Mota, 3);
         Assert.Equal(direct.IdSwitches, viaPipeline.IdSwitches);
         Assert.True(viaPipeline.Mota > 0.6, viaPipeline.ToText());
+
+        // The learned motion model runs through the same pipeline.
+        var learned = await AnnotateCommand.RunAsync(o with { Motion = Path.Combine(TestEnvironment.RepoRoot, "models", "motion-gru.onnx"), TracksPath = Path.Combine(dir, "learned.txt") },
+            NullLogger.Instance, null, CancellationToken.None);
+        Assert.Equal(71, learned.Frames);
+        Assert.True(Tracking.Mot.MotEvaluation.EvaluateFiles(Path.Combine(seq, "gt", "gt.txt"), Path.Combine(dir, "learned.txt")).Mota > 0.5);
     }
 
     [Fact]

@@ -98,6 +98,16 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void TrackerMotionIsKalmanOrAnOnnxModel()
+    {
+        var ok = ConfigLoader.LoadText("tracker:\n  motion: models/motion-gru.onnx\n", "m.yaml", new Dictionary<string, string>());
+        Assert.Equal("models/motion-gru.onnx", ok.Tracker.Motion);
+        Assert.Equal("kalman", ConfigLoader.LoadText("", "d.yaml", new Dictionary<string, string>()).Tracker.Motion);
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadText("tracker:\n  motion: lstm\n", "b.yaml", new Dictionary<string, string>()));
+        Assert.Equal("tracker.motion", ex.Errors.Single().Path);
+    }
+
+    [Fact]
     public void InvalidYamlNamesTheLine()
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadText("streams:\n  - id: a\n   uri: x\n", "y.yaml", new Dictionary<string, string>()));

@@ -28,7 +28,7 @@ public partial class OnnxMotionModelTests
     [Fact]
     public void Load_ReadsTheContractFromTheFile()
     {
-        Assert.Equal(10, _model.HistoryLength);
+        Assert.Equal(ObservationHistory.Capacity, _model.HistoryLength); // K = 16: all a track keeps
         Assert.Equal(0.04, _model.TimeUnitSeconds, 12);
         Assert.EndsWith("motion-gru.onnx", _model.Path);
         Assert.InRange(new FileInfo(MotionModelFiles.LearnedPath).Length, 10_000, 400_000); // "a few hundred KB at most"
