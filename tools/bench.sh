@@ -8,15 +8,16 @@
 #   tools/bench.sh --decode-file FILE       also decode your own clip
 #   tools/bench.sh --quick                  smoke run; writes to bench/tmp/ (git-ignored) instead of bench/
 #
-# Every option of `./streamvision bench --help` passes through. SV_BENCH_OUT=DIR writes elsewhere.
+# Every option of `./streamvision bench --help` passes through. SV_BENCH_OUT=DIR (relative to the repository) writes elsewhere.
 # Re-render the Markdown and the chart from an earlier JSON without measuring:
 #   ./streamvision bench --from-json bench/results.json --markdown bench/RESULTS.md --svg bench/scaling.svg
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="$ROOT/bench"
+cd "$ROOT"   # output paths relative to the repository: the report records the command without this machine's paths
+OUT="bench"
 for a in "$@"; do
-  if [ "$a" = "--quick" ]; then OUT="$ROOT/bench/tmp"; fi
+  if [ "$a" = "--quick" ]; then OUT="bench/tmp"; fi
 done
 OUT="${SV_BENCH_OUT:-$OUT}"
 mkdir -p "$OUT"
-exec "$ROOT/streamvision" bench --json "$OUT/results.json" --markdown "$OUT/RESULTS.md" --svg "$OUT/scaling.svg" "$@"
+exec ./streamvision bench --json "$OUT/results.json" --markdown "$OUT/RESULTS.md" --svg "$OUT/scaling.svg" "$@"
