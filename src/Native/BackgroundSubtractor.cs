@@ -41,7 +41,7 @@ public sealed record BackgroundSubtractorOptions
 /// </summary>
 public sealed class BackgroundSubtractor : IDisposable
 {
-    private readonly Handle _handle;
+    private readonly NativeHandle _handle;
     private readonly BackgroundSubtractorOptions _options;
     private readonly int[] _boxes;
 
@@ -51,7 +51,7 @@ public sealed class BackgroundSubtractor : IDisposable
         _options.Validate();
         SvNative.EnsureLoaded();
         SvNative.Check(SvNative.BgSubCreate(_options.History, _options.VarThreshold, _options.DetectShadows ? 1 : 0, out var raw), "background subtractor");
-        _handle = new Handle(raw);
+        _handle = new NativeHandle(raw, SvNative.BgSubFree);
         _boxes = new int[4 * _options.MaxObjects];
     }
 
@@ -71,17 +71,4 @@ public sealed class BackgroundSubtractor : IDisposable
     }
 
     public void Dispose() => _handle.Dispose();
-
-    private sealed class Handle : SafeHandle
-    {
-        public Handle(IntPtr h) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(h);
-
-        public override bool IsInvalid => handle == IntPtr.Zero;
-
-        protected override bool ReleaseHandle()
-        {
-            SvNative.BgSubFree(handle);
-            return true;
-        }
-    }
 }

@@ -49,10 +49,10 @@ public readonly record struct DecodedFrameInfo(TimeSpan? Pts, int SourceWidth, i
 /// </summary>
 public sealed class MediaReader : IDisposable
 {
-    private readonly ReaderHandle _handle;
+    private readonly NativeHandle _handle;
     private int _disposed;
 
-    private MediaReader(ReaderHandle handle, string url, MediaInfo info, string hwStatus)
+    private MediaReader(NativeHandle handle, string url, MediaInfo info, string hwStatus)
     {
         _handle = handle;
         Url = url;
@@ -76,12 +76,12 @@ public sealed class MediaReader : IDisposable
         options ??= new MediaReaderOptions();
         SvNative.EnsureLoaded();
         cancellationToken.ThrowIfCancellationRequested();
-        var handle = new ReaderHandle(SvNative.ReaderNew());
+        var handle = new NativeHandle(SvNative.ReaderNew(), SvNative.ReaderClose);
         try
         {
             int rc;
             using (var opts = new NativeOptions(options.Options))
-            using (cancellationToken.Register(static h => InterruptHandle((ReaderHandle)h!), handle))
+            using (cancellationToken.Register(static h => InterruptHandle((NativeHandle)h!), handle))
             {
                 fixed (IntPtr* k = opts.Keys)
                 fixed (IntPtr* v = opts.Values)
@@ -191,7 +191,7 @@ public sealed class MediaReader : IDisposable
     /// <summary>Makes a blocking open/read in progress, and every later call, fail with <see cref="MediaErrorKind.Interrupted"/>. Any thread.</summary>
     public void Interrupt() => InterruptHandle(_handle);
 
-    private static void InterruptHandle(ReaderHandle handle)
+    private static void InterruptHandle(NativeHandle handle)
     {
         bool added = false;
         try
@@ -215,18 +215,5 @@ public sealed class MediaReader : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Interrupt();
         _handle.Dispose();
-    }
-
-    private sealed class ReaderHandle : SafeHandle
-    {
-        public ReaderHandle(IntPtr h) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(h);
-
-        public override bool IsInvalid => handle == IntPtr.Zero;
-
-        protected override bool ReleaseHandle()
-        {
-            SvNative.ReaderClose(handle);
-            return true;
-        }
     }
 }

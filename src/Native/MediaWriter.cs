@@ -28,9 +28,9 @@ public sealed record MediaWriterOptions
 /// </summary>
 public sealed class MediaWriter : IDisposable
 {
-    private readonly WriterHandle _handle;
+    private readonly NativeHandle _handle;
 
-    private MediaWriter(WriterHandle handle, string url, MediaWriterOptions options)
+    private MediaWriter(NativeHandle handle, string url, MediaWriterOptions options)
     {
         _handle = handle;
         Url = url;
@@ -61,7 +61,7 @@ public sealed class MediaWriter : IDisposable
                 k, v, opts.Count, (int)options.IoTimeout.TotalMilliseconds, out raw);
         }
         SvNative.Check(rc, url);
-        return new MediaWriter(new WriterHandle(raw), url, options);
+        return new MediaWriter(new NativeHandle(raw, SvNative.WriterClose), url, options);
     }
 
     /// <summary>Encodes one frame. <paramref name="pts"/> null: the next frame at the nominal rate.</summary>
@@ -100,18 +100,5 @@ public sealed class MediaWriter : IDisposable
         double ntsc = fps * 1001 / 1000;
         if (Math.Abs(ntsc - Math.Round(ntsc)) < 1e-3) return ((int)Math.Round(ntsc) * 1000, 1001);
         return ((int)Math.Round(fps * 1000), 1000);
-    }
-
-    private sealed class WriterHandle : SafeHandle
-    {
-        public WriterHandle(IntPtr h) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(h);
-
-        public override bool IsInvalid => handle == IntPtr.Zero;
-
-        protected override bool ReleaseHandle()
-        {
-            SvNative.WriterClose(handle);
-            return true;
-        }
     }
 }
