@@ -160,7 +160,8 @@ public class VideoSourceNetworkTests
 
         public void Dispose()
         {
-            _listener.Stop();
+            // Close alone: Stop then Close makes the managed HttpListener re-bind the port to remove its prefixes again,
+            // which fails ("Address already in use") when another test has taken the port meanwhile.
             _listener.Close();
             _loop.Wait(TimeSpan.FromSeconds(5));
         }

@@ -65,7 +65,8 @@ public class WebhookEventSinkTests
 
         public void Dispose()
         {
-            _listener.Stop();
+            // Close alone: Stop then Close makes the managed HttpListener re-bind the port to remove its prefixes again,
+            // which fails ("Address already in use") when another test has taken the port meanwhile.
             _listener.Close();
             try { _loop.Wait(5000); } catch (AggregateException) { }
         }
