@@ -32,6 +32,8 @@ START=$(date +%s)
 
 # ---- Debian packages --------------------------------------------------------------------------
 missing=()
+# npm fetches ONNX Runtime and the models; Debian's own nodejs/npm do when the machine has none.
+command -v npm >/dev/null || missing+=(nodejs npm)
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
