@@ -61,4 +61,47 @@ public class RunCommandTests
         foreach (var line in lines) JsonDocument.Parse(line).Dispose(); // every line, the last included, is complete JSON
         Assert.Contains(lines, l => l.Contains("\"track_ended\"", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task SighupReloadsTheConfigurationFile()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        int port = MosquittoBroker.FreePort();
+        string config = Path.Combine(dir, "run.yaml");
+        string Yaml(params string[] ids) => $"http:\n  listen: http://127.0.0.1:{port}\ndetector:\n  model: none\nstreams:\n" +
+            string.Concat(ids.Select(id => $"  - id: {id}\n    uri: \"lavfi:testsrc2=size=160x120:rate=10\"\n    mode: live\n"));
+        File.WriteAllText(config, Yaml("first"));
+        string app = Path.Combine(AppContext.BaseDirectory, "streamvision.dll");
+        var psi = new ProcessStartInfo("dotnet", $"\"{app}\" run -c \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        async Task<string[]> Ids()
+        {
+            try
+            {
+                var s = await http.GetFromJsonAsync<JsonElement[]>("/api/streams");
+                return s!.Select(e => e.GetProperty("id").GetString()!).Order().ToArray();
+            }
+            catch (HttpRequestException)
+            {
+                return [];
+            }
+        }
+        try
+        {
+            await Poll.UntilAsync(async () => (await Ids()).SequenceEqual(["first"]), TimeSpan.FromSeconds(30), "service start");
+            File.WriteAllText(config, Yaml("second", "third"));
+            TestEnvironment.Run("kill", $"-HUP {p.Id}");
+            await Poll.UntilAsync(async () => (await Ids()).SequenceEqual(["second", "third"]), TimeSpan.FromSeconds(30), "reload on SIGHUP");
+            Assert.False(p.HasExited);
+        }
+        finally
+        {
+            if (!p.HasExited) TestEnvironment.Run("kill", $"-TERM {p.Id}");
+            Assert.True(p.WaitForExit(30_000));
+        }
+        Assert.True(p.ExitCode == 0, await stderr);
+    }
 }
