@@ -45,7 +45,9 @@ public sealed class DetectionBatcher : IAsyncDisposable
     private readonly List<Frame> _frames = new();
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Frame> _inlineFrames = new(1);
     private bool _stopping;
+    private bool _detecting; // the detector is in use (by the loop's batch or an inline request); guarded by _gate
     private int _liveClients;
     private long _batches;
     private long _framesDetected;
@@ -90,13 +92,49 @@ public sealed class DetectionBatcher : IAsyncDisposable
         }
     }
 
-    internal void Enqueue(BatcherClient client)
+    /// <summary>
+    /// Queues a request, or — when its stream is the only one and the detector is idle — claims the detector for the
+    /// caller to run inline (returns true): with nothing to batch with, handing the frame to the loop's thread only adds
+    /// a thread switch per frame.
+    /// </summary>
+    internal bool EnqueueOrClaim(BatcherClient client)
     {
         lock (_gate)
         {
             if (_stopping) throw new ObjectDisposedException(nameof(DetectionBatcher), "the detection stage has stopped");
+            if (_liveClients == 1 && _queue.Count == 0 && !_detecting)
+            {
+                _detecting = true;
+                return true;
+            }
             _queue.Enqueue(client);
             Monitor.Pulse(_gate);
+            return false;
+        }
+    }
+
+    /// <summary>Runs one frame on the caller's thread after <see cref="EnqueueOrClaim"/> returned true.</summary>
+    internal Detections DetectInline(Frame frame)
+    {
+        try
+        {
+            _inlineFrames.Clear();
+            _inlineFrames.Add(frame);
+            return DetectChecked(_inlineFrames)[0];
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "detector {Detector} failed on a frame of {Stream}", _detector.Name, frame.StreamId);
+            throw;
+        }
+        finally
+        {
+            _inlineFrames.Clear();
+            lock (_gate)
+            {
+                _detecting = false;
+                Monitor.PulseAll(_gate);
+            }
         }
     }
 
@@ -121,9 +159,23 @@ public sealed class DetectionBatcher : IAsyncDisposable
                         // Woken early by a new request or a client leaving; MaxWait is at most 1 s.
                         Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency))));
                     }
+                    // An inline request may hold the detector: wait for it (it is one frame).
+                    while (_detecting && !_stopping) Monitor.Wait(_gate);
                     if (_stopping) break;
+                    _detecting = true;
                 }
-                RunBatch();
+                try
+                {
+                    RunBatch();
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _detecting = false;
+                        Monitor.PulseAll(_gate);
+                    }
+                }
             }
         }
         finally
@@ -145,18 +197,9 @@ public sealed class DetectionBatcher : IAsyncDisposable
     {
         _frames.Clear();
         foreach (var c in _batch) _frames.Add(c.PendingFrame!);
-        long start = Stopwatch.GetTimestamp();
-        Interlocked.Increment(ref _batches);
         try
         {
-            var results = _detector.Detect(_frames);
-            if (results is null || results.Length != _batch.Count)
-                throw new InvalidOperationException($"detector {_detector.Name} returned {results?.Length ?? 0} results for {_batch.Count} frames");
-            foreach (var r in results)
-                if (r is null) throw new InvalidOperationException($"detector {_detector.Name} returned a null result");
-            s_inferenceSeconds.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
-            s_batchSize.Record(_batch.Count);
-            Interlocked.Add(ref _framesDetected, _batch.Count);
+            var results = DetectChecked(_frames);
             for (int i = 0; i < _batch.Count; i++) _batch[i].Complete(results[i]);
         }
         catch (Exception ex)
@@ -169,6 +212,22 @@ public sealed class DetectionBatcher : IAsyncDisposable
             _batch.Clear();
             _frames.Clear();
         }
+    }
+
+    /// <summary>Runs the detector on <paramref name="frames"/>, checks what it returned, records the metrics.</summary>
+    private Detections[] DetectChecked(List<Frame> frames)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _batches);
+        var results = _detector.Detect(frames);
+        if (results is null || results.Length != frames.Count)
+            throw new InvalidOperationException($"detector {_detector.Name} returned {results?.Length ?? 0} results for {frames.Count} frames");
+        foreach (var r in results)
+            if (r is null) throw new InvalidOperationException($"detector {_detector.Name} returned a null result");
+        s_inferenceSeconds.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        s_batchSize.Record(frames.Count);
+        Interlocked.Add(ref _framesDetected, frames.Count);
+        return results;
     }
 
     /// <summary>
@@ -214,9 +273,10 @@ public sealed class BatcherClient : IValueTaskSource<Detections>, IDisposable
         if (Interlocked.Exchange(ref _busy, 1) != 0) throw new InvalidOperationException($"stream {StreamId} already has a detection in flight");
         _core.Reset();
         PendingFrame = frame;
+        bool inline;
         try
         {
-            _owner.Enqueue(this);
+            inline = _owner.EnqueueOrClaim(this);
         }
         catch
         {
@@ -224,7 +284,20 @@ public sealed class BatcherClient : IValueTaskSource<Detections>, IDisposable
             Volatile.Write(ref _busy, 0);
             throw;
         }
-        return new ValueTask<Detections>(this, _core.Version);
+        if (!inline) return new ValueTask<Detections>(this, _core.Version);
+        try
+        {
+            return new ValueTask<Detections>(_owner.DetectInline(frame));
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<Detections>(ex);
+        }
+        finally
+        {
+            PendingFrame = null;
+            Volatile.Write(ref _busy, 0);
+        }
     }
 
     internal void Complete(Detections d)

@@ -17,9 +17,11 @@ public class DetectionBatcherTests
         // Each stream sees its own sequence of colours (s = 0.2 k), so a result delivered to the wrong stream or out of
         // order has the wrong boxes.
         static int K(int stream, int frame) => (stream * 2 + frame) % 6;
+        // All three streams exist before any sends (a lone stream is detected inline, without batching).
+        var clients = Enumerable.Range(0, Streams).Select(s => batcher.CreateClient($"cam{s}")).ToArray();
         var tasks = Enumerable.Range(0, Streams).Select(s => Task.Run(async () =>
         {
-            using var client = batcher.CreateClient($"cam{s}");
+            using var client = clients[s];
             for (int i = 0; i < FramesPerStream; i++)
             {
                 using var frame = TestModels.ForS(K(s, i));
@@ -247,5 +249,24 @@ public class DetectionBatcherTests
         }
 
         public void Dispose() => Entered.Dispose();
+    }
+
+    [Fact]
+    public async Task ALoneStreamIsDetectedInlineAndASecondStreamBringsBackTheLoop()
+    {
+        using var detector = new RecordingDetector(OnnxDetector.Load(TestModels.YoloV8));
+        await using var batcher = new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 8, MaxWait = TimeSpan.FromMilliseconds(20) });
+        using var a = batcher.CreateClient("a");
+        using var frame = TestModels.ForS(1);
+        frame.StreamId = "a";
+        var t = a.DetectAsync(frame);
+        Assert.True(t.IsCompletedSuccessfully, "a lone stream's request completes on the caller's thread");
+        Expect.Equal(Expect.Yolo(1), await t);
+        using (var b = batcher.CreateClient("b"))
+        {
+            var viaLoop = a.DetectAsync(frame);
+            Expect.Equal(Expect.Yolo(1), await viaLoop.AsTask().WaitAsync(s_noHang));
+        }
+        Assert.Equal(2, batcher.FramesDetected);
     }
 }
