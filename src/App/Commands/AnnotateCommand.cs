@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
+using StreamVision.App.Config;
 using StreamVision.App.Pipeline;
+using StreamVision.App.Service;
 using StreamVision.Core;
 using StreamVision.Ingest;
 using StreamVision.Inference;
@@ -164,24 +166,15 @@ public static class AnnotateCommand
     {
         var sw = Stopwatch.StartNew();
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });
-        IDetector? detector = null;
-        if (o.DetectionsFile is not null)
+        if (o.DetectionsFile is not null && !File.Exists(o.DetectionsFile))
+            throw new OptionsException("--detections", $"file not found: '{o.DetectionsFile}'");
+        var detector = DetectorFactory.Create(new DetectorConfig
         {
-            if (!File.Exists(o.DetectionsFile)) throw new OptionsException("--detections", $"file not found: '{o.DetectionsFile}'");
-            detector = new MotFileDetector(o.DetectionsFile); // every row: the tracker applies its own score thresholds
-        }
-        else if (string.Equals(o.Model, "motion", StringComparison.OrdinalIgnoreCase))
-        {
-            detector = new MotionDetector();
-        }
-        else if (!string.Equals(o.Model, "none", StringComparison.OrdinalIgnoreCase))
-        {
-            detector = OnnxDetector.Load(ModelCatalog.Resolve(o.Model), new OnnxDetectorOptions
-            {
-                Detection = new DetectorOptions { ConfidenceThreshold = o.Confidence },
-                Session = new ModelSessionOptions { Providers = o.Providers },
-            }, logger);
-        }
+            Model = o.DetectionsFile is not null ? "detections-file" : o.Model,
+            DetectionsFile = o.DetectionsFile,
+            Providers = o.Providers,
+            Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
+        }, logger);
         try
         {
             string streamId = Ingest.SourceUri.DeriveStreamId(o.Input);

@@ -171,7 +171,7 @@ public sealed class StreamPipeline
                             s_latency.Record(latency.TotalSeconds, _streamTag);
                         }
                         s_framesOut.Add(1, _streamTag);
-                        foreach (var e in events) s_events.Add(1, new KeyValuePair<string, object?>("stream", _streamId), new KeyValuePair<string, object?>("type", e.Type));
+                        CountEvents(events);
                         last?.Dispose();
                         last = frame.AddRef();
                         handedOff = true;
@@ -198,7 +198,7 @@ public sealed class StreamPipeline
                 if (final.Count > 0 && !ct.IsCancellationRequested)
                 {
                     Stats.AddEvents(final.Count);
-                    foreach (var e in final) s_events.Add(1, new KeyValuePair<string, object?>("stream", _streamId), new KeyValuePair<string, object?>("type", e.Type));
+                    CountEvents(final);
                     await FanOutAsync(new AnalyzedFrame(last, Core.Detections.Empty, [], final, eventsOnly: true), CancellationToken.None).ConfigureAwait(false);
                 }
                 else
@@ -207,6 +207,11 @@ public sealed class StreamPipeline
                 }
             }
         }
+    }
+
+    private void CountEvents(IReadOnlyList<AnalyticsEvent> events)
+    {
+        foreach (var e in events) s_events.Add(1, new KeyValuePair<string, object?>("stream", _streamId), new KeyValuePair<string, object?>("type", e.Type));
     }
 
     /// <summary>Gives each sink its own reference; disposes the caller's. Lossless streams wait for room, live ones drop.</summary>

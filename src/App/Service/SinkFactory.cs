@@ -10,7 +10,6 @@ namespace StreamVision.App.Service;
 /// <summary>Shared by every stream of the service (one per instance).</summary>
 public sealed class ServiceResources
 {
-    public required string InstanceId { get; init; }
     /// <summary>Each running stream's live preview, for the dashboard's MJPEG endpoint.</summary>
     public ConcurrentDictionary<string, MjpegPreviewSink> Previews { get; } = new(StringComparer.Ordinal);
 }

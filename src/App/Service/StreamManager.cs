@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using StreamVision.App.Config;
 using StreamVision.Core;
@@ -31,16 +30,13 @@ public sealed class StreamManager : IAsyncDisposable
         _loggers = loggers;
         _logger = loggers.CreateLogger("streamvision");
         Pool = new FramePool(new FramePoolOptions { MaxBytes = (long)config.FramePoolMb << 20 });
-        _resources = new ServiceResources { InstanceId = config.Instance };
+        _resources = new ServiceResources();
         // One motion model for every stream's tracker (models are stateless over the track's own state).
         _motion = Tracking.Motion.MotionModels.Create(config.Tracker.Motion, config.Tracker.Options.Kalman);
         try
         {
-            if (!string.Equals(config.Detector.Model, "none", StringComparison.OrdinalIgnoreCase))
-            {
-                _detector = LoadDetector(config.Detector, _loggers.CreateLogger("detector"));
-                _batcher = new DetectionBatcher(_detector, config.Detector.Batch, _loggers.CreateLogger("detector"));
-            }
+            _detector = DetectorFactory.Create(config.Detector, _loggers.CreateLogger("detector"));
+            if (_detector is not null) _batcher = new DetectionBatcher(_detector, config.Detector.Batch, _loggers.CreateLogger("detector"));
         }
         catch
         {
@@ -61,44 +57,6 @@ public sealed class StreamManager : IAsyncDisposable
 
     /// <summary>Configured streams that could not start (bad options, unwritable outputs), with the reason.</summary>
     public IReadOnlyList<(StreamConfig Config, string Error)> NotStarted => _notStarted.Values.OrderBy(v => v.Config.Id, StringComparer.Ordinal).ToList();
-
-    internal static IDetector LoadDetector(DetectorConfig d, ILogger logger)
-    {
-        if (d.Model == "motion") return new MotionDetector(d.Motion);
-        if (d.Model == "detections-file")
-        {
-            if (!File.Exists(d.DetectionsFile)) throw new ConfigException("detector", [new ConfigError("detector.detections", $"file not found: '{d.DetectionsFile}'")]);
-            return new Pipeline.MotFileDetector(d.DetectionsFile);
-        }
-        var options = new OnnxDetectorOptions
-        {
-            Family = d.Family,
-            MaxBatch = d.Batch.MaxBatch,
-            Detection = d.Options,
-            Session = new ModelSessionOptions { Providers = d.Providers, IntraOpThreads = d.Threads },
-        };
-        string path = ModelCatalog.Resolve(d.Model);
-        var detector = OnnxDetector.Load(path, options, logger);
-        if (d.Classes.Count == 0) return detector;
-        // Classes are given by name or id; names need the model's list, so resolve them, then reload with the filter.
-        var ids = new HashSet<int>();
-        var unknown = new List<string>();
-        foreach (var c in d.Classes)
-        {
-            if (int.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out int id)) ids.Add(id);
-            else
-            {
-                int idx = detector.ClassNames.ToList().FindIndex(n => string.Equals(n, c, StringComparison.OrdinalIgnoreCase));
-                if (idx >= 0) ids.Add(idx);
-                else unknown.Add(c);
-            }
-        }
-        var names = detector.ClassNames;
-        detector.Dispose();
-        if (unknown.Count > 0)
-            throw new ConfigException("detector", [new ConfigError("detector.classes", $"not classes of this model: {string.Join(", ", unknown)} (it has: {string.Join(", ", names.Take(20))}{(names.Count > 20 ? ", ..." : "")})")]);
-        return OnnxDetector.Load(path, options with { Detection = d.Options with { ClassAllowList = ids } }, logger);
-    }
 
     /// <summary>Starts every enabled configured stream. A stream that cannot start is reported and the others go on.</summary>
     public async Task StartAsync()

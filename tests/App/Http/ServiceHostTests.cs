@@ -35,16 +35,6 @@ public class ServiceHostTests
     private static async Task<JsonElement[]> StreamsAsync(HttpClient http) =>
         (await http.GetFromJsonAsync<JsonElement[]>("/api/streams"))!;
 
-    private static async Task WaitAsync(Func<Task<bool>> condition, int seconds = 30)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > until) throw new TimeoutException("condition not met in time");
-            await Task.Delay(100);
-        }
-    }
-
     [Fact]
     public async Task ServesMetricsMatchingFramesAndManagesStreamsAtRunTime()
     {
@@ -55,7 +45,7 @@ public class ServiceHostTests
 
         Assert.Equal("ok\n", await http.GetStringAsync("/healthz"));
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
-        await WaitAsync(async () => (await StreamsAsync(http)).Count(s => s.GetProperty("status").GetString() == "ended") == 2);
+        await Poll.UntilAsync(async () => (await StreamsAsync(http)).Count(s => s.GetProperty("status").GetString() == "ended") == 2, TimeSpan.FromSeconds(30), "API condition");
 
         var metrics = await http.GetStringAsync("/metrics");
         Assert.Matches(@"sv_frames_analyzed_total\{stream=""a""\} 60\n", metrics);
@@ -71,7 +61,7 @@ public class ServiceHostTests
         long before = (await StreamsAsync(http)).Single(s => s.GetProperty("id").GetString() == "pattern").GetProperty("frames").GetInt64();
         var add = await http.PostAsync("/api/streams", new StringContent("""{"id": "c", "uri": "lavfi:testsrc2=size=160x120:rate=25", "mode": "live"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Created, add.StatusCode);
-        await WaitAsync(async () => (await StreamsAsync(http)).Single(s => s.GetProperty("id").GetString() == "c").GetProperty("frames").GetInt64() > 5);
+        await Poll.UntilAsync(async () => (await StreamsAsync(http)).Single(s => s.GetProperty("id").GetString() == "c").GetProperty("frames").GetInt64() > 5, TimeSpan.FromSeconds(30), "API condition");
         var dup = await http.PostAsync("/api/streams", new StringContent("""{"id": "c", "uri": "lavfi:testsrc2"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Conflict, dup.StatusCode);
         var bad = await http.PostAsync("/api/streams", new StringContent("""{"id": "d", "max_fps": -1}""", Encoding.UTF8, "application/json"));
@@ -104,7 +94,7 @@ public class ServiceHostTests
             """, "t.yaml", new Dictionary<string, string>());
         await using var host = await ServiceHost.StartAsync(cfg, NullLoggerFactory.Instance);
         using var http = new HttpClient { BaseAddress = host.Address };
-        await WaitAsync(async () => (await StreamsAsync(http)).All(s => s.GetProperty("status").GetString() is "ended" or "failed"));
+        await Poll.UntilAsync(async () => (await StreamsAsync(http)).All(s => s.GetProperty("status").GetString() is "ended" or "failed"), TimeSpan.FromSeconds(30), "API condition");
         var streams = await StreamsAsync(http);
         var broken = streams.Single(s => s.GetProperty("id").GetString() == "broken");
         Assert.Equal("failed", broken.GetProperty("status").GetString());
