@@ -37,11 +37,6 @@ public static class ModelCatalog
     {
         var env = Environment.GetEnvironmentVariable("SV_MODELS_DIR");
         if (!string.IsNullOrEmpty(env)) return env;
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            var p = Path.Combine(d.FullName, ".deps", "models");
-            if (Directory.Exists(p)) return p;
-        }
-        return null;
+        return Core.DepsDirectory.Find("models");
     }
 }

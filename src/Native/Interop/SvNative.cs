@@ -57,11 +57,7 @@ internal static unsafe partial class SvNative
         var env = Environment.GetEnvironmentVariable("SV_NATIVE_DIR");
         if (!string.IsNullOrEmpty(env)) yield return Path.Combine(env, "libsvnative.so");
         yield return Path.Combine(AppContext.BaseDirectory, "libsvnative.so");
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var p = Path.Combine(dir.FullName, ".deps", "native", "libsvnative.so");
-            if (File.Exists(p)) { yield return p; yield break; }
-        }
+        if (Core.DepsDirectory.Find(Path.Combine("native", "libsvnative.so")) is { } built) yield return built;
     }
 
     [LibraryImport(Lib, EntryPoint = "sv_last_error")] public static partial IntPtr LastError();
