@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# StreamVision set-up: installs what the build and tests need, fetches ONNX Runtime and the default
-# models, builds the native shim and the solution. Idempotent: a second run checks and returns in seconds.
+# StreamVision set-up: installs what the build and tests need, fetches the default models, builds the native
+# shim and the solution (NuGet restore brings ONNX Runtime, OpenCvSharp and the rest). Idempotent: a second run
+# checks and returns in seconds.
 #
-#   tools/setup.sh [--gpu] [--no-build] [--quiet]
+#   tools/setup.sh [--gpu|--cpu] [--no-build] [--quiet]
+#     --gpu  build against ONNX Runtime's GPU packages (CUDA 13 + cuDNN 9, TensorRT 10; CPU when they are missing)
+#     --cpu  back to the CPU package (the default). The choice is remembered in .deps/ort-flavour.
 #
-# Downloads are cached outside the clone in ${XDG_CACHE_HOME:-~/.cache}/streamvision (keyed by package and
-# version), so a fresh clone extracts from the cache. Everything fetched or built lands in .deps/ (git-ignored).
+# npm downloads are cached outside the clone in ${XDG_CACHE_HOME:-~/.cache}/streamvision (keyed by package and
+# version), NuGet's in its own cache, so a fresh clone extracts from the caches. Everything fetched or built
+# lands in .deps/ (git-ignored).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,15 +17,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/tools/versions.env"
 DEPS="$ROOT/.deps"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/streamvision"
-GPU=0
+FLAVOUR=""
 BUILD=1
 QUIET=0
 for arg in "$@"; do
   case "$arg" in
-    --gpu) GPU=1 ;;
+    --gpu) FLAVOUR=gpu ;;
+    --cpu) FLAVOUR=cpu ;;
     --no-build) BUILD=0 ;;
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -77,17 +82,14 @@ extract() {
   echo "$stamp" > "$dest/.stamp"
 }
 
-ORT_TGZ="$(fetch "$ORT_NPM_PACKAGE" "$ORT_NPM_VERSION")"
-extract "$ORT_TGZ" "$DEPS/onnxruntime" "$ORT_NPM_PACKAGE@$ORT_NPM_VERSION gpu=$GPU" \
-  'package/Runtime/*.cs' 'package/Plugins/Linux/x64/*.so' 'package/LICENSE*'
-if [ "$GPU" = 1 ]; then
-  GPU_TGZ="$(fetch "$ORT_GPU_NPM_PACKAGE" "$ORT_GPU_NPM_VERSION")"
-  tmp="$(mktemp -d)"
-  tar -xzf "$GPU_TGZ" -C "$tmp" --wildcards '*.so' || die "cannot extract $GPU_TGZ"
-  find "$tmp" -name 'libonnxruntime_providers_*.so' -exec cp {} "$DEPS/onnxruntime/package/Plugins/Linux/x64/" \;
-  rm -rf "$tmp"
-  say "GPU execution providers (CUDA, TensorRT) placed beside libonnxruntime.so"
+# ---- ONNX Runtime flavour (NuGet packages; Directory.Build.props reads .deps/ort-flavour) ----------------
+mkdir -p "$DEPS"
+if [ -n "$FLAVOUR" ] && [ "$(cat "$DEPS/ort-flavour" 2>/dev/null)" != "$FLAVOUR" ]; then
+  echo "$FLAVOUR" > "$DEPS/ort-flavour"
+  say "ONNX Runtime flavour: $FLAVOUR (the solution is rebuilt)"
 fi
+[ -f "$DEPS/ort-flavour" ] || echo cpu > "$DEPS/ort-flavour"
+[ "$(cat "$DEPS/ort-flavour" 2>/dev/null || echo cpu)" = gpu ] && say "GPU build: CUDA and TensorRT are used when this machine has CUDA 13, cuDNN 9 and TensorRT 10 (see ./streamvision version)"
 
 BF_TGZ="$(fetch "$BLAZEFACE_NPM_PACKAGE" "$BLAZEFACE_NPM_VERSION")"
 extract "$BF_TGZ" "$DEPS/blazeface" "$BLAZEFACE_NPM_PACKAGE@$BLAZEFACE_NPM_VERSION" 'package/ONNX/*.onnx' 'package/LICENSE*'
@@ -117,7 +119,7 @@ stale() {
   [ -f "$stamp" ] || return 0
   [ -f "$ROOT/src/App/bin/Release/net10.0/streamvision.dll" ] || return 0
   [ -n "$(find "$ROOT/src" "$ROOT/tests" "$ROOT/Directory.Build.props" "$ROOT/Directory.Packages.props" "$ROOT/StreamVision.sln" \
-            "$NATIVE_OUT/libsvnative.so" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sln' -o -name '*.so' \
+            "$NATIVE_OUT/libsvnative.so" "$DEPS"/ort-flavour \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.sln' -o -name '*.so' -o -name ort-flavour \
             -o -name '*.html' -o -name '*.py' \) -newer "$stamp" -not -path '*/obj/*' -not -path '*/bin/*' -print -quit)" ]
 }
 

@@ -134,6 +134,44 @@ public class ModelSessionTests
     }
 
     [Fact]
+    public void ProbeCreatesARealSessionPerProvider()
+    {
+        var probes = OnnxRuntimeInfo.ProbeProviders();
+        Assert.Equal(["tensorrt", "cuda", "cpu"], probes.Select(p => p.Name));
+        var cpu = probes.Single(p => p.Name == "cpu");
+        Assert.True(cpu.Usable, cpu.Reason);
+        // This machine has no GPU and this is the CPU package: both GPU providers are unusable, each with its reason.
+        Assert.All(probes.Where(p => p.Name != "cpu"), p =>
+        {
+            Assert.False(p.Usable);
+            Assert.Equal("not in this ONNX Runtime build", p.Reason);
+        });
+        Assert.Equal("cpu", OnnxRuntimeInfo.Flavour);
+    }
+
+    [Fact]
+    public void ProbeModelIsAValidIdentityModel()
+    {
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(OnnxRuntimeInfo.IdentityModel.Value);
+        Assert.Equal("x", session.InputMetadata.Keys.Single());
+        Assert.Equal([1], session.InputMetadata["x"].Dimensions);
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(new[] { 4.25f }, [1]);
+        using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["x"], [input], ["y"]);
+        Assert.Equal([4.25f], outputs[0].GetTensorDataAsSpan<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SpinningOnOrOffDetectsTheSame(bool spinning)
+    {
+        var options = new OnnxDetectorOptions { Session = new ModelSessionOptions { Providers = ["cpu"], IntraOpThreads = 2, AllowSpinning = spinning } };
+        using var detector = OnnxDetector.Load(TestModels.YoloV8, options);
+        using var frame = TestModels.ForS(5);
+        Expect.Equal(Expect.Yolo(5), detector.Detect([frame])[0]);
+    }
+
+    [Fact]
     public void RuntimeReportsVersionAndProviders()
     {
         Assert.True(OnnxRuntimeInfo.TryLoad(out var version, out var providers, out var error), error);

@@ -36,6 +36,8 @@ public sealed record AnnotateOptions
     public string Motion { get; init; } = "kalman";
     /// <summary>Replay this MOTChallenge detection file instead of running a model.</summary>
     public string? DetectionsFile { get; init; }
+    /// <summary>Let ONNX Runtime's worker threads busy-wait (<see cref="ModelSessionOptions.AllowSpinning"/>). Default false.</summary>
+    public bool AllowSpinning { get; init; }
 }
 
 /// <summary>Summary of an annotate run.</summary>
@@ -173,6 +175,7 @@ public static class AnnotateCommand
             Model = o.DetectionsFile is not null ? "detections-file" : o.Model,
             DetectionsFile = o.DetectionsFile,
             Providers = o.Providers,
+            AllowSpinning = o.AllowSpinning,
             Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
         }, logger);
         try

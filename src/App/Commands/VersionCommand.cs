@@ -10,7 +10,7 @@ public static class VersionCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("version", "Print StreamVision, FFmpeg, OpenCV and ONNX Runtime versions and the available execution providers.");
+        var cmd = new Command("version", "Print StreamVision, FFmpeg, OpenCV and ONNX Runtime versions and the execution providers that can create a session here.");
         cmd.SetAction(_ => Run(Console.Out));
         return cmd;
     }
@@ -32,8 +32,12 @@ public static class VersionCommand
         }
         if (OnnxRuntimeInfo.TryLoad(out var ortVersion, out var providers, out var error))
         {
-            output.WriteLine($"ONNX Runtime   {ortVersion}");
-            output.WriteLine($"providers      {string.Join(", ", providers)}");
+            output.WriteLine($"ONNX Runtime   {ortVersion} ({OnnxRuntimeInfo.Flavour} build)");
+            // The library lists what it was built with; only a real session proves a provider loads here.
+            var probes = OnnxRuntimeInfo.ProbeProviders();
+            output.WriteLine($"providers      {string.Join(", ", probes.Where(p => p.Usable).Select(p => p.Name))}");
+            foreach (var p in probes.Where(p => !p.Usable))
+                output.WriteLine($"  {p.Name,-12} unavailable: {p.Reason}");
         }
         else
         {

@@ -191,6 +191,7 @@ public static class ConfigLoader
             Family = r.Enum("family", ModelFamily.Auto),
             Providers = providers,
             Threads = r.Int("threads", 0, 0, 256),
+            AllowSpinning = r.Bool("allow_spinning", d.AllowSpinning),
             Classes = r.Strings("classes", []),
             Options = new DetectorOptions
             {

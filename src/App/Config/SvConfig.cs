@@ -38,6 +38,8 @@ public sealed record DetectorConfig
     public IReadOnlyList<string> Providers { get; init; } = ["tensorrt", "cuda", "cpu"];
     /// <summary>ONNX Runtime intra-op threads; 0 = one per core.</summary>
     public int Threads { get; init; }
+    /// <summary>Let ONNX Runtime's worker threads busy-wait between operators (<see cref="ModelSessionOptions.AllowSpinning"/>). Default false.</summary>
+    public bool AllowSpinning { get; init; }
     public DetectorOptions Options { get; init; } = new();
     /// <summary>Class names (or ids) to keep; empty keeps all.</summary>
     public IReadOnlyList<string> Classes { get; init; } = [];

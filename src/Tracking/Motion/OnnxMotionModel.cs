@@ -91,6 +91,8 @@ public sealed class OnnxMotionModel : IMotionModel, IDisposable
                 InterOpNumThreads = 1,
             };
             if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
+            // Worker threads that busy-wait steal the cores decoding and encoding need (see ModelSessionOptions.AllowSpinning).
+            so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             session = new InferenceSession(path, so);
         }
         catch (OnnxRuntimeException ex)

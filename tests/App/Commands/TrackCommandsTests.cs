@@ -34,7 +34,10 @@ public class TrackCommandsTests
         string s = output.ToString();
         Assert.Contains("FFmpeg", s);
         Assert.Contains("OpenCV", s);
-        Assert.Contains("ONNX Runtime   1.", s);
-        Assert.Contains("CPUExecutionProvider", s);
+        Assert.Matches(@"ONNX Runtime   1\.31\.\d+ \(cpu build\)", s);
+        // Providers are probed with a real session: on this CPU build only cpu works, and each GPU provider says why not.
+        Assert.Contains("providers      cpu" + Environment.NewLine, s);
+        Assert.Contains("cuda         unavailable: not in this ONNX Runtime build", s);
+        Assert.Contains("tensorrt     unavailable: not in this ONNX Runtime build", s);
     }
 }

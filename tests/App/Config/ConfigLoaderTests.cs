@@ -108,6 +108,16 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void OnnxRuntimeSpinningIsOffUnlessAsked()
+    {
+        var empty = new Dictionary<string, string>();
+        Assert.False(ConfigLoader.LoadText("", "d.yaml", empty).Detector.AllowSpinning);
+        Assert.True(ConfigLoader.LoadText("detector:\n  allow_spinning: true\n", "s.yaml", empty).Detector.AllowSpinning);
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadText("detector:\n  allow_spinning: often\n", "b.yaml", empty));
+        Assert.Equal("detector.allow_spinning", ex.Errors.Single().Path);
+    }
+
+    [Fact]
     public void InvalidYamlNamesTheLine()
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadText("streams:\n  - id: a\n   uri: x\n", "y.yaml", new Dictionary<string, string>()));
