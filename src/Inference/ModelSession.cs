@@ -202,7 +202,7 @@ public sealed class ModelSession : IDisposable
                     // The CPU package throws EntryPointNotFoundException (no CUDA entry point); the GPU package without
                     // CUDA/cuDNN/TensorRT libraries throws OnnxRuntimeException naming the missing library; an unusable
                     // engine cache folder IOException.
-                    Skip(name, ex.GetBaseException().Message.Split('\n')[0]);
+                    Skip(name, OnnxRuntimeInfo.Reason(ex));
                 }
             }
             active.Add("cpu");
@@ -215,7 +215,7 @@ public sealed class ModelSession : IDisposable
             {
                 // A GPU provider appended but could not run this model (no device, driver too old, out of memory): the
                 // CPU alone may still; if it cannot either, the model itself is the problem and that error is thrown.
-                foreach (var gpu in active.Take(active.Count - 1)) Skip(gpu, $"session creation failed: {ex.Message.Split('\n')[0]}");
+                foreach (var gpu in active.Take(active.Count - 1)) Skip(gpu, $"session creation failed: {OnnxRuntimeInfo.Reason(ex)}");
                 active.RemoveRange(0, active.Count - 1);
                 session = CreateCpuSession(path, options);
             }

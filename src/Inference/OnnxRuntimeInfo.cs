@@ -75,12 +75,25 @@ public static class OnnxRuntimeInfo
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or IOException)
         {
-            return new ProviderProbe(name, false, ex.GetBaseException().Message.Split('\n')[0]);
+            return new ProviderProbe(name, false, Reason(ex));
         }
         finally
         {
             foreach (var h in handles) h.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The useful part of an ONNX Runtime error, on one line: "Failed to load library libonnxruntime_providers_cuda.so
+    /// with error: libcublasLt.so.13: cannot open shared object file..." instead of the source location and full paths.
+    /// </summary>
+    public static string Reason(Exception ex)
+    {
+        string m = ex.GetBaseException().Message.Split('\n')[0].Trim();
+        int fail = m.LastIndexOf("FAIL : ", StringComparison.Ordinal);
+        if (fail >= 0) m = m[(fail + "FAIL : ".Length)..];
+        // "/any/folder/libonnxruntime_providers_cuda.so" -> "libonnxruntime_providers_cuda.so"
+        return System.Text.RegularExpressions.Regex.Replace(m, @"(?<=\s)/\S*/(?=[^/\s]+\.so)", "");
     }
 
     /// <summary>A valid ONNX model of one Identity node on a float[1] tensor, encoded here (protobuf) so a probe needs no file.</summary>

@@ -34,10 +34,17 @@ public class TrackCommandsTests
         string s = output.ToString();
         Assert.Contains("FFmpeg", s);
         Assert.Contains("OpenCV", s);
-        Assert.Matches(@"ONNX Runtime   1\.31\.\d+ \(cpu build\)", s);
-        // Providers are probed with a real session: on this CPU build only cpu works, and each GPU provider says why not.
-        Assert.Contains("providers      cpu" + Environment.NewLine, s);
-        Assert.Contains("cuda         unavailable: not in this ONNX Runtime build", s);
-        Assert.Contains("tensorrt     unavailable: not in this ONNX Runtime build", s);
+        string flavour = StreamVision.Inference.OnnxRuntimeInfo.Flavour;
+        Assert.Matches($@"ONNX Runtime   1\.31\.\d+ \({flavour} build\)", s);
+        // Providers are probed with a real session: the line lists those that work, each other one says why not.
+        var probes = StreamVision.Inference.OnnxRuntimeInfo.ProbeProviders();
+        Assert.Contains("providers      " + string.Join(", ", probes.Where(p => p.Usable).Select(p => p.Name)) + Environment.NewLine, s);
+        Assert.Contains("cpu", probes.Where(p => p.Usable).Select(p => p.Name));
+        foreach (var p in probes.Where(p => !p.Usable)) Assert.Contains($"{p.Name,-12} unavailable: {p.Reason}", s);
+        if (flavour == "cpu")
+        {
+            Assert.Contains("cuda         unavailable: not in this ONNX Runtime build", s);
+            Assert.Contains("tensorrt     unavailable: not in this ONNX Runtime build", s);
+        }
     }
 }
