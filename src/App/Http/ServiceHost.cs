@@ -94,7 +94,7 @@ public sealed class ServiceHost : IAsyncDisposable
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/readyz", () => Manager.Ready ? Results.Text("ready\n") : Results.Text("starting\n", statusCode: 503));
         // prometheus-net's exporter: text format 0.0.4, or OpenMetrics when the scraper asks for it (Accept header).
-        web.MapMetrics(settings => settings.Registry = Metrics.Registry);
+        web.MapMetrics(settings => settings.Registry = Manager.Metrics.Registry);
         web.MapGet("/api/streams", () => Results.Json(Manager.Streams.Select(Describe)
             .Concat(Manager.NotStarted.Select(n => DescribeNotStarted(n.Config, n.Error))).ToList(), s_json));
         web.MapGet("/api/streams/{id}", (string id) =>
