@@ -1,43 +1,46 @@
-using System.Diagnostics.Metrics;
-
 namespace StreamVision.Core;
 
 /// <summary>
-/// The one <see cref="Meter"/> every stage records to, and the instrument names (Prometheus conventions:
-/// snake_case, base units, counters end in <c>_total</c> when exported). Tags: <c>stream</c>, <c>stage</c>,
-/// <c>reason</c>, <c>sink</c> as named per instrument.
+/// The metric names exactly as <c>/metrics</c> exports them (Prometheus conventions: snake_case, base units, counters end
+/// in <c>_total</c>) and their label names. The collectors themselves live in <see cref="PipelineMetrics"/>.
 /// </summary>
 public static class SvMetrics
 {
-    public const string MeterName = "StreamVision";
+    public const string FramesDecoded = "sv_frames_decoded_total";            // counter, labels stream
+    public const string FramesDropped = "sv_frames_dropped_total";            // counter, labels stream, stage, reason
+    public const string FramesSkipped = "sv_frames_skipped_total";            // counter, labels stream, reason (max_fps: by choice, not loss)
+    public const string DecodeSeconds = "sv_decode_seconds";                  // histogram, labels stream
+    public const string CorruptPackets = "sv_corrupt_packets_total";          // counter, labels stream
+    public const string Reconnects = "sv_source_reconnects_total";            // counter, labels stream, outcome (ok, failed); live sources
+    public const string SourceState = "sv_source_state";                      // gauge, labels stream, state (1 for the current state, 0 for the others)
+    public const string QueueDepth = "sv_queue_depth";                        // gauge, labels stream, stage
+    public const string FramesAnalyzed = "sv_frames_analyzed_total";          // counter, labels stream
+    public const string StageSeconds = "sv_stage_seconds";                    // histogram, labels stream, stage
+    public const string EndToEndSeconds = "sv_end_to_end_latency_seconds";    // histogram, labels stream
+    public const string InferenceBatchSize = "sv_inference_batch_size";       // histogram (frames per batch), no labels
+    public const string InferenceSeconds = "sv_inference_seconds";            // histogram, no labels
+    public const string StreamUp = "sv_stream_up";                            // gauge, labels stream (1 while the stream runs)
+    public const string ActiveTracks = "sv_tracker_active_tracks";            // gauge, labels stream (tracks in state Tracked)
+    public const string Events = "sv_events_total";                           // counter, labels stream, type
+    public const string SinkWritten = "sv_sink_items_written_total";          // counter, labels stream, sink
+    public const string SinkDropped = "sv_sink_items_dropped_total";          // counter, labels stream, sink
+    public const string SinkErrors = "sv_sink_errors_total";                  // counter, labels stream, sink
+    public const string SinkWriteSeconds = "sv_sink_write_seconds";           // histogram, labels stream, sink
+    public const string SinkQueueDepth = "sv_sink_queue_depth";               // gauge, labels stream, sink
+    public const string SinkEventsSent = "sv_sink_events_sent_total";         // counter, labels stream, sink (delivered: broker ack, HTTP 2xx)
+    public const string SinkEventsDropped = "sv_sink_events_dropped_total";   // counter, labels stream, sink, reason (overflow, failed, rejected, shutdown)
+    public const string SinkEventBufferDepth = "sv_sink_event_buffer_depth";  // gauge, labels stream, sink (events waiting or unacknowledged)
+    public const string SinkRetries = "sv_sink_retries_total";                // counter, labels stream, sink (webhook attempts after the first)
+    public const string SinkConnected = "sv_sink_connected";                  // gauge, labels stream, sink (1 connected, 0 not)
+    public const string SinkReconnects = "sv_sink_reconnects_total";          // counter, labels stream, sink, outcome (ok, failed)
+    public const string InstanceInfo = "sv_instance_info";                    // gauge, labels instance_id (always 1)
 
-    public const string FramesDecoded = "sv_frames_decoded";            // counter, tag stream
-    public const string FramesDropped = "sv_frames_dropped";            // counter, tags stream, stage, reason
-    public const string FramesSkipped = "sv_frames_skipped";            // counter, tags stream, reason (max_fps: by choice, not loss)
-    public const string DecodeSeconds = "sv_decode_seconds";            // histogram, tag stream
-    public const string CorruptPackets = "sv_corrupt_packets";          // counter, tag stream
-    public const string Reconnects = "sv_source_reconnects";            // counter, tags stream, outcome (ok, failed)
-    public const string SourceState = "sv_source_state";                // observable gauge, tags stream, state (1 for the current state, 0 for the others)
-    public const string QueueDepth = "sv_queue_depth";                  // observable gauge, tags stream, stage
-    public const string FramesAnalyzed = "sv_frames_analyzed";          // counter, tag stream
-    public const string StageSeconds = "sv_stage_seconds";              // histogram, tags stream, stage
-    public const string EndToEndSeconds = "sv_end_to_end_latency_seconds"; // histogram, tag stream
-    public const string InferenceBatchSize = "sv_inference_batch_size";  // histogram
-    public const string InferenceSeconds = "sv_inference_seconds";       // histogram
-    public const string StreamUp = "sv_stream_up";                       // observable gauge, tag stream
-    public const string ActiveTracks = "sv_tracker_active_tracks";       // observable gauge, tag stream
-    public const string Events = "sv_events";                            // counter, tags stream, type
-    public const string SinkWritten = "sv_sink_items_written";           // counter, tags stream, sink
-    public const string SinkDropped = "sv_sink_items_dropped";           // counter, tags stream, sink
-    public const string SinkErrors = "sv_sink_errors";                   // counter, tags stream, sink
-    public const string SinkWriteSeconds = "sv_sink_write_seconds";      // histogram, tags stream, sink
-    public const string SinkQueueDepth = "sv_sink_queue_depth";          // observable gauge, tags stream, sink
-    public const string SinkEventsSent = "sv_sink_events_sent";          // counter, tags stream, sink (events an event sink delivered: broker ack, HTTP 2xx)
-    public const string SinkEventsDropped = "sv_sink_events_dropped";    // counter, tags stream, sink, reason (overflow, failed, rejected, shutdown)
-    public const string SinkEventBufferDepth = "sv_sink_event_buffer_depth"; // observable gauge, tags stream, sink (events waiting or unacknowledged)
-    public const string SinkRetries = "sv_sink_retries";                 // counter, tags stream, sink (webhook attempts after the first)
-    public const string SinkConnected = "sv_sink_connected";             // observable gauge, tags stream, sink (1 connected, 0 not)
-    public const string SinkReconnects = "sv_sink_reconnects";           // counter, tags stream, sink, outcome (ok, failed)
-
-    public static Meter Meter { get; } = new(MeterName, typeof(SvMetrics).Assembly.GetName().Version?.ToString());
+    public const string LabelStream = "stream";
+    public const string LabelStage = "stage";
+    public const string LabelReason = "reason";
+    public const string LabelSink = "sink";
+    public const string LabelOutcome = "outcome";
+    public const string LabelType = "type";
+    public const string LabelState = "state";
+    public const string LabelInstanceId = "instance_id";
 }

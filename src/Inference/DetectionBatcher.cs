@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,9 +31,8 @@ public sealed record BatcherOptions
 /// </summary>
 public sealed class DetectionBatcher : IAsyncDisposable
 {
-    private static readonly Histogram<int> s_batchSize = SvMetrics.Meter.CreateHistogram<int>(SvMetrics.InferenceBatchSize, "{frame}", "Frames per detector run");
-    private static readonly Histogram<double> s_inferenceSeconds = SvMetrics.Meter.CreateHistogram<double>(SvMetrics.InferenceSeconds, "s", "Detector time per batch (preprocess, run, decode)");
-
+    private readonly SvHistogram.Series _batchSize;
+    private readonly SvHistogram.Series _inferenceSeconds;
     private readonly IDetector _detector;
     private readonly BatcherOptions _options;
     private readonly ILogger _logger;
@@ -52,9 +50,13 @@ public sealed class DetectionBatcher : IAsyncDisposable
     private long _batches;
     private long _framesDetected;
 
-    public DetectionBatcher(IDetector detector, BatcherOptions? options = null, ILogger? logger = null)
+    /// <param name="metrics">Where batch sizes and detector times are recorded; null = <see cref="PipelineMetrics.Default"/>.</param>
+    public DetectionBatcher(IDetector detector, BatcherOptions? options = null, ILogger? logger = null, PipelineMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(detector);
+        metrics ??= PipelineMetrics.Default;
+        _batchSize = metrics.InferenceBatchSize.WithLabels();
+        _inferenceSeconds = metrics.InferenceSeconds.WithLabels();
         _detector = detector;
         _options = options ?? new BatcherOptions();
         _options.Validate();
@@ -224,8 +226,8 @@ public sealed class DetectionBatcher : IAsyncDisposable
             throw new InvalidOperationException($"detector {_detector.Name} returned {results?.Length ?? 0} results for {frames.Count} frames");
         foreach (var r in results)
             if (r is null) throw new InvalidOperationException($"detector {_detector.Name} returned a null result");
-        s_inferenceSeconds.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        s_batchSize.Record(frames.Count);
+        _inferenceSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        _batchSize.Observe(frames.Count);
         Interlocked.Add(ref _framesDetected, frames.Count);
         return results;
     }

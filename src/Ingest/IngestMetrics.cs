@@ -1,64 +1,91 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
+using Prometheus;
 using StreamVision.Core;
 
 namespace StreamVision.Ingest;
 
-/// <summary>Ingest's instruments on <see cref="SvMetrics.Meter"/>; the gauges observe every running source.</summary>
-internal static class IngestMetrics
+/// <summary>
+/// One source's series on a <see cref="PipelineMetrics"/>: its counters and decode-time histogram (created at zero, so a
+/// rate() is defined before the first drop), and its state and queue-depth gauges, set at each collection while the source
+/// runs and removed when it is disposed. The stream's counters stay until the stream's owner removes the stream
+/// (<see cref="PipelineMetrics.RemoveStream"/>).
+/// </summary>
+internal sealed class IngestMetrics : IDisposable
 {
     public const string Stage = "ingest";
     public const string ReasonQueueFull = "queue_full";
     public const string ReasonPoolExhausted = "pool_exhausted";
     public const string ReasonMaxFps = "max_fps";
 
-    private static readonly ConcurrentDictionary<VideoSource, byte> s_sources = new();
-    private static readonly SourceState[] s_states = System.Enum.GetValues<SourceState>();
+    private static readonly SourceState[] s_states = Enum.GetValues<SourceState>();
 
-    public static readonly Counter<long> FramesDecoded =
-        SvMetrics.Meter.CreateCounter<long>(SvMetrics.FramesDecoded, "{frame}", "Frames decoded by the source (also skipped or dropped ones)");
-    public static readonly Counter<long> FramesDropped =
-        SvMetrics.Meter.CreateCounter<long>(SvMetrics.FramesDropped, "{frame}", "Frames lost because a consumer lagged or memory was capped");
-    public static readonly Counter<long> FramesSkipped =
-        SvMetrics.Meter.CreateCounter<long>(SvMetrics.FramesSkipped, "{frame}", "Frames left out on purpose (max fps)");
-    public static readonly Histogram<double> DecodeSeconds =
-        SvMetrics.Meter.CreateHistogram<double>(SvMetrics.DecodeSeconds, "s", "Time to get a frame out of the decoder and convert it (live: includes waiting for the network)");
-    public static readonly Counter<long> CorruptPackets =
-        SvMetrics.Meter.CreateCounter<long>(SvMetrics.CorruptPackets, "{packet}", "Packets the decoder rejected and skipped");
-    public static readonly Counter<long> Reconnects =
-        SvMetrics.Meter.CreateCounter<long>(SvMetrics.Reconnects, "{attempt}", "Reconnect attempts of live sources, by outcome");
+    private readonly VideoSource _source;
+    private readonly PipelineMetrics _metrics;
+    private readonly object _gate = new();
+    private Gauge.Child[] _state = [];
+    private Gauge.Child? _queueDepth;
+    private IDisposable? _collect;
+    private bool _disposed;
 
-    static IngestMetrics()
+    public IngestMetrics(PipelineMetrics metrics, VideoSource source)
     {
-        SvMetrics.Meter.CreateObservableGauge(SvMetrics.SourceState, ObserveStates, "{state}", "1 for the state each source is in, 0 for the others");
-        SvMetrics.Meter.CreateObservableGauge(SvMetrics.QueueDepth, ObserveQueues, "{frame}", "Frames waiting in each stage's channel");
-    }
-
-    public static void Register(VideoSource source) => s_sources.TryAdd(source, 0);
-
-    public static void Unregister(VideoSource source) => s_sources.TryRemove(source, out _);
-
-    public static KeyValuePair<string, object?> StreamTag(string stream) => new("stream", stream);
-
-    private static IEnumerable<Measurement<int>> ObserveStates()
-    {
-        foreach (var source in s_sources.Keys)
+        _metrics = metrics;
+        _source = source;
+        string id = source.StreamId;
+        FramesDecoded = metrics.FramesDecoded.WithLabels(id);
+        DroppedQueueFull = metrics.FramesDropped.WithLabels(id, Stage, ReasonQueueFull);
+        DroppedPoolExhausted = metrics.FramesDropped.WithLabels(id, Stage, ReasonPoolExhausted);
+        SkippedMaxFps = metrics.FramesSkipped.WithLabels(id, ReasonMaxFps);
+        CorruptPackets = metrics.CorruptPackets.WithLabels(id);
+        DecodeSeconds = metrics.DecodeSeconds.WithLabels(id);
+        if (source.IsLive)
         {
-            var current = source.State;
-            foreach (var state in s_states)
-            {
-                yield return new Measurement<int>(state == current ? 1 : 0,
-                    StreamTag(source.StreamId), new KeyValuePair<string, object?>("state", StateName(state)));
-            }
+            ReconnectOk = metrics.SourceReconnects.WithLabels(id, "ok");
+            ReconnectFailed = metrics.SourceReconnects.WithLabels(id, "failed");
         }
     }
 
-    private static IEnumerable<Measurement<int>> ObserveQueues()
+    public Counter.Child FramesDecoded { get; }
+    public Counter.Child DroppedQueueFull { get; }
+    public Counter.Child DroppedPoolExhausted { get; }
+    public Counter.Child SkippedMaxFps { get; }
+    public Counter.Child CorruptPackets { get; }
+    public SvHistogram.Series DecodeSeconds { get; }
+    /// <summary>Live sources only (null for files).</summary>
+    public Counter.Child? ReconnectOk { get; }
+    public Counter.Child? ReconnectFailed { get; }
+
+    /// <summary>From now on the state and queue-depth gauges follow the source at each collection.</summary>
+    public void Start()
     {
-        foreach (var source in s_sources.Keys)
+        lock (_gate)
         {
-            yield return new Measurement<int>(source.QueueDepth, StreamTag(source.StreamId), new KeyValuePair<string, object?>("stage", Stage));
+            if (_disposed || _collect is not null) return;
+            string id = _source.StreamId;
+            _state = s_states.Select(s => _metrics.SourceState.WithLabels(id, StateName(s))).ToArray();
+            _queueDepth = _metrics.QueueDepth.WithLabels(id, Stage);
+            Update();
+            _collect = _metrics.OnCollect(Update);
         }
+    }
+
+    /// <summary>The gauges stop and their series go (a disposed source has no state or queue to report). Idempotent.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _collect?.Dispose();
+            foreach (var g in _state) g.Remove();
+            _queueDepth?.Remove();
+        }
+    }
+
+    private void Update()
+    {
+        var current = _source.State;
+        var state = _state;
+        for (int i = 0; i < state.Length; i++) state[i].Set(s_states[i] == current ? 1 : 0);
+        _queueDepth?.Set(_source.QueueDepth);
     }
 
     public static string StateName(SourceState state) => state switch

@@ -131,7 +131,7 @@ public sealed partial class VideoSource
                 if (retry)
                 {
                     Interlocked.Increment(ref _reconnects);
-                    IngestMetrics.Reconnects.Add(1, _reconnectOkTags);
+                    _metrics.ReconnectOk?.Inc();
                     Log.Reconnected(_logger, StreamId, _redactedUrl, attempt);
                 }
                 BeginSession(reader, retry ? SessionStart.Reconnect : SessionStart.First);
@@ -142,7 +142,7 @@ public sealed partial class VideoSource
             {
                 if (reader is null)
                 {
-                    if (retry) IngestMetrics.Reconnects.Add(1, _reconnectFailedTags);
+                    if (retry) _metrics.ReconnectFailed?.Inc();
                     // Configuration errors do not heal by retrying.
                     if (ex.Kind is MediaErrorKind.Argument or MediaErrorKind.UnknownOption or MediaErrorKind.CodecUnavailable) return Fail(ex);
                 }
@@ -189,12 +189,12 @@ public sealed partial class VideoSource
             decoded++;
             long sequence = _sequence++;
             Interlocked.Increment(ref _framesDecoded);
-            IngestMetrics.FramesDecoded.Add(1, _streamTag);
+            _metrics.FramesDecoded.Inc();
             var pts = NextPts(info.Pts, t1);
             if (!_limiter.ShouldKeep(pts))
             {
                 Interlocked.Increment(ref _framesSkipped);
-                IngestMetrics.FramesSkipped.Add(1, _maxFpsTags);
+                _metrics.SkippedMaxFps.Inc();
                 continue;
             }
             var (width, height) = OutputSize(info.SourceWidth, info.SourceHeight);
@@ -205,7 +205,7 @@ public sealed partial class VideoSource
                 {
                     // Consumers hold the whole pool: stay real-time, lose this frame (not converted at all).
                     Interlocked.Increment(ref _framesDropped);
-                    IngestMetrics.FramesDropped.Add(1, _poolExhaustedTags);
+                    _metrics.DroppedPoolExhausted.Inc();
                     continue;
                 }
             }
@@ -219,7 +219,7 @@ public sealed partial class VideoSource
                 long t2 = Stopwatch.GetTimestamp();
                 reader.RetrieveFrame(frame);
                 long t3 = Stopwatch.GetTimestamp();
-                IngestMetrics.DecodeSeconds.Record((double)(t1 - t0 + t3 - t2) / Stopwatch.Frequency, _streamTag);
+                _metrics.DecodeSeconds.Observe((double)(t1 - t0 + t3 - t2) / Stopwatch.Frequency);
                 frame.StreamId = StreamId;
                 frame.Sequence = sequence;
                 frame.Pts = pts;
@@ -375,7 +375,7 @@ public sealed partial class VideoSource
         if (delta <= 0) return;
         _readerCorruptSeen = total;
         long all = Interlocked.Add(ref _corruptPackets, delta);
-        IngestMetrics.CorruptPackets.Add(delta, _streamTag);
+        _metrics.CorruptPackets.Inc(delta);
         // One warning at the first and at every power of ten: visible, not a flood.
         if (all - delta < 1 || Math.Floor(Math.Log10(all)) > Math.Floor(Math.Log10(Math.Max(1, all - delta))))
             Log.CorruptSkipped(_logger, StreamId, all);

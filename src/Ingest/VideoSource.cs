@@ -32,12 +32,7 @@ public sealed partial class VideoSource : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
-    private readonly KeyValuePair<string, object?> _streamTag;
-    private readonly KeyValuePair<string, object?>[] _queueFullTags;
-    private readonly KeyValuePair<string, object?>[] _poolExhaustedTags;
-    private readonly KeyValuePair<string, object?>[] _maxFpsTags;
-    private readonly KeyValuePair<string, object?>[] _reconnectOkTags;
-    private readonly KeyValuePair<string, object?>[] _reconnectFailedTags;
+    private readonly IngestMetrics _metrics;
     private readonly MediaReaderOptions _readerOptions;
     private readonly ReconnectBackoff _backoff;
     private readonly FrameRateLimiter _limiter;
@@ -63,7 +58,8 @@ public sealed partial class VideoSource : IAsyncDisposable
     /// <param name="options">Validated here; <see cref="OptionsException"/> names the bad field.</param>
     /// <param name="pool">Pool the frames come from (its byte cap bounds this source's memory); null = <see cref="FramePool.Shared"/>.</param>
     /// <param name="logger">Where connects, failures, reconnects and ends are logged; null = nowhere.</param>
-    public VideoSource(SourceOptions options, FramePool? pool = null, ILogger? logger = null)
+    /// <param name="metrics">Where decoded, dropped and skipped frames, decode time, state and queue depth are recorded; null = <see cref="PipelineMetrics.Default"/>.</param>
+    public VideoSource(SourceOptions options, FramePool? pool = null, ILogger? logger = null, PipelineMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -77,13 +73,7 @@ public sealed partial class VideoSource : IAsyncDisposable
             Resolved = Resolved with { Url = Resolved.Url + ",realtime" };
         StreamId = options.StreamId;
         _redactedUrl = SourceUri.Redact(Resolved.Url);
-        _streamTag = IngestMetrics.StreamTag(StreamId);
-        var stage = new KeyValuePair<string, object?>("stage", IngestMetrics.Stage);
-        _queueFullTags = [_streamTag, stage, new("reason", IngestMetrics.ReasonQueueFull)];
-        _poolExhaustedTags = [_streamTag, stage, new("reason", IngestMetrics.ReasonPoolExhausted)];
-        _maxFpsTags = [_streamTag, new("reason", IngestMetrics.ReasonMaxFps)];
-        _reconnectOkTags = [_streamTag, new("outcome", "ok")];
-        _reconnectFailedTags = [_streamTag, new("outcome", "failed")];
+        _metrics = new IngestMetrics(metrics ?? PipelineMetrics.Default, this);
         _readerOptions = options.ToReaderOptions();
         _backoff = new ReconnectBackoff(options.ReconnectInitialDelay, options.ReconnectMaxDelay, options.ReconnectJitter);
         _limiter = new FrameRateLimiter(options.MaxFps);
@@ -163,7 +153,7 @@ public sealed partial class VideoSource : IAsyncDisposable
         {
             if (_stopRequested) throw new ObjectDisposedException(nameof(VideoSource), $"stream '{StreamId}' was stopped and cannot start again");
             if (_thread is not null) throw new InvalidOperationException($"stream '{StreamId}' is already started");
-            IngestMetrics.Register(this);
+            _metrics.Start();
             SetState(SourceState.Connecting);
             _thread = new Thread(Run) { IsBackground = true, Name = $"sv-ingest-{StreamId}" };
             _thread.Start();
@@ -213,7 +203,7 @@ public sealed partial class VideoSource : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         while (_channel.Reader.TryRead(out var frame)) frame.Dispose();
-        IngestMetrics.Unregister(this);
+        _metrics.Dispose();
         _stop.Dispose();
     }
 
@@ -225,6 +215,6 @@ public sealed partial class VideoSource : IAsyncDisposable
     {
         frame.Dispose();
         Interlocked.Increment(ref _framesDropped);
-        IngestMetrics.FramesDropped.Add(1, _queueFullTags);
+        _metrics.DroppedQueueFull.Inc();
     }
 }

@@ -130,7 +130,7 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly KeyValuePair<string, object?>[] _tags;
+    private readonly SinkMetrics _metrics;
     private readonly IDisposable[] _gauges;
     private MosquittoClient? _client;                                // network thread only
     private long _sequence;
@@ -153,8 +153,9 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
     /// <param name="streamId">The stream whose events this sink publishes (part of the topics and client id).</param>
     /// <param name="logger">Connection changes and failures.</param>
     /// <exception cref="OptionsException">An option is invalid.</exception>
+    /// <param name="metrics">Where sent and dropped events, reconnects, buffer depth and connection state are recorded; null = <see cref="PipelineMetrics.Default"/>.</param>
     /// <exception cref="MqttException">libmosquitto is not installed.</exception>
-    public MqttEventSink(MqttOptions options, string streamId, ILogger? logger = null)
+    public MqttEventSink(MqttOptions options, string streamId, ILogger? logger = null, PipelineMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(streamId);
@@ -167,11 +168,11 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
         StateTopic = string.IsNullOrEmpty(options.StateTopic) ? null : MqttOptions.ExpandTopic(options.StateTopic, options.InstanceId, streamId);
         ClientId = options.ClientId ?? $"streamvision-{options.InstanceId}-{streamId}";
         _pending = new EventBuffer<Message>(options.BufferCapacity);
-        _tags = SinkMetrics.Tags(streamId, Name);
+        _metrics = new SinkMetrics(metrics, streamId, Name);
         _gauges =
         [
-            SinkMetrics.Register(SinkMetrics.Gauge.EventBufferDepth, new SinkMetrics.FuncSource(_tags, () => Buffered)),
-            SinkMetrics.Register(SinkMetrics.Gauge.Connected, new SinkMetrics.FuncSource(_tags, () => _connected ? 1 : 0)),
+            _metrics.Register(SinkMetrics.Gauge.EventBufferDepth, () => Buffered),
+            _metrics.Register(SinkMetrics.Gauge.Connected, () => _connected ? 1 : 0),
         ];
         _thread = new Thread(Run) { IsBackground = true, Name = $"mqtt {streamId}" };
         _thread.Start();
@@ -259,7 +260,7 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
                     if (!TryStartConnect(out string? error))
                     {
                         Interlocked.Increment(ref _failedAttempts);
-                        SinkMetrics.Reconnects.Add(1, SinkMetrics.Tags(StreamId, Name, "outcome", "failed"));
+                        _metrics.Reconnects("failed").Inc();
                         _logger.LogDebug("stream {Stream}: mqtt {Host}:{Port} connect failed: {Error}", StreamId, _options.Host, _options.Port, error);
                         nextAttempt = Stopwatch.GetTimestamp() + (long)(backoff.TotalSeconds * Stopwatch.Frequency);
                         backoff = Next(backoff);
@@ -285,7 +286,7 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
                     else
                     {
                         Interlocked.Increment(ref _failedAttempts);
-                        SinkMetrics.Reconnects.Add(1, SinkMetrics.Tags(StreamId, Name, "outcome", "failed"));
+                        _metrics.Reconnects("failed").Inc();
                         _logger.LogDebug("stream {Stream}: mqtt {Host}:{Port} connect failed: {Error}", StreamId, _options.Host, _options.Port, lost);
                     }
                     nextAttempt = Stopwatch.GetTimestamp() + (long)(backoff.TotalSeconds * Stopwatch.Frequency);
@@ -376,7 +377,7 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
             if (rc is Mosquitto.PayloadSize or Mosquitto.MalformedUtf8 or Mosquitto.Invalid)
             {
                 Interlocked.Increment(ref _droppedRejected);
-                SinkMetrics.EventsDropped.Add(1, SinkMetrics.Tags(StreamId, Name, "reason", "rejected"));
+                _metrics.EventsDropped("rejected").Inc();
                 _logger.LogError("stream {Stream}: mqtt refused an event: {Error}", StreamId, MosquittoClient.Describe(rc));
                 continue;
             }
@@ -405,7 +406,7 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
             return;
         }
         Interlocked.Increment(ref _sent);
-        SinkMetrics.EventsSent.Add(1, _tags);
+        _metrics.EventsSent.Inc();
     }
 
     private void Shutdown()
@@ -446,13 +447,13 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
     private void DropOverflow(int n)
     {
         Interlocked.Add(ref _droppedOverflow, n);
-        SinkMetrics.EventsDropped.Add(n, SinkMetrics.Tags(StreamId, Name, "reason", "overflow"));
+        _metrics.EventsDropped("overflow").Inc(n);
     }
 
     private void DropShutdown(int n)
     {
         Interlocked.Add(ref _droppedShutdown, n);
-        SinkMetrics.EventsDropped.Add(n, SinkMetrics.Tags(StreamId, Name, "reason", "shutdown"));
+        _metrics.EventsDropped("shutdown").Inc(n);
     }
 
     void IMosquittoEvents.OnConnect(int code)
@@ -464,7 +465,7 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
             long n = Interlocked.Increment(ref _connections);
             if (n > 1)
             {
-                SinkMetrics.Reconnects.Add(1, SinkMetrics.Tags(StreamId, Name, "outcome", "ok"));
+                _metrics.Reconnects("ok").Inc();
                 _logger.LogInformation("stream {Stream}: mqtt reconnected to {Host}:{Port}; {Count} events buffered", StreamId, _options.Host, _options.Port, Buffered);
             }
             else

@@ -1,42 +1,26 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
+using Prometheus;
 using StreamVision.Core;
 
 namespace StreamVision.Sinks;
 
-/// <summary>Something whose current level is reported by an observable gauge (a sink queue, an event buffer, a connection).</summary>
-internal interface IGaugeSource
-{
-    /// <summary>Tags of the measurement (stream, sink).</summary>
-    KeyValuePair<string, object?>[] Tags { get; }
-
-    int Value { get; }
-}
-
 /// <summary>
-/// The sinks' instruments, created once per process on <see cref="SvMetrics.Meter"/>. Gauges read the live sources that
-/// registered themselves (<see cref="Register"/>); a source is forgotten when its registration is disposed.
+/// One sink's series (labels stream, sink) on a <see cref="PipelineMetrics"/>. Counters are created when first used and
+/// stay until the stream's owner removes the stream (<see cref="PipelineMetrics.RemoveStream"/>); gauges follow a reading
+/// at each collection while registered (<see cref="Register"/>) and their series go when the registration is disposed.
 /// </summary>
-internal static class SinkMetrics
+internal sealed class SinkMetrics
 {
-    public static readonly Counter<long> Written = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkWritten, "{item}", "Items a sink wrote");
-    public static readonly Counter<long> Dropped = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkDropped, "{item}", "Items a sink dropped (queue full, sink off, output down)");
-    public static readonly Counter<long> Errors = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkErrors, "{error}", "Sink write errors");
-    public static readonly Histogram<double> WriteSeconds = SvMetrics.Meter.CreateHistogram<double>(SvMetrics.SinkWriteSeconds, "s", "Time a sink took to write one item");
-    public static readonly Counter<long> EventsSent = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkEventsSent, "{event}", "Events an event sink delivered");
-    public static readonly Counter<long> EventsDropped = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkEventsDropped, "{event}", "Events an event sink gave up on");
-    public static readonly Counter<long> Retries = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkRetries, "{attempt}", "Delivery attempts after the first");
-    public static readonly Counter<long> Reconnects = SvMetrics.Meter.CreateCounter<long>(SvMetrics.SinkReconnects, "{attempt}", "Connection attempts of a sink after the first");
+    private readonly string _stream;
+    private readonly string _sink;
+    private Counter.Child? _written, _dropped, _errors, _eventsSent, _retries;
+    private SvHistogram.Series? _writeSeconds;
 
-    private static readonly ConcurrentDictionary<IGaugeSource, byte> s_queues = new();
-    private static readonly ConcurrentDictionary<IGaugeSource, byte> s_buffers = new();
-    private static readonly ConcurrentDictionary<IGaugeSource, byte> s_connections = new();
-
-    static SinkMetrics()
+    /// <param name="metrics">Null = <see cref="PipelineMetrics.Default"/>.</param>
+    public SinkMetrics(PipelineMetrics? metrics, string streamId, string sink)
     {
-        SvMetrics.Meter.CreateObservableGauge(SvMetrics.SinkQueueDepth, () => Observe(s_queues), "{item}", "Items waiting in a sink's queue");
-        SvMetrics.Meter.CreateObservableGauge(SvMetrics.SinkEventBufferDepth, () => Observe(s_buffers), "{event}", "Events an event sink holds (waiting or unacknowledged)");
-        SvMetrics.Meter.CreateObservableGauge(SvMetrics.SinkConnected, () => Observe(s_connections), "1", "1 while a sink's connection is up");
+        Metrics = metrics ?? PipelineMetrics.Default;
+        _stream = streamId;
+        _sink = sink;
     }
 
     public enum Gauge
@@ -46,40 +30,41 @@ internal static class SinkMetrics
         Connected,
     }
 
-    /// <summary>Reports <paramref name="source"/> on <paramref name="gauge"/> until the returned registration is disposed.</summary>
-    public static IDisposable Register(Gauge gauge, IGaugeSource source)
+    public PipelineMetrics Metrics { get; }
+
+    public Counter.Child Written => _written ??= Metrics.SinkWritten.WithLabels(_stream, _sink);
+    public Counter.Child Dropped => _dropped ??= Metrics.SinkDropped.WithLabels(_stream, _sink);
+    public Counter.Child Errors => _errors ??= Metrics.SinkErrors.WithLabels(_stream, _sink);
+    public SvHistogram.Series WriteSeconds => _writeSeconds ??= Metrics.SinkWriteSeconds.WithLabels(_stream, _sink);
+    public Counter.Child EventsSent => _eventsSent ??= Metrics.SinkEventsSent.WithLabels(_stream, _sink);
+    public Counter.Child Retries => _retries ??= Metrics.SinkRetries.WithLabels(_stream, _sink);
+
+    /// <summary>Events given up on, by reason (overflow, failed, rejected, shutdown).</summary>
+    public Counter.Child EventsDropped(string reason) => Metrics.SinkEventsDropped.WithLabels(_stream, _sink, reason);
+
+    /// <summary>Connection attempts after the first, by outcome (ok, failed).</summary>
+    public Counter.Child Reconnects(string outcome) => Metrics.SinkReconnects.WithLabels(_stream, _sink, outcome);
+
+    /// <summary>Reports <paramref name="read"/> on <paramref name="gauge"/> at each collection until the result is disposed, which removes the series.</summary>
+    public IDisposable Register(Gauge gauge, Func<int> read)
     {
-        var set = gauge switch
+        var collector = gauge switch
         {
-            Gauge.QueueDepth => s_queues,
-            Gauge.EventBufferDepth => s_buffers,
-            _ => s_connections,
+            Gauge.QueueDepth => Metrics.SinkQueueDepth,
+            Gauge.EventBufferDepth => Metrics.SinkEventBufferDepth,
+            _ => Metrics.SinkConnected,
         };
-        set[source] = 0;
-        return new Registration(set, source);
+        var child = collector.WithLabels(_stream, _sink);
+        child.Set(read());
+        return new Registration(Metrics.OnCollect(() => child.Set(read())), child);
     }
 
-    /// <summary>Tags of one sink: stream and sink name.</summary>
-    public static KeyValuePair<string, object?>[] Tags(string streamId, string sink) => [new("stream", streamId), new("sink", sink)];
-
-    /// <summary>Tags of one sink plus a reason (drops) or outcome (reconnects).</summary>
-    public static KeyValuePair<string, object?>[] Tags(string streamId, string sink, string key, string value) =>
-        [new("stream", streamId), new("sink", sink), new(key, value)];
-
-    private static IEnumerable<Measurement<int>> Observe(ConcurrentDictionary<IGaugeSource, byte> set)
+    private sealed class Registration(IDisposable collect, Prometheus.Gauge.Child child) : IDisposable
     {
-        foreach (var s in set.Keys) yield return new Measurement<int>(s.Value, s.Tags);
-    }
-
-    private sealed class Registration(ConcurrentDictionary<IGaugeSource, byte> set, IGaugeSource source) : IDisposable
-    {
-        public void Dispose() => set.TryRemove(source, out _);
-    }
-
-    /// <summary>A gauge source reading a delegate.</summary>
-    public sealed class FuncSource(KeyValuePair<string, object?>[] tags, Func<int> read) : IGaugeSource
-    {
-        public KeyValuePair<string, object?>[] Tags { get; } = tags;
-        public int Value => read();
+        public void Dispose()
+        {
+            collect.Dispose();
+            child.Remove();
+        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,35 +32,33 @@ public sealed record SinkRunnerOptions
 /// </summary>
 public sealed class SinkRunner : IAsyncDisposable
 {
-    private static readonly Counter<long> s_written = SinkMetrics.Written;
-    private static readonly Counter<long> s_dropped = SinkMetrics.Dropped;
-    private static readonly Counter<long> s_errors = SinkMetrics.Errors;
-    private static readonly Histogram<double> s_latency = SinkMetrics.WriteSeconds;
-
     private readonly ISink _sink;
     private readonly SinkRunnerOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<AnalyzedFrame> _queue;
     private readonly Task _loop;
-    private readonly KeyValuePair<string, object?>[] _tags;
+    private readonly SinkMetrics _metrics;
     private readonly CancellationTokenSource _abort = new();
     private readonly IDisposable _depthGauge;
     private int _consecutiveErrors;
     private int _disposed;
     private long _written, _dropped, _errors;
 
-    public SinkRunner(ISink sink, string streamId, SinkRunnerOptions? options = null, ILogger? logger = null)
+    /// <param name="metrics">Where written, dropped, errors, write time and queue depth are recorded (labels stream, sink); null = <see cref="PipelineMetrics.Default"/>.</param>
+    public SinkRunner(ISink sink, string streamId, SinkRunnerOptions? options = null, ILogger? logger = null, PipelineMetrics? metrics = null)
     {
         _sink = sink;
         _options = options ?? new SinkRunnerOptions();
         if (_options.Capacity is < 1 or > 1024) throw new OptionsException("sinks.queue", $"must be 1..1024, got {_options.Capacity}");
         _logger = logger ?? NullLogger.Instance;
         StreamId = streamId;
-        _tags = [new("stream", streamId), new("sink", sink.Name)];
+        _metrics = new SinkMetrics(metrics, streamId, sink.Name);
+        // Created at zero so that rate() is defined before the first write, drop or error.
+        _ = (_metrics.Written, _metrics.Dropped, _metrics.Errors);
         _queue = _options.Policy == SinkQueuePolicy.Wait
             ? Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true })
             : Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true }, OnDropped);
-        _depthGauge = SinkMetrics.Register(SinkMetrics.Gauge.QueueDepth, new SinkMetrics.FuncSource(_tags, () => _queue.Reader.Count));
+        _depthGauge = _metrics.Register(SinkMetrics.Gauge.QueueDepth, () => _queue.Reader.Count);
         _loop = Task.Run(RunAsync);
     }
 
@@ -101,7 +98,7 @@ public sealed class SinkRunner : IAsyncDisposable
     {
         item.Dispose();
         Interlocked.Increment(ref _dropped);
-        s_dropped.Add(1, _tags);
+        _metrics.Dropped.Inc();
     }
 
     private async Task RunAsync()
@@ -125,8 +122,8 @@ public sealed class SinkRunner : IAsyncDisposable
                         await _sink.WriteAsync(item, ct).ConfigureAwait(false);
                         _consecutiveErrors = 0;
                         Interlocked.Increment(ref _written);
-                        s_written.Add(1, _tags);
-                        s_latency.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, _tags);
+                        _metrics.Written.Inc();
+                        _metrics.WriteSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                     {
@@ -148,7 +145,7 @@ public sealed class SinkRunner : IAsyncDisposable
     private void RecordError(Exception ex, string what)
     {
         Interlocked.Increment(ref _errors);
-        s_errors.Add(1, _tags);
+        _metrics.Errors.Inc();
         _consecutiveErrors++;
         _logger.LogError("stream {Stream}: sink {Sink} {What} failed: {Error}", StreamId, _sink.Name, what, ex.Message);
         if (_options.MaxConsecutiveErrors > 0 && _consecutiveErrors >= _options.MaxConsecutiveErrors && !IsFaulted)

@@ -127,15 +127,19 @@ public sealed class VideoFileSink : ISink
     private DateTime _downUntil;
     private bool _wasDown;
     private long _dropped, _framesBefore;
-    private KeyValuePair<string, object?>[]? _tags;
+    private readonly PipelineMetrics? _pipelineMetrics;
+    private SinkMetrics? _metrics; // labelled with the stream of the first item
 
     /// <param name="options">Output (validated here).</param>
     /// <param name="sourceFps">The stream's frame rate (container rate when <see cref="VideoSinkOptions.Fps"/> is 0); 0 = 25.</param>
     /// <param name="pool">Where the drawing copies come from.</param>
     /// <param name="overlays">Zones and lines to draw (<see cref="Analytics.StreamAnalytics.Overlays"/>).</param>
     /// <param name="logger">Segment, reconnect and fallback messages.</param>
-    public VideoFileSink(VideoSinkOptions options, double sourceFps, FramePool? pool = null, IReadOnlyList<IOverlay>? overlays = null, ILogger? logger = null)
+    /// <param name="metrics">Where frames dropped while a network output is down are counted; null = <see cref="PipelineMetrics.Default"/>.</param>
+    public VideoFileSink(VideoSinkOptions options, double sourceFps, FramePool? pool = null, IReadOnlyList<IOverlay>? overlays = null, ILogger? logger = null,
+        PipelineMetrics? metrics = null)
     {
+        _pipelineMetrics = metrics;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
@@ -175,7 +179,7 @@ public sealed class VideoFileSink : ISink
     {
         if (item.EventsOnly) return;
         var src = item.Frame;
-        _tags ??= SinkMetrics.Tags(item.StreamId, Name);
+        _metrics ??= new SinkMetrics(_pipelineMetrics, item.StreamId, Name);
         if (_writer is not null && _options.SegmentSeconds > 0 && src.Pts - _segmentStart >= TimeSpan.FromSeconds(_options.SegmentSeconds))
         {
             CloseWriter();
@@ -254,7 +258,7 @@ public sealed class VideoFileSink : ISink
     private void CountDrop()
     {
         Interlocked.Increment(ref _dropped);
-        SinkMetrics.Dropped.Add(1, _tags ?? []);
+        _metrics?.Dropped.Inc();
     }
 
     private string ExpandPath(int index, DateTimeOffset start) =>

@@ -77,7 +77,7 @@ public sealed class WebhookEventSink : ISink
     private readonly EventBuffer<AnalyticsEvent> _buffer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private readonly KeyValuePair<string, object?>[] _tags;
+    private readonly SinkMetrics _metrics;
     private readonly IDisposable _gauge;
     private volatile int _inFlight;
     private long _sent, _requests, _retries, _droppedOverflow, _droppedFailed, _droppedRejected, _droppedShutdown;
@@ -87,7 +87,8 @@ public sealed class WebhookEventSink : ISink
     /// <param name="streamId">The stream whose events this sink posts (metrics, logs).</param>
     /// <param name="httpClient">A shared client (its own timeout should be infinite; this sink times each request); null = one of its own.</param>
     /// <param name="logger">Failures and drops.</param>
-    public WebhookEventSink(WebhookOptions options, string streamId, HttpClient? httpClient = null, ILogger? logger = null)
+    /// <param name="metrics">Where sent, dropped and retried events and the buffer depth are recorded; null = <see cref="PipelineMetrics.Default"/>.</param>
+    public WebhookEventSink(WebhookOptions options, string streamId, HttpClient? httpClient = null, ILogger? logger = null, PipelineMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(streamId);
@@ -103,8 +104,8 @@ public sealed class WebhookEventSink : ISink
         })
         { Timeout = Timeout.InfiniteTimeSpan };
         _buffer = new EventBuffer<AnalyticsEvent>(options.BufferCapacity);
-        _tags = SinkMetrics.Tags(streamId, Name);
-        _gauge = SinkMetrics.Register(SinkMetrics.Gauge.EventBufferDepth, new SinkMetrics.FuncSource(_tags, () => Buffered));
+        _metrics = new SinkMetrics(metrics, streamId, Name);
+        _gauge = _metrics.Register(SinkMetrics.Gauge.EventBufferDepth, () => Buffered);
         _loop = Task.Run(RunAsync);
     }
 
@@ -222,7 +223,7 @@ public sealed class WebhookEventSink : ISink
                 if (response.IsSuccessStatusCode)
                 {
                     Interlocked.Add(ref _sent, batch.Count);
-                    SinkMetrics.EventsSent.Add(batch.Count, _tags);
+                    _metrics.EventsSent.Inc(batch.Count);
                     return;
                 }
                 int code = (int)response.StatusCode;
@@ -252,7 +253,7 @@ public sealed class WebhookEventSink : ISink
                 return;
             }
             Interlocked.Increment(ref _retries);
-            SinkMetrics.Retries.Add(1, _tags);
+            _metrics.Retries.Inc();
             var delay = Backoff(attempt);
             if (retryAfter is { } ra && ra > delay) delay = TimeSpan.FromSeconds(Math.Min(ra.TotalSeconds, _options.MaxBackoffSeconds));
             _logger.LogDebug("stream {Stream}: webhook attempt {Attempt} failed ({Error}); retrying in {Delay} ms", StreamId, attempt, failure, (int)delay.TotalMilliseconds);
@@ -273,6 +274,6 @@ public sealed class WebhookEventSink : ISink
     private void Drop(ref long counter, int n, string reason)
     {
         Interlocked.Add(ref counter, n);
-        SinkMetrics.EventsDropped.Add(n, SinkMetrics.Tags(StreamId, Name, "reason", reason));
+        _metrics.EventsDropped(reason).Inc(n);
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using StreamVision.Core;
 using StreamVision.Ingest.Tests.Support;
 
@@ -119,54 +118,31 @@ public class VideoSourceLiveTests
     public async Task MetricsCarryTheStreamTag()
     {
         string id = "metrics-" + Guid.NewGuid().ToString("N")[..8];
-        var longs = new Dictionary<string, long>();
-        var states = new Dictionary<string, int>();
-        var gate = new object();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (inst, l) =>
-        {
-            if (inst.Meter.Name == SvMetrics.MeterName) l.EnableMeasurementEvents(inst);
-        };
-        listener.SetMeasurementEventCallback<long>((inst, value, tags, _) =>
-        {
-            if (!HasTag(tags, "stream", id)) return;
-            string key = inst.Name + (Tag(tags, "reason") is { } r ? "/" + r : "");
-            lock (gate) longs[key] = longs.GetValueOrDefault(key) + value;
-        });
-        listener.SetMeasurementEventCallback<int>((inst, value, tags, _) =>
-        {
-            if (!HasTag(tags, "stream", id)) return;
-            string key = inst.Name + "/" + (Tag(tags, "state") ?? Tag(tags, "stage"));
-            lock (gate) states[key] = value;
-        });
-        listener.Start();
+        var metrics = new PipelineMetrics();
+        double streaming, backoff, queue;
 
         var pool = Sources.NewPool();
-        await using (var source = new VideoSource(new SourceOptions { Uri = FastPattern, Id = id, ChannelCapacity = 2, MaxFps = 50, DecoderThreads = 1 }, pool).Start())
+        await using (var source = new VideoSource(new SourceOptions { Uri = FastPattern, Id = id, ChannelCapacity = 2, MaxFps = 50, DecoderThreads = 1 }, pool, null, metrics).Start())
         {
             Assert.True(await Sources.WaitUntilAsync(() => source.FramesDropped > 5, TimeSpan.FromSeconds(10)));
-            listener.RecordObservableInstruments();
+            await MetricValues.CollectAsync(metrics.Registry);
+            streaming = MetricValues.Value(metrics.SourceState, id, "streaming");
+            backoff = MetricValues.Value(metrics.SourceState, id, "backoff");
+            queue = MetricValues.Value(metrics.QueueDepth, id, "ingest");
         }
-        lock (gate)
-        {
-            Assert.True(longs.GetValueOrDefault(SvMetrics.FramesDecoded) > 10);
-            Assert.True(longs.GetValueOrDefault(SvMetrics.FramesDropped + "/queue_full") > 5);
-            Assert.True(longs.GetValueOrDefault(SvMetrics.FramesSkipped + "/max_fps") > 5);
-            Assert.Equal(1, states[SvMetrics.SourceState + "/streaming"]);
-            Assert.Equal(0, states[SvMetrics.SourceState + "/backoff"]);
-            Assert.InRange(states[SvMetrics.QueueDepth + "/ingest"], 0, 2);
-        }
+        Assert.True(MetricValues.Value(metrics.FramesDecoded, id) > 10);
+        Assert.True(MetricValues.Value(metrics.FramesDropped, id, "ingest", "queue_full") > 5);
+        Assert.True(MetricValues.Value(metrics.FramesSkipped, id, "max_fps") > 5);
+        Assert.Equal(1, streaming);
+        Assert.Equal(0, backoff);
+        Assert.InRange(queue, 0, 2);
+        // A disposed source reports no state and no queue any more; its counters stay until the stream is removed.
+        await MetricValues.CollectAsync(metrics.Registry);
+        Assert.Empty(MetricValues.Series(metrics.SourceState, "stream", id));
+        Assert.Empty(MetricValues.Series(metrics.QueueDepth, "stream", id));
+        metrics.RemoveStream(id);
+        Assert.Empty(MetricValues.Series(metrics.FramesDecoded, "stream", id));
+        Assert.Empty(MetricValues.Series(metrics.FramesDropped, "stream", id));
         Assert.Equal(0, pool.Outstanding);
-    }
-
-    private static bool HasTag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key, string value) => Tag(tags, key) == value;
-
-    private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
-    {
-        foreach (var t in tags)
-        {
-            if (t.Key == key) return t.Value as string;
-        }
-        return null;
     }
 }

@@ -44,7 +44,8 @@ public static class AnnotateBenchmark
         await AnnotateCommand.RunAsync(Options(25), logger, null, ctx.Ct).ConfigureAwait(false);
         long frames = DecodeBenchmark.ReaderPass(clip, info, 0).Frames;
 
-        using var recorder = new MetricRecorder(Core.SvMetrics.StageSeconds, Core.SvMetrics.SinkWriteSeconds, Core.SvMetrics.DecodeSeconds);
+        var metrics = new PipelineMetrics();
+        using var recorder = new MetricRecorder(metrics.StageSeconds, metrics.SinkWriteSeconds, metrics.DecodeSeconds);
         AnnotateSummary? last = null;
         async Task<double> Annotate(string preset, bool spinning = false)
         {
@@ -52,7 +53,7 @@ public static class AnnotateBenchmark
             bool isDefault = preset == "veryfast" && !spinning;
             recorder.Recording = isDefault; // the stage table describes the default
             var sw = Stopwatch.StartNew();
-            var s = await AnnotateCommand.RunAsync(Options(0, preset, spinning), logger, null, ctx.Ct).ConfigureAwait(false);
+            var s = await AnnotateCommand.RunAsync(Options(0, preset, spinning), logger, null, ctx.Ct, metrics).ConfigureAwait(false);
             double fps = s.Frames / sw.Elapsed.TotalSeconds;
             recorder.Recording = false;
             if (isDefault) last = s;

@@ -33,18 +33,20 @@ public static class LatencyBenchmark
         var sourceOptions = new SourceOptions { Id = "latency", Uri = BenchInputs.LiveLoop(clip), Mode = SourceMode.Live };
         using var inner = OnnxDetector.Load(ModelCatalog.Resolve(ModelCatalog.DefaultModel), new OnnxDetectorOptions(), logger);
         using var detector = new PacedDetector(inner, DetectorPeriod);
-        await using var batcher = new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger);
-        using var recorder = new MetricRecorder(SvMetrics.EndToEndSeconds);
+        var metrics = new PipelineMetrics();
+        await using var batcher = new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger, metrics);
+        using var recorder = new MetricRecorder(metrics.EndToEndSeconds);
         string outDir = Path.Combine(ctx.WorkDir, "latency");
         Directory.CreateDirectory(outDir);
         var sinkOptions = new SinkRunnerOptions { Policy = SinkQueuePolicy.DropOldest, Capacity = 16 };
         var sinks = new List<SinkRunner>
         {
-            new(new JsonLinesEventSink(new JsonLinesOptions { Path = Path.Combine(outDir, "events.jsonl"), InstanceId = "bench" }), "latency", sinkOptions, logger),
-            new(new MotTrackSink(Path.Combine(outDir, "tracks.txt")), "latency", sinkOptions, logger),
+            new(new JsonLinesEventSink(new JsonLinesOptions { Path = Path.Combine(outDir, "events.jsonl"), InstanceId = "bench" }), "latency", sinkOptions, logger, metrics),
+            new(new MotTrackSink(Path.Combine(outDir, "tracks.txt")), "latency", sinkOptions, logger, metrics),
         };
-        await using var source = new VideoSource(sourceOptions, pool, logger);
-        var pipeline = new Pipeline.StreamPipeline("latency", source.Frames, batcher.CreateClient("latency"), new ByteTracker(), inner.ClassNames, sinks, lossless: false, logger);
+        await using var source = new VideoSource(sourceOptions, pool, logger, metrics);
+        var pipeline = new Pipeline.StreamPipeline("latency", source.Frames, batcher.CreateClient("latency"), new ByteTracker(), inner.ClassNames, sinks, lossless: false, logger,
+            metrics: metrics);
         source.Start();
         var run = pipeline.RunAsync(ctx.Ct);
 

@@ -33,7 +33,8 @@ public static class OverheadBenchmark
         string outDir = Path.Combine(ctx.WorkDir, "overhead");
         Directory.CreateDirectory(outDir);
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 1024L << 20 });
-        using var recorder = new MetricRecorder(SvMetrics.EndToEndSeconds) { CaptureAllocations = true };
+        var metrics = new PipelineMetrics();
+        using var recorder = new MetricRecorder(metrics.EndToEndSeconds) { CaptureAllocations = true };
         long tracks = 0;
         var figures = new List<RunFigures>[] { new(), new(), new() };
 
@@ -81,7 +82,7 @@ public static class OverheadBenchmark
             recorder.Take();
             recorder.Recording = true;
             var sw = Stopwatch.StartNew();
-            await using var host = await ServiceHost.StartAsync(config, ctx.Loggers).ConfigureAwait(false);
+            await using var host = await ServiceHost.StartAsync(config, ctx.Loggers, metrics).ConfigureAwait(false);
             var streams = host.Manager.Streams;
             await Task.WhenAll(streams.Select(s => s.Completion)).ConfigureAwait(false);
             double seconds = sw.Elapsed.TotalSeconds;

@@ -185,7 +185,8 @@ public static class StreamsBenchmark
         string outDir = Path.Combine(workDir, $"streams-{mode}-{n}");
         Directory.CreateDirectory(outDir);
         var result = new ScenarioResult { Mode = mode, Streams = n };
-        using var recorder = new MetricRecorder(SvMetrics.EndToEndSeconds);
+        var metrics = new PipelineMetrics();
+        using var recorder = new MetricRecorder(metrics.EndToEndSeconds);
         for (int run = 0; run < runs; run++)
         {
             BenchMeasure.Settle();
@@ -204,7 +205,7 @@ public static class StreamsBenchmark
                 }).ToList(),
             };
             recorder.Take();
-            await using var host = await ServiceHost.StartAsync(config, loggers).ConfigureAwait(false);
+            await using var host = await ServiceHost.StartAsync(config, loggers, metrics).ConfigureAwait(false);
             var streams = host.Manager.Streams.ToList();
             if (streams.Count != n) throw new InvalidOperationException($"{n - streams.Count} of {n} streams did not start: {string.Join("; ", host.Manager.NotStarted.Select(x => x.Error))}");
             var rss = new List<double>();

@@ -164,9 +164,12 @@ public static class AnnotateCommand
     }
 
     /// <summary>Runs the whole job. <paramref name="progress"/> gets (frames done, frames expected or 0, fps).</summary>
-    public static async Task<AnnotateSummary> RunAsync(AnnotateOptions o, ILogger logger, Action<long, long, double>? progress, CancellationToken ct)
+    /// <param name="metrics">Where the stages record (the benchmark reads their times there); null = a registry of this run's own.</param>
+    public static async Task<AnnotateSummary> RunAsync(AnnotateOptions o, ILogger logger, Action<long, long, double>? progress, CancellationToken ct,
+        PipelineMetrics? metrics = null)
     {
         var sw = Stopwatch.StartNew();
+        metrics ??= new PipelineMetrics();
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });
         if (o.DetectionsFile is not null && !File.Exists(o.DetectionsFile))
             throw new OptionsException("--detections", $"file not found: '{o.DetectionsFile}'");
@@ -182,7 +185,7 @@ public static class AnnotateCommand
         {
             string streamId = Ingest.SourceUri.DeriveStreamId(o.Input);
             // Offline: the file mode waits instead of dropping, so every frame is analysed.
-            await using var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger).Start();
+            await using var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
             var info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
             var classNames = detector?.ClassNames ?? [];
             var sinks = new List<SinkRunner>();
@@ -194,15 +197,15 @@ public static class AnnotateCommand
                 Preset = o.Preset,
                 Crf = o.Crf,
                 Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
-            }, info.Fps, pool);
-            sinks.Add(new SinkRunner(video, streamId, lossless, logger));
-            if (o.TracksPath is not null) sinks.Add(new SinkRunner(new MotTrackSink(o.TracksPath), streamId, lossless, logger));
-            if (o.EventsPath is not null) sinks.Add(new SinkRunner(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }), streamId, lossless, logger));
-            await using var batcher = detector is null ? null : new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger);
+            }, info.Fps, pool, metrics: metrics);
+            sinks.Add(new SinkRunner(video, streamId, lossless, logger, metrics));
+            if (o.TracksPath is not null) sinks.Add(new SinkRunner(new MotTrackSink(o.TracksPath), streamId, lossless, logger, metrics));
+            if (o.EventsPath is not null) sinks.Add(new SinkRunner(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }), streamId, lossless, logger, metrics));
+            await using var batcher = detector is null ? null : new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger, metrics);
             using var motionModel = new MotionModelLease(o.Track && detector is not null ? o.Motion : "kalman");
             var tracker = o.Track && detector is not null ? new ByteTracker(null, motionModel.Model) : null;
             var pipeline = new StreamPipeline(streamId, source.Frames, batcher?.CreateClient(streamId), tracker, classNames, sinks, lossless: true, logger,
-                maxFrames: o.MaxFrames);
+                maxFrames: o.MaxFrames, metrics: metrics);
             long expected = info.FrameCount > 0 ? info.FrameCount : (long)((info.Duration?.TotalSeconds ?? 0) * info.Fps);
             if (o.MaxFrames > 0) expected = expected > 0 ? Math.Min(expected, o.MaxFrames) : o.MaxFrames;
             using var reporter = new Timer(_ => progress?.Invoke(pipeline.Stats.Frames, expected, pipeline.Stats.Frames / Math.Max(1e-3, sw.Elapsed.TotalSeconds)), null, 200, 200);

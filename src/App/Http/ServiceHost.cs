@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using StreamVision.App.Config;
 using StreamVision.App.Service;
 using StreamVision.Core;
@@ -25,30 +26,36 @@ public sealed class ServiceHost : IAsyncDisposable
     };
 
     private readonly WebApplication? _web;
-    private readonly PrometheusExporter _metrics;
+    private readonly ProcessMetrics? _process;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private ServiceHost(StreamManager manager, WebApplication? web, PrometheusExporter metrics, ILogger logger)
+    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ILogger logger)
     {
         Manager = manager;
         _web = web;
-        _metrics = metrics;
+        _process = process;
         _logger = logger;
     }
 
     public StreamManager Manager { get; }
+    /// <summary>What <c>/metrics</c> serves: every stage of every stream of this service, on a registry of its own.</summary>
+    public PipelineMetrics Metrics => Manager.Metrics;
     /// <summary>Where the HTTP server listens (the real port when the config asked for port 0), or null when off.</summary>
     public Uri? Address { get; private set; }
 
-    public static async Task<ServiceHost> StartAsync(SvConfig config, ILoggerFactory loggers)
+    /// <param name="metrics">Where the service's stages record and what /metrics serves; null = a new registry of its own
+    /// (services in one process stay independent, see <see cref="PipelineMetrics"/>).</param>
+    public static async Task<ServiceHost> StartAsync(SvConfig config, ILoggerFactory loggers, PipelineMetrics? metrics = null)
     {
         var logger = loggers.CreateLogger("streamvision");
-        var metrics = new PrometheusExporter(config.Instance);
+        metrics ??= new PipelineMetrics();
+        // Process and runtime figures only where /metrics serves them (with HTTP off nobody would read them).
+        var process = config.Http.Listen.Length > 0 ? new ProcessMetrics(metrics, config.Instance) : null;
         StreamManager? manager = null;
         try
         {
-            manager = new StreamManager(config, loggers);
+            manager = new StreamManager(config, loggers, metrics);
             WebApplication? web = null;
             if (config.Http.Listen.Length > 0)
             {
@@ -59,7 +66,7 @@ public sealed class ServiceHost : IAsyncDisposable
                 builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
                 web = builder.Build();
             }
-            var host = new ServiceHost(manager, web, metrics, logger);
+            var host = new ServiceHost(manager, web, process, logger);
             if (web is not null)
             {
                 host.Map(web);
@@ -76,7 +83,7 @@ public sealed class ServiceHost : IAsyncDisposable
         catch
         {
             if (manager is not null) await manager.DisposeAsync().ConfigureAwait(false);
-            metrics.Dispose();
+            process?.Dispose();
             throw;
         }
     }
@@ -86,7 +93,8 @@ public sealed class ServiceHost : IAsyncDisposable
         web.MapGet("/", () => Results.Content(Dashboard.Value, "text/html; charset=utf-8"));
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/readyz", () => Manager.Ready ? Results.Text("ready\n") : Results.Text("starting\n", statusCode: 503));
-        web.MapGet("/metrics", () => Results.Text(_metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        // prometheus-net's exporter: text format 0.0.4, or OpenMetrics when the scraper asks for it (Accept header).
+        web.MapMetrics(settings => settings.Registry = Manager.Metrics.Registry);
         web.MapGet("/api/streams", () => Results.Json(Manager.Streams.Select(Describe)
             .Concat(Manager.NotStarted.Select(n => DescribeNotStarted(n.Config, n.Error))).ToList(), s_json));
         web.MapGet("/api/streams/{id}", (string id) =>
@@ -207,7 +215,7 @@ public sealed class ServiceHost : IAsyncDisposable
             await _web.StopAsync(cts.Token).ConfigureAwait(false);
             await _web.DisposeAsync().ConfigureAwait(false);
         }
-        _metrics.Dispose();
+        _process?.Dispose();
         _logger.LogInformation("stopped");
     }
 }

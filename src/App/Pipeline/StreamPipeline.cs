@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -85,11 +84,6 @@ public sealed class StreamStats
 /// </summary>
 public sealed class StreamPipeline
 {
-    private static readonly Histogram<double> s_stageSeconds = SvMetrics.Meter.CreateHistogram<double>(SvMetrics.StageSeconds, "s", "Time per frame in a stage");
-    private static readonly Histogram<double> s_latency = SvMetrics.Meter.CreateHistogram<double>(SvMetrics.EndToEndSeconds, "s", "Capture (decoded) to hand-over to the sinks");
-    private static readonly Counter<long> s_framesOut = SvMetrics.Meter.CreateCounter<long>(SvMetrics.FramesAnalyzed, "{frame}", "Frames through detection and tracking");
-    private static readonly Counter<long> s_events = SvMetrics.Meter.CreateCounter<long>(SvMetrics.Events, "{event}", "Events raised, by type");
-
     private readonly string _streamId;
     private readonly ChannelReader<Frame> _frames;
     private readonly BatcherClient? _detector;
@@ -100,11 +94,15 @@ public sealed class StreamPipeline
     private readonly IReadOnlyList<SinkRunner> _sinks;
     private readonly bool _lossless;
     private readonly ILogger _logger;
-    private readonly KeyValuePair<string, object?>[] _detectTags, _trackTags, _streamTag;
+    private readonly PipelineMetrics _metrics;
+    private readonly SvHistogram.Series _detectSeconds, _trackSeconds, _latency;
+    private readonly Prometheus.Counter.Child _framesOut;
+    private readonly Prometheus.Gauge.Child? _activeTracks;
 
+    /// <param name="metrics">Where stage times, end-to-end latency, frames, events and active tracks are recorded (label stream); null = <see cref="PipelineMetrics.Default"/>.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
-        Sinks.Analytics.StreamAnalytics? analytics = null, long maxFrames = 0)
+        Sinks.Analytics.StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null)
     {
         _analytics = analytics;
         _maxFrames = maxFrames;
@@ -116,9 +114,12 @@ public sealed class StreamPipeline
         _sinks = sinks;
         _lossless = lossless;
         _logger = logger ?? NullLogger.Instance;
-        _detectTags = [new("stream", streamId), new("stage", "detect")];
-        _trackTags = [new("stream", streamId), new("stage", "track")];
-        _streamTag = [new("stream", streamId)];
+        _metrics = metrics ?? PipelineMetrics.Default;
+        _detectSeconds = _metrics.StageSeconds.WithLabels(streamId, "detect");
+        _trackSeconds = _metrics.StageSeconds.WithLabels(streamId, "track");
+        _latency = _metrics.EndToEndSeconds.WithLabels(streamId);
+        _framesOut = _metrics.FramesAnalyzed.WithLabels(streamId);
+        if (tracker is not null) _activeTracks = _metrics.ActiveTracks.WithLabels(streamId);
     }
 
     public StreamStats Stats { get; } = new();
@@ -144,14 +145,14 @@ public sealed class StreamPipeline
                         long t0 = Stopwatch.GetTimestamp();
                         var dets = _detector is null ? Core.Detections.Empty : await _detector.DetectAsync(frame).ConfigureAwait(false);
                         long t1 = Stopwatch.GetTimestamp();
-                        s_stageSeconds.Record(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds, _detectTags);
+                        _detectSeconds.Observe(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
                         IReadOnlyList<Track> tracks = [];
                         if (_tracker is not null)
                         {
                             // A looped file or a restarted camera jumps back in time: start the tracks over.
                             if (frame.Pts < lastPts) _tracker.Reset();
                             tracks = _tracker.Update(dets, frame.Pts);
-                            s_stageSeconds.Record(Stopwatch.GetElapsedTime(t1).TotalSeconds, _trackTags);
+                            _trackSeconds.Observe(Stopwatch.GetElapsedTime(t1).TotalSeconds);
                         }
                         lastPts = frame.Pts;
                         var events = _events.Process(frame, tracks);
@@ -162,15 +163,16 @@ public sealed class StreamPipeline
                         }
                         Stats.Add(dets.Count, events.Count);
                         Stats.ActiveTracks = tracks.Count(t => t.State == TrackState.Tracked);
+                        _activeTracks?.Set(Stats.ActiveTracks);
                         Stats.Tracks = _tracker?.ConfirmedCount ?? 0;
                         Stats.LastPts = frame.Pts;
                         if (frame.CaptureTimestamp != 0)
                         {
                             var latency = Stopwatch.GetElapsedTime(frame.CaptureTimestamp);
                             Stats.Latency = latency;
-                            s_latency.Record(latency.TotalSeconds, _streamTag);
+                            _latency.Observe(latency.TotalSeconds);
                         }
-                        s_framesOut.Add(1, _streamTag);
+                        _framesOut.Inc();
                         CountEvents(events);
                         last?.Dispose();
                         last = frame.AddRef();
@@ -211,7 +213,7 @@ public sealed class StreamPipeline
 
     private void CountEvents(IReadOnlyList<AnalyticsEvent> events)
     {
-        foreach (var e in events) s_events.Add(1, new KeyValuePair<string, object?>("stream", _streamId), new KeyValuePair<string, object?>("type", e.Type));
+        foreach (var e in events) _metrics.Events.WithLabels(_streamId, e.Type).Inc();
     }
 
     /// <summary>Gives each sink its own reference; disposes the caller's. Lossless streams wait for room, live ones drop.</summary>

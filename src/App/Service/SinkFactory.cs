@@ -36,7 +36,7 @@ public static class SinkFactory
     }
 
     public static List<SinkSpec> Create(StreamConfig stream, SvConfig instance, SinksConfig sinks, IReadOnlyList<string> classNames,
-        FramePool pool, ServiceResources resources, IReadOnlyList<IOverlay>? overlays, bool lossless, ILogger logger)
+        FramePool pool, ServiceResources resources, IReadOnlyList<IOverlay>? overlays, bool lossless, ILogger logger, PipelineMetrics? metrics = null)
     {
         var list = new List<SinkSpec>();
         string Path(string t) => Expand(t, instance.Instance, stream.Id);
@@ -54,7 +54,7 @@ public static class SinkFactory
                         : new VideoSinkOptions { Path = path, SegmentSeconds = v.SegmentSeconds };
                 o = o with { Codec = v.Codec, Preset = v.Preset, Crf = v.Crf, Annotator = annotator };
                 o.Validate("sinks.video");
-                list.Add(new SinkSpec(new VideoFileSink(o, 0, pool, overlays, logger)));
+                list.Add(new SinkSpec(new VideoFileSink(o, 0, pool, overlays, logger, metrics)));
             }
             if (sinks.Tracks is { } t) list.Add(new SinkSpec(new MotTrackSink(Path(t))));
             if (sinks.Events is { } e)
@@ -74,13 +74,13 @@ public static class SinkFactory
                     Username = m.Username, Password = m.Password,
                 };
                 mo.Validate("sinks.mqtt");
-                list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger)));
+                list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger, metrics)));
             }
             if (sinks.Webhook is { } w)
             {
                 var wo = new WebhookOptions { Url = w.Url, MaxAttempts = w.MaxAttempts, InstanceId = instance.Instance };
                 wo.Validate("sinks.webhook");
-                list.Add(new SinkSpec(new WebhookEventSink(wo, stream.Id, null, logger)));
+                list.Add(new SinkSpec(new WebhookEventSink(wo, stream.Id, null, logger, metrics)));
             }
             if (sinks.Snapshots is { } sn)
             {

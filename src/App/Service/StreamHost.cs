@@ -34,40 +34,54 @@ public sealed class StreamHost : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly DetectionBatcher? _batcher;
     private readonly ServiceResources _resources;
+    private readonly PipelineMetrics _metrics;
+    private readonly Prometheus.Gauge.Child _up;
     private Task? _run;
     private int _stopped;
 
     public StreamHost(StreamConfig config, SvConfig instance, FramePool pool, DetectionBatcher? batcher, ServiceResources resources,
-        Tracking.Motion.IMotionModel? motion, ILogger logger)
+        Tracking.Motion.IMotionModel? motion, ILogger logger, PipelineMetrics? metrics = null)
     {
         _config = config;
         _logger = logger;
         Id = config.Id;
-        _source = new VideoSource(config.Source, pool, logger);
-        var sinks = config.Sinks ?? instance.Sinks;
-        var classNames = batcher?.Detector.ClassNames ?? [];
-        bool lossless = !_source.IsLive;
-        var runnerOptions = new SinkRunnerOptions
-        {
-            Capacity = sinks.QueueCapacity,
-            Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest,
-        };
-        _resources = resources;
-        int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
-        var analytics = SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames);
+        _metrics = metrics ?? PipelineMetrics.Default;
         try
         {
-            foreach (var spec in SinkFactory.Create(config, instance, sinks, classNames, pool, resources, analytics?.Overlays, lossless, logger))
-                _sinks.Add(new SinkRunner(spec.Sink, Id, spec.Runner ?? runnerOptions, logger));
+            _source = new VideoSource(config.Source, pool, logger, _metrics);
+            var sinks = config.Sinks ?? instance.Sinks;
+            var classNames = batcher?.Detector.ClassNames ?? [];
+            bool lossless = !_source.IsLive;
+            var runnerOptions = new SinkRunnerOptions
+            {
+                Capacity = sinks.QueueCapacity,
+                Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest,
+            };
+            _resources = resources;
+            int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
+            var analytics = SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames);
+            try
+            {
+                foreach (var spec in SinkFactory.Create(config, instance, sinks, classNames, pool, resources, analytics?.Overlays, lossless, logger, _metrics))
+                    _sinks.Add(new SinkRunner(spec.Sink, Id, spec.Runner ?? runnerOptions, logger, _metrics));
+            }
+            catch
+            {
+                foreach (var s in _sinks) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                _source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+            _batcher = batcher;
+            var tracker = instance.Tracker.Enabled && batcher is not null ? new ByteTracker(instance.Tracker.Options, motion) : null;
+            _pipeline = new StreamPipeline(Id, _source.Frames, batcher?.CreateClient(Id), tracker, classNames, _sinks, lossless, logger, analytics, metrics: _metrics);
+            _up = _metrics.StreamUp.WithLabels(Id);
         }
         catch
         {
-            foreach (var s in _sinks) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            // A stream that could not be built leaves no series behind.
+            _metrics.RemoveStream(Id);
             throw;
         }
-        _batcher = batcher;
-        var tracker = instance.Tracker.Enabled && batcher is not null ? new ByteTracker(instance.Tracker.Options, motion) : null;
-        _pipeline = new StreamPipeline(Id, _source.Frames, batcher?.CreateClient(Id), tracker, classNames, _sinks, lossless, logger, analytics);
     }
 
     public string Id { get; }
@@ -89,9 +103,17 @@ public sealed class StreamHost : IAsyncDisposable
     {
         await Task.Yield();
         Status = StreamStatus.Running;
+        _up.Set(1);
         try
         {
-            await _pipeline.RunAsync(_cts.Token).ConfigureAwait(false);
+            try
+            {
+                await _pipeline.RunAsync(_cts.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _up.Set(0); // before the status says so
+            }
             Status = Volatile.Read(ref _stopped) != 0 ? StreamStatus.Stopped : StreamStatus.Ended;
         }
         catch (OperationCanceledException) when (_cts.IsCancellationRequested)
@@ -151,5 +173,7 @@ public sealed class StreamHost : IAsyncDisposable
         foreach (var s in _sinks) await s.DisposeAsync().ConfigureAwait(false);
         await _source.DisposeAsync().ConfigureAwait(false);
         _cts.Dispose();
+        // Nothing of the stream records any more: its series leave /metrics.
+        _metrics.RemoveStream(Id);
     }
 }

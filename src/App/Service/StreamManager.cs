@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using StreamVision.App.Config;
 using StreamVision.Core;
@@ -24,9 +23,11 @@ public sealed class StreamManager : IAsyncDisposable
     private readonly Tracking.Motion.IMotionModel _motion;
     private SvConfig _config;
 
-    public StreamManager(SvConfig config, ILoggerFactory loggers)
+    /// <param name="metrics">Where every stage of every stream records; null = a registry of this manager's own.</param>
+    public StreamManager(SvConfig config, ILoggerFactory loggers, PipelineMetrics? metrics = null)
     {
         _config = config;
+        Metrics = metrics ?? new PipelineMetrics();
         _loggers = loggers;
         _logger = loggers.CreateLogger("streamvision");
         Pool = new FramePool(new FramePoolOptions { MaxBytes = (long)config.FramePoolMb << 20 });
@@ -36,7 +37,7 @@ public sealed class StreamManager : IAsyncDisposable
         try
         {
             _detector = DetectorFactory.Create(config.Detector, _loggers.CreateLogger("detector"));
-            if (_detector is not null) _batcher = new DetectionBatcher(_detector, config.Detector.Batch, _loggers.CreateLogger("detector"));
+            if (_detector is not null) _batcher = new DetectionBatcher(_detector, config.Detector.Batch, _loggers.CreateLogger("detector"), Metrics);
         }
         catch
         {
@@ -46,6 +47,7 @@ public sealed class StreamManager : IAsyncDisposable
     }
 
     public SvConfig Config => _config;
+    public PipelineMetrics Metrics { get; }
     public ServiceResources Resources => _resources;
     public FramePool Pool { get; }
     public IDetector? Detector => _detector;
@@ -89,7 +91,7 @@ public sealed class StreamManager : IAsyncDisposable
                 _streams.TryRemove(config.Id, out _);
                 await existing.DisposeAsync().ConfigureAwait(false);
             }
-            var host = new StreamHost(config, _config, Pool, _batcher, _resources, _motion, _loggers.CreateLogger($"stream.{config.Id}"));
+            var host = new StreamHost(config, _config, Pool, _batcher, _resources, _motion, _loggers.CreateLogger($"stream.{config.Id}"), Metrics);
             _notStarted.TryRemove(config.Id, out _);
             _streams[config.Id] = host;
             host.Start();

@@ -53,7 +53,7 @@ public class ServiceHostTests
         Assert.Contains("# TYPE sv_end_to_end_latency_seconds histogram", metrics);
         Assert.Contains("sv_inference_batch_size_bucket{le=\"+Inf\"}", metrics);
         Assert.Contains("process_resident_memory_bytes ", metrics);
-        Assert.Matches(@"sv_sink_items_written_total\{sink=""video"",stream=""a""\} 60\n", metrics);
+        Assert.Matches(@"sv_sink_items_written_total\{stream=""a"",sink=""video""\} 60\n", metrics);
         var streams = await StreamsAsync(http);
         Assert.Equal(60, streams.Single(s => s.GetProperty("id").GetString() == "a").GetProperty("frames").GetInt64());
 
