@@ -1,9 +1,11 @@
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
+using MQTTnet.Adapter;
 using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
 using StreamVision.Core;
@@ -67,6 +69,7 @@ internal sealed class MqttConnection
     private MqttSession? _session;
     private Task? _loop;
     private volatile string? _tlsProblem;
+    private volatile bool _tlsVerified;
     private volatile bool _stopping;
     private int _references;
 
@@ -221,7 +224,7 @@ internal sealed class MqttConnection
         var ct = _stop.Token;
         var delay = TimeSpan.FromSeconds(_options.ReconnectDelaySeconds);
         bool wasConnected = false;
-        string? lastError = null;
+        string? lastKind = null;
         long downSince = 0;
         try
         {
@@ -229,12 +232,12 @@ internal sealed class MqttConnection
             while (!ct.IsCancellationRequested)
             {
                 Volatile.Write(ref _lost, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-                var (result, error, permanent) = await ConnectAsync(ct).ConfigureAwait(false);
+                var (result, error, kind, permanent) = await ConnectAsync(ct).ConfigureAwait(false);
                 if (ct.IsCancellationRequested) break;
                 if (error is not null)
                 {
                     NotifyFailed();
-                    if (error != lastError)
+                    if (kind != lastKind)
                     {
                         if (permanent)
                             _logger.LogError("mqtt {Broker} (client {Client}): cannot connect: {Error}; retrying with backoff up to {Max} s", Broker, ClientId, error, _options.MaxReconnectDelaySeconds);
@@ -245,13 +248,13 @@ internal sealed class MqttConnection
                     {
                         _logger.LogDebug("mqtt {Broker} (client {Client}): connect failed again: {Error}", Broker, ClientId, error);
                     }
-                    lastError = error;
+                    lastKind = kind;
                     await Task.Delay(delay, ct).ConfigureAwait(false);
                     delay = TimeSpan.FromSeconds(Math.Min(_options.MaxReconnectDelaySeconds, delay.TotalSeconds * 2));
                     continue;
                 }
 
-                lastError = null;
+                lastKind = null;
                 delay = TimeSpan.FromSeconds(_options.ReconnectDelaySeconds);
                 int receiveMaximum = result!.ReceiveMaximum is > 0 and { } rm ? rm : ushort.MaxValue;
                 var session = new MqttSession(_client, _options.Protocol, receiveMaximum);
@@ -313,6 +316,8 @@ internal sealed class MqttConnection
         {
             lock (_gate)
             {
+                // Sinks must never be handed a dead session: from here on they wait (until they stop).
+                if (_up.Task.IsCompleted) _up = new TaskCompletionSource<MqttSession>(TaskCreationOptions.RunContinuationsAsynchronously);
                 _session?.MarkLost();
                 _session = null;
             }
@@ -320,41 +325,69 @@ internal sealed class MqttConnection
     }
 
     /// <summary>One attempt: the CONNACK result, or why it failed and whether retrying is unlikely to help (TLS trust, refusal).</summary>
-    private async Task<(MqttClientConnectResult? Result, string? Error, bool Permanent)> ConnectAsync(CancellationToken ct)
+    /// <remarks><c>Kind</c> names the failure without its details: a streak of one kind is logged once.</remarks>
+    private async Task<(MqttClientConnectResult? Result, string? Error, string Kind, bool Permanent)> ConnectAsync(CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.ConnectTimeoutSeconds));
         _tlsProblem = null;
+        _tlsVerified = false;
         try
         {
             var result = await _client.ConnectAsync(_clientOptions, timeout.Token).ConfigureAwait(false);
-            if (result.ResultCode == MqttClientConnectResultCode.Success) return (result, null, false);
+            if (result.ResultCode == MqttClientConnectResultCode.Success) return (result, null, "", false);
             string reason = string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})";
-            return (null, $"the broker refused the connection: {result.ResultCode}{reason}", true);
+            return (null, $"the broker refused the connection: {result.ResultCode}{reason}", $"refused {result.ResultCode}", true);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return (null, "stopped", false);
+            return (null, "stopped", "stopped", false);
         }
         catch (OperationCanceledException)
         {
-            return (null, $"no answer within {_options.ConnectTimeoutSeconds} s", false);
+            return (null, $"no answer within {_options.ConnectTimeoutSeconds} s", "timeout", false);
         }
-        catch (Exception ex) when (ex is MqttCommunicationException or IOException or AuthenticationException or System.Net.Sockets.SocketException or MqttProtocolViolationException)
+        catch (Exception ex) when (ex is MqttCommunicationException or IOException or AuthenticationException or SocketException or MqttProtocolViolationException)
         {
-            if (_tlsProblem is { } tls) return (null, tls, true);
-            return (null, Describe(ex), ex.GetBaseException() is AuthenticationException);
+            if (_tlsProblem is { } problem) return (null, problem, "server certificate", true);
+            string what = Describe(ex);
+            bool tcpFailed = Inner<SocketException>(ex)?.SocketErrorCode is SocketError.ConnectionRefused or SocketError.TimedOut or SocketError.HostUnreachable
+                or SocketError.NetworkUnreachable or SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData or SocketError.AddressNotAvailable;
+            bool transportUp = Inner<MqttConnectingFailedException>(ex) is not null; // failed between CONNECT and CONNACK
+            var tls = _options.Tls;
+            if (tls is not null && (transportUp || _tlsVerified))
+            {
+                // The broker's certificate was fine; a broker checking client certificates hangs up here.
+                return (null, $"the broker closed the connection after the TLS handshake, before answering CONNECT ({what}); " + (tls.CertFile is null
+                    ? "a broker that requires a client certificate does that: set tls.cert_file and tls.key_file"
+                    : $"it may not accept the client certificate {tls.CertFile}"), "closed after TLS", true);
+            }
+            if (transportUp) return (null, $"the broker closed the connection before answering CONNECT ({what}); if port {_options.Port} is a TLS listener, set tls", "closed before CONNACK", false);
+            if (tls is not null && !tcpFailed) return (null, $"TLS handshake failed: {what} (is port {_options.Port} a TLS listener?)", "TLS handshake", true);
+            return (null, what, tcpFailed ? "network" : what, false);
         }
     }
 
+    private static T? Inner<T>(Exception ex) where T : Exception
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is T t) return t;
+        }
+        return null;
+    }
+
+    /// <summary>The messages of an exception and its inner ones, without repeats or MQTTnet's wrapper text.</summary>
     private static string Describe(Exception ex)
     {
+        const string wrapper = "Error while authenticating.";
         var messages = new List<string>();
         for (var e = ex; e is not null; e = e.InnerException)
         {
-            if (e.Message.Length > 0 && !messages.Any(m => m.Contains(e.Message, StringComparison.Ordinal))) messages.Add(e.Message.TrimEnd('.'));
+            string m = (e.Message.StartsWith(wrapper, StringComparison.Ordinal) ? e.Message[wrapper.Length..] : e.Message).Trim().TrimEnd('.');
+            if (m.Length > 0 && !messages.Any(x => x.Contains(m, StringComparison.Ordinal))) messages.Add(m);
         }
-        return string.Join(": ", messages.Where(m => !m.StartsWith("Error while authenticating", StringComparison.Ordinal)).DefaultIfEmpty(ex.Message));
+        return messages.Count > 0 ? string.Join(": ", messages) : ex.GetType().Name;
     }
 
     private void NotifyFailed()
@@ -399,13 +432,20 @@ internal sealed class MqttConnection
         string expectedName = tls.ServerName ?? _options.Host;
         b.WithCertificateValidationHandler(e =>
         {
-            if (e.SslPolicyErrors == SslPolicyErrors.None) return true;
+            if (e.SslPolicyErrors == SslPolicyErrors.None)
+            {
+                _tlsVerified = true;
+                return true;
+            }
             var why = new List<string>();
             if (e.SslPolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)) why.Add("the broker sent no certificate");
             if (e.SslPolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)) why.Add($"it is not issued to '{expectedName}' (set tls.server_name to the name it carries)");
             if (e.SslPolicyErrors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
             {
-                var status = e.Chain?.ChainStatus.Select(s => $"{s.Status} ({s.StatusInformation.Trim().TrimEnd('.')})") ?? [];
+                // Without a CRL the chain also reports unknown revocation: noise beside the real reason, unless it is the only one.
+                var all = e.Chain?.ChainStatus ?? [];
+                var real = all.Where(c => c.Status is not (X509ChainStatusFlags.RevocationStatusUnknown or X509ChainStatusFlags.OfflineRevocation)).ToList();
+                var status = (real.Count > 0 ? real : all.ToList()).Select(c => $"{c.Status} ({c.StatusInformation.Trim().TrimEnd('.')})");
                 why.Add($"it is not trusted by {trustedBy}: {string.Join(", ", status)}");
             }
             string subject = e.Certificate?.Subject is { Length: > 0 } s ? $" '{s}'" : "";

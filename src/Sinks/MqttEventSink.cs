@@ -12,7 +12,7 @@ namespace StreamVision.Sinks;
 /// <see cref="EventJson.SchemaVersion"/>), over a connection shared with the instance's other streams
 /// (<see cref="MqttConnections"/>). Never blocks the pipeline: <see cref="WriteAsync"/> only queues into this stream's
 /// bounded buffer (the oldest are dropped and counted when it is full). An async loop sends as events arrive, up to
-/// <see cref="MqttOptions.MaxInflight"/> unacknowledged at once and in order; what a lost connection left unacknowledged
+/// <see cref="MqttOptions.MaxInflight"/> unacknowledged at once (QoS 2: one) and in order; what a lost connection left unacknowledged
 /// goes back to the front of the buffer and is sent again after the reconnect, so a broker restart loses nothing
 /// (QoS 1 may then deliver a message twice). Events count as sent when the broker acknowledges them (QoS 1, 2) or when
 /// they are written to the connection (QoS 0).
@@ -64,7 +64,10 @@ public sealed class MqttEventSink : ISink
         InstanceStateTopic = string.IsNullOrEmpty(options.InstanceStateTopic) ? null : MqttOptions.ExpandTopic(options.InstanceStateTopic, options.InstanceId, "");
         ClientId = options.ExpandClientId(streamId);
         _pending = new EventBuffer<Message>(options.BufferCapacity);
-        _slots = new SemaphoreSlim(options.MaxInflight, options.MaxInflight);
+        // MQTTnet finishes concurrent exactly-once handshakes (PUBREC -> PUBREL) in any order, and the broker forwards a
+        // QoS 2 message on its PUBREL: one at a time keeps a stream's events in order.
+        int inflight = options.Qos == 2 ? 1 : options.MaxInflight;
+        _slots = new SemaphoreSlim(inflight, inflight);
         _tags = SinkMetrics.Tags(streamId, Name);
         _connections = connections ?? MqttConnections.Shared;
         _connection = _connections.Attach(this, options, ClientId, _logger, "sinks.mqtt");

@@ -100,7 +100,8 @@ public sealed record MqttOptions
     public int BufferCapacity { get; init; } = 10000;
     /// <summary>
     /// This stream's messages sent and not yet acknowledged at once (the connection also respects the broker's receive
-    /// maximum). More is faster on slow links and resends more after a drop. 1..1000, default 20.
+    /// maximum). More is faster on slow links and resends more after a drop. With QoS 2 a stream sends one at a time, to
+    /// keep its events in order. 1..1000, default 20.
     /// </summary>
     public int MaxInflight { get; init; } = 20;
     /// <summary>Seconds before the first reconnect attempt; doubles per failure up to <see cref="MaxReconnectDelaySeconds"/>. 0.01..3600, default 0.5.</summary>
