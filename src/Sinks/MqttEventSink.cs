@@ -1,203 +1,110 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+using MQTTnet.Exceptions;
+using MQTTnet.Protocol;
 using StreamVision.Core;
-using StreamVision.Sinks.Interop;
 
 namespace StreamVision.Sinks;
 
-/// <summary>An MQTT error from libmosquitto, with its code and message.</summary>
-public sealed class MqttException : StreamVisionException
-{
-    public MqttException(int code, string message, Exception? inner = null) : base(message, inner) => Code = code;
-
-    /// <summary>libmosquitto's <c>mosq_err_t</c>.</summary>
-    public int Code { get; }
-}
-
-/// <summary>Where and how a stream's events go to an MQTT broker. Check with <see cref="Validate"/> (the sink does).</summary>
-public sealed record MqttOptions
-{
-    /// <summary>Broker host name or address. Default 127.0.0.1.</summary>
-    public string Host { get; init; } = "127.0.0.1";
-    /// <summary>Broker TCP port. Default 1883.</summary>
-    public int Port { get; init; } = 1883;
-    /// <summary>This instance's id, for the topics and the client id. Default "local".</summary>
-    public string InstanceId { get; init; } = "local";
-    /// <summary>
-    /// Events topic; <c>{instance}</c> and <c>{stream}</c> are replaced (with <c>/ + #</c> in the ids turned into <c>_</c>).
-    /// Default <c>streamvision/{instance}/{stream}/events</c>.
-    /// </summary>
-    public string Topic { get; init; } = "streamvision/{instance}/{stream}/events";
-    /// <summary>
-    /// Retained state topic: <c>online</c> once connected, <c>offline</c> on a clean stop and, as the last will, when the
-    /// connection dies. Null or empty = none. Default <c>streamvision/{instance}/{stream}/state</c>.
-    /// </summary>
-    public string? StateTopic { get; init; } = "streamvision/{instance}/{stream}/state";
-    /// <summary>0 at most once (cheapest), 1 at least once (broker acknowledges; a resend may duplicate), 2 exactly once (slowest). Default 1.</summary>
-    public int Qos { get; init; } = 1;
-    /// <summary>MQTT client id; null = <c>streamvision-{instance}-{stream}</c>. Must be unique on the broker.</summary>
-    public string? ClientId { get; init; }
-    public string? Username { get; init; }
-    public string? Password { get; init; }
-    /// <summary>Seconds between keep-alive pings; a dead connection is noticed after about 1.5 times this. 5..3600, default 30.</summary>
-    public int KeepAliveSeconds { get; init; } = 30;
-    /// <summary>
-    /// Events held while the broker is unreachable or slow (waiting plus unacknowledged); beyond it the oldest are dropped
-    /// and counted. Bigger survives longer outages and costs about 0.5 KB per event. 1..1,000,000, default 10000.
-    /// </summary>
-    public int BufferCapacity { get; init; } = 10000;
-    /// <summary>Messages sent and not yet acknowledged at once. More is faster on slow links and resends more after a drop. 1..1000, default 20.</summary>
-    public int MaxInflight { get; init; } = 20;
-    /// <summary>Seconds before the first reconnect attempt; doubles per failure up to <see cref="MaxReconnectDelaySeconds"/>. Default 0.5.</summary>
-    public double ReconnectDelaySeconds { get; init; } = 0.5;
-    /// <summary>Longest wait between reconnect attempts, seconds. Default 30.</summary>
-    public double MaxReconnectDelaySeconds { get; init; } = 30;
-    /// <summary>Seconds a connection attempt may take before it is abandoned and retried. Default 10.</summary>
-    public double ConnectTimeoutSeconds { get; init; } = 10;
-    /// <summary>Seconds <see cref="MqttEventSink.CompleteAsync"/> keeps trying to deliver what is buffered; the rest is dropped and counted. Default 5.</summary>
-    public double DrainTimeoutSeconds { get; init; } = 5;
-    /// <summary>
-    /// Milliseconds the network thread waits for socket activity per turn; the most a new event waits before it is
-    /// sent when the connection is idle. Smaller is snappier and wakes more often. 1..1000, default 20.
-    /// </summary>
-    public int PollIntervalMs { get; init; } = 20;
-
-    /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>
-    public void Validate(string path = "sinks.mqtt")
-    {
-        if (string.IsNullOrWhiteSpace(Host)) throw new OptionsException($"{path}.host", "is required");
-        if (Port is < 1 or > 65535) throw new OptionsException($"{path}.port", $"must be 1..65535, got {Port}");
-        if (string.IsNullOrWhiteSpace(InstanceId)) throw new OptionsException($"{path}.instance", "is required");
-        ValidateTopic(Topic, $"{path}.topic", required: true);
-        ValidateTopic(StateTopic, $"{path}.state_topic", required: false);
-        if (Qos is < 0 or > 2) throw new OptionsException($"{path}.qos", $"must be 0, 1 or 2, got {Qos}");
-        if (KeepAliveSeconds is < 5 or > 3600) throw new OptionsException($"{path}.keepalive_seconds", $"must be 5..3600, got {KeepAliveSeconds}");
-        if (BufferCapacity is < 1 or > 1_000_000) throw new OptionsException($"{path}.buffer", $"must be 1..1000000, got {BufferCapacity}");
-        if (MaxInflight is < 1 or > 1000) throw new OptionsException($"{path}.max_inflight", $"must be 1..1000, got {MaxInflight}");
-        OptionChecks.Seconds(ReconnectDelaySeconds, $"{path}.reconnect_delay_seconds", 0.01, 3600);
-        OptionChecks.Seconds(MaxReconnectDelaySeconds, $"{path}.max_reconnect_delay_seconds", ReconnectDelaySeconds, 3600);
-        OptionChecks.Seconds(ConnectTimeoutSeconds, $"{path}.connect_timeout_seconds", 0.1, 600);
-        OptionChecks.Seconds(DrainTimeoutSeconds, $"{path}.drain_timeout_seconds", 0, 600);
-        if (PollIntervalMs is < 1 or > 1000) throw new OptionsException($"{path}.poll_interval_ms", $"must be 1..1000, got {PollIntervalMs}");
-        if (ClientId is { Length: > 128 }) throw new OptionsException($"{path}.client_id", "must be at most 128 characters");
-    }
-
-    private static void ValidateTopic(string? topic, string path, bool required)
-    {
-        if (string.IsNullOrEmpty(topic))
-        {
-            if (required) throw new OptionsException(path, "is required");
-            return;
-        }
-        if (topic.Contains('+') || topic.Contains('#')) throw new OptionsException(path, $"'{topic}': wildcards + and # cannot be published to");
-        if (Encoding.UTF8.GetByteCount(topic) > 60000) throw new OptionsException(path, "is too long");
-    }
-
-    /// <summary>Replaces {instance} and {stream} in a topic, making the ids safe as single topic levels.</summary>
-    public static string ExpandTopic(string template, string instanceId, string streamId) =>
-        template.Replace("{instance}", TopicLevel(instanceId), StringComparison.Ordinal).Replace("{stream}", TopicLevel(streamId), StringComparison.Ordinal);
-
-    private static string TopicLevel(string id)
-    {
-        var sb = new StringBuilder(id.Length);
-        foreach (char c in id) sb.Append(c is '/' or '+' or '#' || char.IsControl(c) ? '_' : c);
-        return sb.Length == 0 ? "_" : sb.ToString();
-    }
-}
-
 /// <summary>
-/// Publishes a stream's events to an MQTT broker through libmosquitto, one JSON message per event
-/// (schema <see cref="EventJson.SchemaVersion"/>). Never blocks the pipeline: <see cref="WriteAsync"/> only queues into a
-/// bounded buffer (the oldest are dropped and counted when it is full). A dedicated network thread owns the client:
-/// it connects, publishes up to <see cref="MqttOptions.MaxInflight"/> unacknowledged messages, reconnects with
-/// exponential backoff, and on every reconnect starts a fresh client and resends what was not acknowledged, so nothing
-/// in the buffer is lost to a broker restart (QoS 1 may then deliver a message twice).
+/// Publishes a stream's events to an MQTT broker (MQTTnet), one JSON message per event (schema
+/// <see cref="EventJson.SchemaVersion"/>), over a connection shared with the instance's other streams
+/// (<see cref="MqttConnections"/>). Never blocks the pipeline: <see cref="WriteAsync"/> only queues into this stream's
+/// bounded buffer (the oldest are dropped and counted when it is full). An async loop sends as events arrive, up to
+/// <see cref="MqttOptions.MaxInflight"/> unacknowledged at once (QoS 2: one) and in order; what a lost connection left unacknowledged
+/// goes back to the front of the buffer and is sent again after the reconnect, so a broker restart loses nothing
+/// (QoS 1 may then deliver a message twice). Events count as sent when the broker acknowledges them (QoS 1, 2) or when
+/// they are written to the connection (QoS 0).
 /// </summary>
-public sealed class MqttEventSink : ISink, IMosquittoEvents
+public sealed class MqttEventSink : ISink
 {
-    private const int RunMode = 0, DrainMode = 1, StopMode = 2;
     private static readonly byte[] s_online = "online"u8.ToArray();
     private static readonly byte[] s_offline = "offline"u8.ToArray();
 
     private readonly MqttOptions _options;
     private readonly ILogger _logger;
+    private readonly MqttConnections _connections;
+    private readonly MqttConnection _connection;
     private readonly EventBuffer<Message> _pending;
-    private readonly Dictionary<int, Message> _inflight = new();     // network thread only
-    private readonly HashSet<int> _earlyAcks = new();                // network thread only
-    private readonly Thread _thread;
-    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly SemaphoreSlim _slots;
+    private readonly List<Message> _unconfirmed = new();         // failed with the connection; resent after the reconnect
+    private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SinkMetrics _metrics;
     private readonly IDisposable[] _gauges;
-    private MosquittoClient? _client;                                // network thread only
+    private readonly Task _loop;
+    private TaskCompletionSource? _idle;
     private long _sequence;
-    private volatile bool _connected;
-    private volatile int _inflightCount;
-    private int _mode;
-    private long _drainDeadline;
-    private bool _needOnline, _stateAcked;
-    private long _sent, _droppedOverflow, _droppedRejected, _droppedShutdown, _connections, _failedAttempts;
-    private int _disposed;
+    private int _inflight;
+    private long _sent, _droppedOverflow, _droppedRejected, _droppedShutdown, _connects, _failedAttempts;
+    private int _stopping, _disposed;
 
-    private sealed class Message(long sequence, byte[] payload, bool isState = false)
+    private sealed class Message(long sequence, byte[] payload)
     {
         public long Sequence { get; } = sequence;
         public byte[] Payload { get; } = payload;
-        public bool IsState { get; } = isState;
     }
 
     /// <param name="options">Broker, topics, buffer (validated here).</param>
-    /// <param name="streamId">The stream whose events this sink publishes (part of the topics and client id).</param>
+    /// <param name="streamId">The stream whose events this sink publishes (part of the topics).</param>
     /// <param name="logger">Connection changes and failures.</param>
-    /// <exception cref="OptionsException">An option is invalid.</exception>
+    /// <param name="connections">The instance's connections, to share one per broker; null = <see cref="MqttConnections.Shared"/>.</param>
     /// <param name="metrics">Where sent and dropped events, reconnects, buffer depth and connection state are recorded; null = <see cref="PipelineMetrics.Default"/>.</param>
-    /// <exception cref="MqttException">libmosquitto is not installed.</exception>
-    public MqttEventSink(MqttOptions options, string streamId, ILogger? logger = null, PipelineMetrics? metrics = null)
+    /// <exception cref="OptionsException">An option is invalid, a TLS file cannot be read, or the options clash with the connection they would share.</exception>
+    public MqttEventSink(MqttOptions options, string streamId, ILogger? logger = null, MqttConnections? connections = null, PipelineMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(streamId);
         options.Validate();
-        _ = MosquittoClient.LibraryVersion; // fail here, not on the network thread, when the library is missing
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         StreamId = streamId;
         EventsTopic = MqttOptions.ExpandTopic(options.Topic, options.InstanceId, streamId);
         StateTopic = string.IsNullOrEmpty(options.StateTopic) ? null : MqttOptions.ExpandTopic(options.StateTopic, options.InstanceId, streamId);
-        ClientId = options.ClientId ?? $"streamvision-{options.InstanceId}-{streamId}";
+        InstanceStateTopic = string.IsNullOrEmpty(options.InstanceStateTopic) ? null : MqttOptions.ExpandTopic(options.InstanceStateTopic, options.InstanceId, "");
+        ClientId = options.ExpandClientId(streamId);
         _pending = new EventBuffer<Message>(options.BufferCapacity);
+        // MQTTnet finishes concurrent exactly-once handshakes (PUBREC -> PUBREL) in any order, and the broker forwards a
+        // QoS 2 message on its PUBREL: one at a time keeps a stream's events in order.
+        int inflight = options.Qos == 2 ? 1 : options.MaxInflight;
+        _slots = new SemaphoreSlim(inflight, inflight);
         _metrics = new SinkMetrics(metrics, streamId, Name);
+        _connections = connections ?? MqttConnections.Shared;
+        _connection = _connections.Attach(this, options, ClientId, _logger, "sinks.mqtt");
         _gauges =
         [
             _metrics.Register(SinkMetrics.Gauge.EventBufferDepth, () => Buffered),
-            _metrics.Register(SinkMetrics.Gauge.Connected, () => _connected ? 1 : 0),
+            _metrics.Register(SinkMetrics.Gauge.Connected, () => IsConnected ? 1 : 0),
         ];
-        _thread = new Thread(Run) { IsBackground = true, Name = $"mqtt {streamId}" };
-        _thread.Start();
+        _loop = Task.Run(RunAsync);
     }
 
     public string Name => "mqtt";
     public string StreamId { get; }
     public string EventsTopic { get; }
-    /// <summary>The retained state topic, or null.</summary>
+    /// <summary>The stream's retained state topic, or null.</summary>
     public string? StateTopic { get; }
+    /// <summary>The shared connection's retained state topic (its last will), or null.</summary>
+    public string? InstanceStateTopic { get; }
+    /// <summary>Client id of the (shared) connection.</summary>
     public string ClientId { get; }
-    public bool IsConnected => _connected;
-    /// <summary>Events delivered (written for QoS 0, acknowledged for QoS 1 and 2).</summary>
+    public bool IsConnected => _connection.IsConnected;
+    /// <summary>Events delivered (acknowledged for QoS 1 and 2, written for QoS 0).</summary>
     public long Sent => Interlocked.Read(ref _sent);
-    /// <summary>Events given up on: buffer overflow, refused by the library (too big), undelivered at shutdown.</summary>
-    public long Dropped => DroppedOverflow + Interlocked.Read(ref _droppedRejected) + DroppedAtShutdown;
+    /// <summary>Events given up on: buffer overflow, refused by the broker or the client library, undelivered at shutdown.</summary>
+    public long Dropped => DroppedOverflow + DroppedRejected + DroppedAtShutdown;
     /// <summary>Events pushed out of a full buffer.</summary>
     public long DroppedOverflow => Interlocked.Read(ref _droppedOverflow);
+    /// <summary>Events the broker refused (an MQTT 5 reason code) or that could not be encoded.</summary>
+    public long DroppedRejected => Interlocked.Read(ref _droppedRejected);
     /// <summary>Events still undelivered when the sink stopped.</summary>
     public long DroppedAtShutdown => Interlocked.Read(ref _droppedShutdown);
     /// <summary>Events waiting or unacknowledged.</summary>
-    public int Buffered => _pending.Count + _inflightCount;
-    /// <summary>Successful connections (the first plus each reconnect).</summary>
-    public long Connections => Interlocked.Read(ref _connections);
-    /// <summary>Connection attempts that failed.</summary>
+    public int Buffered => _pending.Count + Volatile.Read(ref _inflight);
+    /// <summary>Times this sink's connection came up while it was attached (the first plus each reconnect).</summary>
+    public long Connections => Interlocked.Read(ref _connects);
+    /// <summary>Connection attempts that failed while this sink was attached.</summary>
     public long FailedAttempts => Interlocked.Read(ref _failedAttempts);
 
     /// <summary>Queues the item's events (never waits). After the sink stopped they are dropped and counted.</summary>
@@ -205,243 +112,265 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
     {
         foreach (var e in item.Events)
         {
-            var msg = new Message(Interlocked.Increment(ref _sequence), EventJson.SerializeUtf8(e, _options.InstanceId));
-            if (Volatile.Read(ref _mode) == StopMode || _stopped.Task.IsCompleted)
+            if (Volatile.Read(ref _stopping) != 0)
             {
                 DropShutdown(1);
                 continue;
             }
+            var msg = new Message(Interlocked.Increment(ref _sequence), EventJson.SerializeUtf8(e, _options.InstanceId));
             if (_pending.Add(msg, out _)) DropOverflow(1);
         }
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Keeps delivering for up to <see cref="MqttOptions.DrainTimeoutSeconds"/>, then publishes offline and disconnects.</summary>
+    /// <summary>
+    /// Keeps delivering for up to <see cref="MqttOptions.DrainTimeoutSeconds"/> (the rest is dropped and counted), then
+    /// publishes the stream's state <c>offline</c> and leaves the connection (the last stream out closes it).
+    /// </summary>
     public async ValueTask CompleteAsync(CancellationToken ct)
     {
         if (Volatile.Read(ref _disposed) != 0) return;
-        Interlocked.Exchange(ref _drainDeadline, Stopwatch.GetTimestamp() + (long)(_options.DrainTimeoutSeconds * Stopwatch.Frequency));
-        Interlocked.CompareExchange(ref _mode, DrainMode, RunMode);
-        _wake.Set();
-        await _stopped.Task.WaitAsync(ct).ConfigureAwait(false);
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _idle, idle);
+        if (Buffered == 0) idle.TrySetResult();
+        try
+        {
+            await idle.Task.WaitAsync(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds), ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        await StopAsync().ConfigureAwait(false);
     }
 
     /// <summary>Stops without draining (what is buffered is dropped and counted); idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        Volatile.Write(ref _mode, StopMode);
-        _wake.Set();
-        await _stopped.Task.ConfigureAwait(false);
+        await StopAsync().ConfigureAwait(false);
         foreach (var g in _gauges) g.Dispose();
-        _wake.Dispose();
     }
 
-    private void Run()
+    /// <summary>The shared connection came up (again) while this sink is attached. Called under the connection's lock.</summary>
+    internal void OnConnected(bool reconnect)
     {
-        var backoff = TimeSpan.FromSeconds(_options.ReconnectDelaySeconds);
-        long nextAttempt = 0, connectStarted = 0;
-        bool wasUp = false;
+        Interlocked.Increment(ref _connects);
+        if (reconnect) _metrics.Reconnects("ok").Inc();
+    }
+
+    /// <summary>A connection attempt failed while this sink is attached. Called under the connection's lock.</summary>
+    internal void OnConnectFailed()
+    {
+        Interlocked.Increment(ref _failedAttempts);
+        _metrics.Reconnects("failed").Inc();
+    }
+
+    /// <summary>Test hook: the shared connection vanishes as if the process had crashed (no DISCONNECT: the broker sends the will).</summary>
+    internal Task DangerousCrashConnectionAsync() => _connection.DangerousCrashAsync();
+
+    private async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        {
+            await _stopped.Task.ConfigureAwait(false);
+            return;
+        }
         try
         {
-            while (true)
+            _stop.Cancel();
+            await _loop.ConfigureAwait(false);
+            int left = _pending.TakeAll().Count;
+            lock (_unconfirmed)
             {
-                int mode = Volatile.Read(ref _mode);
-                if (mode == StopMode) break;
-                if (mode == DrainMode && (Buffered == 0 || Stopwatch.GetTimestamp() >= Interlocked.Read(ref _drainDeadline))) break;
-                if (_client is null)
-                {
-                    long wait = nextAttempt - Stopwatch.GetTimestamp();
-                    if (wait > 0)
-                    {
-                        _wake.Wait(TimeSpan.FromSeconds(Math.Min(0.1, (double)wait / Stopwatch.Frequency)));
-                        continue;
-                    }
-                    if (!TryStartConnect(out string? error))
-                    {
-                        Interlocked.Increment(ref _failedAttempts);
-                        _metrics.Reconnects("failed").Inc();
-                        _logger.LogDebug("stream {Stream}: mqtt {Host}:{Port} connect failed: {Error}", StreamId, _options.Host, _options.Port, error);
-                        nextAttempt = Stopwatch.GetTimestamp() + (long)(backoff.TotalSeconds * Stopwatch.Frequency);
-                        backoff = Next(backoff);
-                        continue;
-                    }
-                    connectStarted = Stopwatch.GetTimestamp();
-                    continue;
-                }
-                int rc = _client.Loop(_options.PollIntervalMs);
-                string? lost = null;
-                if (rc != Mosquitto.Success) lost = MosquittoClient.Describe(rc);
-                else if (!_connected && Stopwatch.GetElapsedTime(connectStarted).TotalSeconds > _options.ConnectTimeoutSeconds) lost = "no answer from the broker";
-                if (lost is not null)
-                {
-                    bool up = _connected;
-                    Disconnected();
-                    if (up)
-                    {
-                        _logger.LogWarning("stream {Stream}: mqtt connection to {Host}:{Port} lost ({Error}); buffering up to {Capacity} events and reconnecting",
-                            StreamId, _options.Host, _options.Port, lost, _options.BufferCapacity);
-                        backoff = TimeSpan.FromSeconds(_options.ReconnectDelaySeconds);
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref _failedAttempts);
-                        _metrics.Reconnects("failed").Inc();
-                        _logger.LogDebug("stream {Stream}: mqtt {Host}:{Port} connect failed: {Error}", StreamId, _options.Host, _options.Port, lost);
-                    }
-                    nextAttempt = Stopwatch.GetTimestamp() + (long)(backoff.TotalSeconds * Stopwatch.Frequency);
-                    backoff = Next(backoff);
-                    continue;
-                }
-                if (_connected)
-                {
-                    if (!wasUp)
-                    {
-                        wasUp = true;
-                        backoff = TimeSpan.FromSeconds(_options.ReconnectDelaySeconds);
-                    }
-                    Pump();
-                }
-                else
-                {
-                    wasUp = false;
-                }
+                left += _unconfirmed.Count;
+                _unconfirmed.Clear();
             }
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "stream {Stream}: mqtt network thread failed; events are no longer sent", StreamId);
+            Volatile.Write(ref _inflight, 0);
+            if (left > 0)
+            {
+                DropShutdown(left);
+                _logger.LogWarning("stream {Stream}: mqtt stopped with {Count} undelivered events", StreamId, left);
+            }
+            await PublishOfflineAsync().ConfigureAwait(false);
+            await _connections.DetachAsync(this, _connection).ConfigureAwait(false);
         }
         finally
         {
-            Shutdown();
+            _stop.Dispose();
+            _stopped.TrySetResult();
         }
     }
 
-    private TimeSpan Next(TimeSpan backoff) =>
-        TimeSpan.FromSeconds(Math.Min(_options.MaxReconnectDelaySeconds, backoff.TotalSeconds * 2));
-
-    private bool TryStartConnect(out string? error)
+    private async Task PublishOfflineAsync()
     {
-        error = null;
-        var client = new MosquittoClient(ClientId, this);
+        if (StateTopic is null || _connection.CurrentSession is not { IsLost: false } session) return;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(5, _options.ConnectTimeoutSeconds)));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, session.Lost);
         try
         {
-            if (StateTopic is not null) client.SetWill(StateTopic, s_offline, 1, retain: true);
-            if (_options.Username is not null) client.SetCredentials(_options.Username, _options.Password);
-            int rc = client.ConnectAsync(_options.Host, _options.Port, _options.KeepAliveSeconds);
-            if (rc != Mosquitto.Success)
-            {
-                error = MosquittoClient.Describe(rc);
-                client.Dispose();
-                return false;
-            }
+            await MqttConnection.PublishRetainedAsync(session, StateTopic, s_offline, linked.Token).ConfigureAwait(false);
         }
-        catch (MqttException ex)
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or ObjectDisposedException)
         {
-            error = ex.Message;
-            client.Dispose();
-            return false;
+            _logger.LogDebug("stream {Stream}: mqtt offline state not published: {Error}", StreamId, ex.Message);
         }
-        _client = client;
-        return true;
     }
 
-    /// <summary>Drops the client; what it had not confirmed goes back to the front of the buffer, to be sent again.</summary>
-    private void Disconnected()
+    private async Task RunAsync()
     {
-        _connected = false;
-        _client?.Dispose();
-        _client = null;
-        var resend = _inflight.Values.Where(m => !m.IsState).OrderBy(m => m.Sequence).ToList();
-        _inflight.Clear();
-        _earlyAcks.Clear();
-        _inflightCount = 0;
-        var dropped = new List<Message>();
-        _pending.PushFront(resend, dropped);
-        if (dropped.Count > 0) DropOverflow(dropped.Count);
-    }
-
-    private void Pump()
-    {
-        var client = _client!;
-        if (_needOnline && StateTopic is not null)
-        {
-            _needOnline = false;
-            Publish(client, StateTopic, new Message(0, s_online, isState: true), qos: 1, retain: true);
-        }
-        while (_inflight.Count < _options.MaxInflight && _pending.TryTake(out var msg))
-        {
-            int rc = Publish(client, EventsTopic, msg, _options.Qos, retain: false);
-            if (rc == Mosquitto.Success) continue;
-            if (rc is Mosquitto.PayloadSize or Mosquitto.MalformedUtf8 or Mosquitto.Invalid)
-            {
-                Interlocked.Increment(ref _droppedRejected);
-                _metrics.EventsDropped("rejected").Inc();
-                _logger.LogError("stream {Stream}: mqtt refused an event: {Error}", StreamId, MosquittoClient.Describe(rc));
-                continue;
-            }
-            var lost = new List<Message>();
-            _pending.PushFront([msg], lost); // full only if events arrived meanwhile: then it is the oldest and goes
-            if (lost.Count > 0) DropOverflow(lost.Count);
-            break; // the connection is failing; Loop reports it
-        }
-        _inflightCount = _inflight.Count;
-    }
-
-    private int Publish(MosquittoClient client, string topic, Message msg, int qos, bool retain)
-    {
-        int rc = client.Publish(topic, msg.Payload, qos, retain, out int mid);
-        if (rc != Mosquitto.Success) return rc;
-        if (_earlyAcks.Remove(mid)) Delivered(msg);
-        else _inflight[mid] = msg;
-        return rc;
-    }
-
-    private void Delivered(Message msg)
-    {
-        if (msg.IsState)
-        {
-            _stateAcked = true;
-            return;
-        }
-        Interlocked.Increment(ref _sent);
-        _metrics.EventsSent.Inc();
-    }
-
-    private void Shutdown()
-    {
+        var ct = _stop.Token;
         try
         {
-            if (_client is not null && _connected)
+            while (!ct.IsCancellationRequested)
             {
-                if (StateTopic is not null)
+                var session = await _connection.WaitSessionAsync(ct).ConfigureAwait(false);
+                await SendOverAsync(session, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "stream {Stream}: mqtt sender failed; events are no longer sent", StreamId);
+        }
+    }
+
+    /// <summary>
+    /// Sends over one live session until it is lost (or the sink stops), then waits for every publish of it to settle and
+    /// puts the unconfirmed events back at the front of the buffer, oldest first.
+    /// </summary>
+    private async Task SendOverAsync(MqttSession session, CancellationToken ct)
+    {
+        using var broken = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Lost);
+        var token = broken.Token;
+        var outstanding = new List<Task>();
+        try
+        {
+            if (StateTopic is not null) outstanding.Add(PublishOnlineAsync(session, token));
+            while (true)
+            {
+                await _pending.WaitAsync(token).ConfigureAwait(false);
+                await _slots.WaitAsync(token).ConfigureAwait(false);
+                try
                 {
-                    _stateAcked = false;
-                    Publish(_client, StateTopic, new Message(0, s_offline, isState: true), qos: 1, retain: true);
-                    long start = Stopwatch.GetTimestamp();
-                    while (!_stateAcked && Stopwatch.GetElapsedTime(start).TotalSeconds < 1 && _client.Loop(10) == Mosquitto.Success) { }
+                    await session.AcquireAsync(token).ConfigureAwait(false);
                 }
-                _client.Disconnect();
-                _client.Loop(10);
+                catch
+                {
+                    _slots.Release();
+                    throw;
+                }
+                Interlocked.Increment(ref _inflight); // before the take, so Buffered never reads 0 while an event moves
+                if (!_pending.TryTake(out var msg))
+                {
+                    Interlocked.Decrement(ref _inflight);
+                    session.Release();
+                    _slots.Release();
+                    continue;
+                }
+                outstanding.Add(SendAsync(session, msg, broken));
+                if (outstanding.Count > 2 * _options.MaxInflight) outstanding.RemoveAll(t => t.IsCompleted);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        await Task.WhenAll(outstanding).ConfigureAwait(false);
+        if (ct.IsCancellationRequested) return; // stopping: StopAsync counts what is left
+        if (!session.IsLost)
+        {
+            // A publish failed with the connection before the client noticed; wait until it does.
+            using var lostOrStopped = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Lost);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, lostOrStopped.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            if (ct.IsCancellationRequested) return;
+        }
+        List<Message> resend;
+        lock (_unconfirmed)
+        {
+            resend = _unconfirmed.OrderBy(m => m.Sequence).ToList();
+            _unconfirmed.Clear();
+        }
+        if (resend.Count == 0) return;
+        var lost = new List<Message>();
+        _pending.PushFront(resend, lost);
+        Interlocked.Add(ref _inflight, -resend.Count);
+        if (lost.Count > 0) DropOverflow(lost.Count);
+    }
+
+    private async Task PublishOnlineAsync(MqttSession session, CancellationToken token)
+    {
+        try
+        {
+            await MqttConnection.PublishRetainedAsync(session, StateTopic!, s_online, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or ObjectDisposedException)
+        {
+            _logger.LogDebug("stream {Stream}: mqtt online state not published: {Error}", StreamId, ex.Message);
+        }
+    }
+
+    /// <summary>One event: delivered, refused (dropped and counted) or, when the connection failed, kept for the resend.</summary>
+    private async Task SendAsync(MqttSession session, Message msg, CancellationTokenSource broken)
+    {
+        bool unconfirmed = false;
+        try
+        {
+            var result = await session.Client.PublishAsync(Build(session, msg), broken.Token).ConfigureAwait(false);
+            if (result.IsSuccess)
+            {
+                Interlocked.Increment(ref _sent);
+                _metrics.EventsSent.Inc();
+            }
+            else
+            {
+                Reject($"{result.ReasonCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
+            }
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or ObjectDisposedException)
+        {
+            unconfirmed = true;
+            lock (_unconfirmed) _unconfirmed.Add(msg);
+            try
+            {
+                broken.Cancel(); // stop taking events until the connection is back
+            }
+            catch (ObjectDisposedException)
+            {
             }
         }
         catch (Exception ex)
         {
-            _logger.LogDebug("stream {Stream}: mqtt disconnect: {Error}", StreamId, ex.Message);
+            Reject(ex.Message);
         }
-        _connected = false;
-        _client?.Dispose();
-        _client = null;
-        int left = _inflight.Values.Count(m => !m.IsState) + _pending.TakeAll().Count;
-        _inflight.Clear();
-        _inflightCount = 0;
-        if (left > 0)
+        finally
         {
-            DropShutdown(left);
-            _logger.LogWarning("stream {Stream}: mqtt stopped with {Count} undelivered events", StreamId, left);
+            session.Release();
+            _slots.Release();
+            if (!unconfirmed) Interlocked.Decrement(ref _inflight);
+            if (Buffered == 0) Volatile.Read(ref _idle)?.TrySetResult();
         }
-        _stopped.TrySetResult();
+    }
+
+    private MqttApplicationMessage Build(MqttSession session, Message msg)
+    {
+        var b = new MqttApplicationMessageBuilder().WithTopic(EventsTopic).WithPayload(msg.Payload)
+            .WithQualityOfServiceLevel((MqttQualityOfServiceLevel)_options.Qos);
+        if (session.Protocol == MqttProtocol.V5) b.WithContentType("application/json").WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
+        return b.Build();
+    }
+
+    private void Reject(string why)
+    {
+        Interlocked.Increment(ref _droppedRejected);
+        _metrics.EventsDropped("rejected").Inc();
+        _logger.LogError("stream {Stream}: mqtt {Topic} refused an event: {Error}", StreamId, EventsTopic, why);
     }
 
     private void DropOverflow(int n)
@@ -454,36 +383,5 @@ public sealed class MqttEventSink : ISink, IMosquittoEvents
     {
         Interlocked.Add(ref _droppedShutdown, n);
         _metrics.EventsDropped("shutdown").Inc(n);
-    }
-
-    void IMosquittoEvents.OnConnect(int code)
-    {
-        if (code == 0)
-        {
-            _connected = true;
-            _needOnline = true;
-            long n = Interlocked.Increment(ref _connections);
-            if (n > 1)
-            {
-                _metrics.Reconnects("ok").Inc();
-                _logger.LogInformation("stream {Stream}: mqtt reconnected to {Host}:{Port}; {Count} events buffered", StreamId, _options.Host, _options.Port, Buffered);
-            }
-            else
-            {
-                _logger.LogInformation("stream {Stream}: mqtt connected to {Host}:{Port}, publishing to {Topic}", StreamId, _options.Host, _options.Port, EventsTopic);
-            }
-        }
-        else
-        {
-            _logger.LogError("stream {Stream}: mqtt broker {Host}:{Port} refused the connection: {Reason}", StreamId, _options.Host, _options.Port, MosquittoClient.DescribeConnack(code));
-        }
-    }
-
-    void IMosquittoEvents.OnDisconnect(int code) => _connected = false;
-
-    void IMosquittoEvents.OnPublish(int messageId)
-    {
-        if (_inflight.Remove(messageId, out var msg)) Delivered(msg);
-        else _earlyAcks.Add(messageId);
     }
 }

@@ -4,7 +4,7 @@ using StreamVision.Core;
 namespace StreamVision.Sinks.Tests;
 
 /// <summary>Against a real mosquitto broker started by each test, observed by an independent mosquitto_sub.</summary>
-public class MqttEventSinkTests
+public partial class MqttEventSinkTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
@@ -62,6 +62,9 @@ public class MqttEventSinkTests
         await sink.DisposeAsync();
         Assert.Equal(20, sink.Sent);
         Assert.Equal(0, sink.Dropped);
+        // The broker received every event once, at the QoS asked for, not retained; the states retained at QoS 1.
+        Assert.Equal(Enumerable.Repeat($"q{qos}, r0", 20), broker.PublishesOn(sink.EventsTopic));
+        Assert.Equal(["q1, r1", "q1, r1"], broker.PublishesOn(sink.StateTopic!));
         Assert.True(Poll.Until(() => observer.Payloads(sink.StateTopic!).LastOrDefault() == "offline", s_wait));
         // Retained: a client that subscribes afterwards is told the stream is offline.
         var (retained, _) = TestEnvironment.Run("mosquitto_sub", $"-h 127.0.0.1 -p {broker.Port} -t {sink.StateTopic} -C 1 -W 5", 10_000);

@@ -39,7 +39,7 @@ public class SinkMetricsTests
         string stream = "metrics-" + Guid.NewGuid().ToString("N");
         var metrics = new PipelineMetrics();
         var pool = new FramePool();
-        var sink = new MqttEventSink(new MqttOptions { Port = MosquittoBroker.FreePort(), BufferCapacity = 3, DrainTimeoutSeconds = 0 }, stream, null, metrics);
+        var sink = new MqttEventSink(new MqttOptions { Port = MosquittoBroker.FreePort(), BufferCapacity = 3, DrainTimeoutSeconds = 0 }, stream, null, null, metrics);
         var e = new AnalyticsEvent { Type = EventTypes.Counts, StreamId = stream, Time = DateTimeOffset.UtcNow, Pts = TimeSpan.Zero, FrameSequence = 0 };
         using (var item = SinkTestData.Item(pool, 0, events: [e, e, e, e, e])) await sink.WriteAsync(item, CancellationToken.None);
         await MetricValues.CollectAsync(metrics.Registry);

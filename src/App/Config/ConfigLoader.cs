@@ -3,6 +3,7 @@ using System.Globalization;
 using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Ingest;
+using StreamVision.Sinks;
 using StreamVision.Tracking;
 using StreamVision.Tracking.Motion;
 using YamlDotNet.Core;
@@ -262,21 +263,7 @@ public static class ConfigLoader
             };
             v.ReportUnknown();
         }
-        MqttConfig? mqtt = inherit.Mqtt;
-        if (r.Has("mqtt"))
-        {
-            var m = r.Child("mqtt");
-            mqtt = new MqttConfig
-            {
-                Host = m.RequiredString("host"),
-                Port = m.Int("port", 1883, 1, 65535),
-                Qos = m.Int("qos", 1, 0, 2),
-                Topic = m.String("topic", "streamvision/{instance}/{stream}/events"),
-                Username = m.OptionalString("username"),
-                Password = m.OptionalString("password"),
-            };
-            m.ReportUnknown();
-        }
+        var mqtt = r.Has("mqtt") ? BindMqtt(r.Child("mqtt")) : inherit.Mqtt;
         WebhookConfig? webhook = inherit.Webhook;
         if (r.Has("webhook"))
         {
@@ -301,6 +288,72 @@ public static class ConfigLoader
         };
         r.ReportUnknown();
         return result;
+    }
+
+    /// <summary>Every <see cref="MqttOptions"/> key, then the options' own checks (files, topics, pairs) under the node's path.</summary>
+    private static MqttOptions BindMqtt(ConfigNode m)
+    {
+        var d = new MqttOptions();
+        MqttTlsOptions? tls = null;
+        if (m.Has("tls"))
+        {
+            var t = m.Child("tls");
+            var read = new MqttTlsOptions
+            {
+                CaFile = t.OptionalString("ca_file"),
+                CertFile = t.OptionalString("cert_file"),
+                KeyFile = t.OptionalString("key_file"),
+                ServerName = t.OptionalString("server_name"),
+            };
+            if (t.Bool("enabled", true)) tls = read;
+            t.ReportUnknown();
+        }
+        else
+        {
+            m.Child("tls"); // known key, even when absent or null
+        }
+        string protocol = m.String("protocol", "3.1.1");
+        var version = protocol switch
+        {
+            "3.1.1" or "311" => MqttProtocol.V311,
+            "5" or "5.0" => MqttProtocol.V5,
+            _ => (MqttProtocol?)null,
+        };
+        if (version is null) m.Error("protocol", $"must be 3.1.1 or 5, got '{protocol}'");
+        var o = new MqttOptions
+        {
+            Host = m.RequiredString("host"),
+            Port = m.Int("port", tls is null ? 1883 : 8883, 1, 65535),
+            Protocol = version ?? d.Protocol,
+            Tls = tls,
+            Username = m.OptionalString("username"),
+            Password = m.OptionalString("password"),
+            ClientId = m.OptionalString("client_id"),
+            Qos = m.Int("qos", d.Qos, 0, 2),
+            Topic = m.String("topic", d.Topic),
+            StateTopic = m.String("state_topic", d.StateTopic!),
+            InstanceStateTopic = m.String("instance_state_topic", d.InstanceStateTopic!),
+            KeepAliveSeconds = m.Int("keepalive_seconds", d.KeepAliveSeconds, 5, 3600),
+            BufferCapacity = m.Int("buffer", d.BufferCapacity, 1, 1_000_000),
+            MaxInflight = m.Int("max_inflight", d.MaxInflight, 1, 1000),
+            ReconnectDelaySeconds = m.Double("reconnect_delay_seconds", d.ReconnectDelaySeconds, 0.01, 3600),
+            MaxReconnectDelaySeconds = m.Double("max_reconnect_delay_seconds", d.MaxReconnectDelaySeconds, 0.01, 3600),
+            ConnectTimeoutSeconds = m.Double("connect_timeout_seconds", d.ConnectTimeoutSeconds, 0.1, 600),
+            DrainTimeoutSeconds = m.Double("drain_timeout_seconds", d.DrainTimeoutSeconds, 0, 600),
+        };
+        m.ReportUnknown();
+        if (o.Host.Length > 0 && !m.Errors.Any(e => e.Path.StartsWith(m.Path + ".", StringComparison.Ordinal)))
+        {
+            try
+            {
+                o.Validate(m.Path);
+            }
+            catch (OptionsException ex)
+            {
+                m.Errors.Add(new ConfigError(ex.Path, ex.Message[(ex.Path.Length + 2)..]));
+            }
+        }
+        return o;
     }
 
     private static StreamConfig BindStream(ConfigNode r) => BindStream(r, new SinksConfig());

@@ -39,10 +39,32 @@ public static class ConfigPrinter
         if (s.Video is { } v) o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{indent}  video: {{path: {v.Path}, codec: {v.Codec}, preset: {v.Preset}, crf: {v.Crf}, segment_seconds: {v.SegmentSeconds}}}"));
         if (s.Events is { } e) o.WriteLine($"{indent}  events: {e}");
         if (s.Tracks is { } t) o.WriteLine($"{indent}  tracks: {t}");
-        if (s.Mqtt is { } m) o.WriteLine($"{indent}  mqtt: {{host: {m.Host}, port: {m.Port}, qos: {m.Qos}, topic: {m.Topic}}}");
+        if (s.Mqtt is { } m) PrintMqtt(m, o, indent + "  ");
         if (s.Webhook is { } w) o.WriteLine($"{indent}  webhook: {{url: {Ingest.SourceUri.Redact(w.Url)}, max_attempts: {w.MaxAttempts}}}");
         if (s.Snapshots is { } sn) o.WriteLine($"{indent}  snapshots: {sn}");
         o.WriteLine($"{indent}  preview: {s.Preview.ToString().ToLowerInvariant()}\n{indent}  queue: {s.QueueCapacity}");
         if (s.Obscure.Count > 0) o.WriteLine($"{indent}  obscure: [{string.Join(", ", s.Obscure)}]");
+    }
+
+    private static void PrintMqtt(Sinks.MqttOptions m, TextWriter o, string indent)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        o.WriteLine($"{indent}mqtt:");
+        o.WriteLine($"{indent}  host: {m.Host}\n{indent}  port: {m.Port}\n{indent}  protocol: {(m.Protocol == Sinks.MqttProtocol.V5 ? "5" : "3.1.1")}");
+        o.WriteLine($"{indent}  client_id: {m.ClientId ?? "streamvision-{instance}"}");
+        if (m.Username is not null) o.WriteLine($"{indent}  username: {m.Username}");
+        if (m.Password is not null) o.WriteLine($"{indent}  password: (set)");
+        if (m.Tls is { } t)
+        {
+            o.WriteLine($"{indent}  tls:\n{indent}    enabled: true\n{indent}    ca_file: {t.CaFile ?? "(system trust store)"}");
+            if (t.CertFile is not null) o.WriteLine($"{indent}    cert_file: {t.CertFile}\n{indent}    key_file: {t.KeyFile}");
+            if (t.ServerName is not null) o.WriteLine($"{indent}    server_name: {t.ServerName}");
+        }
+        o.WriteLine($"{indent}  qos: {m.Qos}\n{indent}  topic: {m.Topic}\n{indent}  state_topic: {Topic(m.StateTopic)}\n{indent}  instance_state_topic: {Topic(m.InstanceStateTopic)}");
+        o.WriteLine(string.Create(ci, $"{indent}  keepalive_seconds: {m.KeepAliveSeconds}\n{indent}  buffer: {m.BufferCapacity}\n{indent}  max_inflight: {m.MaxInflight}"));
+        o.WriteLine(string.Create(ci, $"{indent}  reconnect_delay_seconds: {m.ReconnectDelaySeconds}\n{indent}  max_reconnect_delay_seconds: {m.MaxReconnectDelaySeconds}"));
+        o.WriteLine(string.Create(ci, $"{indent}  connect_timeout_seconds: {m.ConnectTimeoutSeconds}\n{indent}  drain_timeout_seconds: {m.DrainTimeoutSeconds}"));
+
+        static string Topic(string? t) => string.IsNullOrEmpty(t) ? "\"\" (none)" : t;
     }
 }

@@ -1,5 +1,6 @@
 using StreamVision.Inference;
 using StreamVision.Ingest;
+using StreamVision.Sinks;
 using StreamVision.Tracking;
 
 namespace StreamVision.App.Config;
@@ -74,7 +75,8 @@ public sealed record SinksConfig
     public string? Tracks { get; init; }
     /// <summary>Rotate event files after this many MiB (0 = never).</summary>
     public int EventsRotateMb { get; init; }
-    public MqttConfig? Mqtt { get; init; }
+    /// <summary>Events to an MQTT broker (every option of <see cref="MqttOptions"/>; its InstanceId is set from <see cref="SvConfig.Instance"/>).</summary>
+    public MqttOptions? Mqtt { get; init; }
     public WebhookConfig? Webhook { get; init; }
     /// <summary>Folder for best-frame JPEG snapshots of each track, written when it ends.</summary>
     public string? Snapshots { get; init; }
@@ -84,17 +86,6 @@ public sealed record SinksConfig
     public int QueueCapacity { get; init; } = 16;
     /// <summary>Classes pixelated instead of boxed in video and preview.</summary>
     public IReadOnlyList<string> Obscure { get; init; } = [];
-}
-
-public sealed record MqttConfig
-{
-    public required string Host { get; init; }
-    public int Port { get; init; } = 1883;
-    public int Qos { get; init; } = 1;
-    /// <summary>Topic template; default streamvision/{instance}/{stream}/events.</summary>
-    public string Topic { get; init; } = "streamvision/{instance}/{stream}/events";
-    public string? Username { get; init; }
-    public string? Password { get; init; }
 }
 
 public sealed record WebhookConfig

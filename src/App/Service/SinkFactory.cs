@@ -12,6 +12,9 @@ public sealed class ServiceResources
 {
     /// <summary>Each running stream's live preview, for the dashboard's MJPEG endpoint.</summary>
     public ConcurrentDictionary<string, MjpegPreviewSink> Previews { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The instance's MQTT connections: streams naming the same broker and client id share one.</summary>
+    public MqttConnections Mqtt { get; } = new();
 }
 
 /// <summary>A sink and, when it needs one, its own queue policy (preview: always drop; snapshots: lossless for files).</summary>
@@ -68,13 +71,9 @@ public static class SinkFactory
             }
             if (sinks.Mqtt is { } m)
             {
-                var mo = new MqttOptions
-                {
-                    Host = m.Host, Port = m.Port, Qos = m.Qos, Topic = m.Topic, InstanceId = instance.Instance,
-                    Username = m.Username, Password = m.Password,
-                };
+                var mo = m with { InstanceId = instance.Instance };
                 mo.Validate("sinks.mqtt");
-                list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger, metrics)));
+                list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger, resources.Mqtt, metrics)));
             }
             if (sinks.Webhook is { } w)
             {

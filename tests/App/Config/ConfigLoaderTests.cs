@@ -3,7 +3,7 @@ using StreamVision.Ingest;
 
 namespace StreamVision.App.Tests.Config;
 
-public class ConfigLoaderTests
+public partial class ConfigLoaderTests
 {
     [Theory]
     [InlineData("annotate-file.yaml")]
