@@ -102,7 +102,7 @@ done
 NATIVE_SRC="$ROOT/src/Native/native"
 NATIVE_OUT="$DEPS/native"
 if [ ! -f "$NATIVE_OUT/libsvnative.so" ] || [ -n "$(find "$NATIVE_SRC" -newer "$NATIVE_OUT/libsvnative.so" -type f | head -1)" ]; then
-  say "building the native shim (FFmpeg $(pkg-config --modversion libavformat), OpenCV $(pkg-config --modversion opencv4))"
+  say "building the native shim (FFmpeg: libavformat $(pkg-config --modversion libavformat))"
   mkdir -p "$NATIVE_OUT/build"
   cmake -S "$NATIVE_SRC" -B "$NATIVE_OUT/build" -DCMAKE_BUILD_TYPE=Release >"$NATIVE_OUT/cmake.log" 2>&1 \
     || { cat "$NATIVE_OUT/cmake.log" >&2; die "cmake configure failed"; }
@@ -130,5 +130,12 @@ if [ "$BUILD" = 1 ] && stale; then
   dotnet build "$ROOT/StreamVision.sln" -c Release -v q -nologo -clp:ErrorsOnly >"$DEPS/dotnet-build.log" 2>&1 \
     || { grep -E "error|Error" "$DEPS/dotnet-build.log" | sort -u >&2; die "dotnet build failed (full log: .deps/dotnet-build.log)"; }
   date +%s > "$DEPS/.built"
+fi
+
+# OpenCvSharp's native library (from NuGet) needs Debian libraries (APT_PACKAGES above): name any that is missing.
+OCV_SO="$ROOT/src/App/bin/Release/net10.0/runtimes/linux-x64/native/libOpenCvSharpExtern.so"
+if [ -f "$OCV_SO" ]; then
+  notfound="$(ldd "$OCV_SO" | awk '/not found/{print $1}' | tr '\n' ' ')"
+  [ -z "$notfound" ] || die "libOpenCvSharpExtern.so cannot load, missing: $notfound(install their Debian packages)"
 fi
 say "ready in $(( $(date +%s) - START )) s"

@@ -1,5 +1,5 @@
 using StreamVision.Core;
-using StreamVision.Native;
+using StreamVision.Imaging;
 
 namespace StreamVision.Inference;
 

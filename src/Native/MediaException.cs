@@ -3,7 +3,7 @@ using StreamVision.Core;
 namespace StreamVision.Native;
 
 /// <summary>
-/// A media operation (open, decode, encode, draw) failed in the native shim. <see cref="Code"/> is FFmpeg's AVERROR
+/// A media operation (open, decode, encode) failed in the native shim. <see cref="Code"/> is FFmpeg's AVERROR
 /// or one of the shim's codes (see <see cref="MediaErrorKind"/>); the message names the input and says what failed.
 /// </summary>
 public sealed class MediaException : StreamVisionException

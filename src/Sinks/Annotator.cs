@@ -1,6 +1,6 @@
 using System.Globalization;
 using StreamVision.Core;
-using StreamVision.Native;
+using StreamVision.Imaging;
 
 namespace StreamVision.Sinks;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using StreamVision.Core;
-using StreamVision.Native;
+using StreamVision.Imaging;
 
 namespace StreamVision.Sinks;
 
@@ -114,11 +114,11 @@ public sealed class MjpegPreviewSink : ISink
                 int w = _options.MaxWidth & ~1;
                 int h = Math.Max(2, (int)Math.Round((double)picture.Height * w / picture.Width) & ~1);
                 scaled = await _pool.RentAsync(w, h, ct).ConfigureAwait(false);
-                Imaging.Resize(picture.Data, picture.Width, picture.Height, picture.Stride, 0, 0, picture.Width, picture.Height,
+                ImageOps.Resize(picture.Data, picture.Width, picture.Height, picture.Stride, 0, 0, picture.Width, picture.Height,
                     scaled.Data, w, h, scaled.Stride);
                 picture = scaled;
             }
-            byte[] jpeg = Imaging.EncodeJpeg(picture, _options.Quality);
+            byte[] jpeg = ImageOps.EncodeJpeg(picture, _options.Quality);
             Publish(jpeg, src.Sequence, picture.Width, picture.Height);
         }
         finally

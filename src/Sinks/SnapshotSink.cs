@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamVision.Core;
-using StreamVision.Native;
+using StreamVision.Imaging;
 
 namespace StreamVision.Sinks;
 
@@ -171,12 +171,12 @@ public sealed class SnapshotSink : ISink
                 h = Math.Min(h, f.Height - y);
                 if (w > 0 && h > 0)
                 {
-                    var jpeg = Imaging.EncodeJpeg(f.Data[(y * f.Stride + x * 3)..], w, h, f.Stride, _options.Quality);
+                    var jpeg = ImageOps.EncodeJpeg(f.Data[(y * f.Stride + x * 3)..], w, h, f.Stride, _options.Quality);
                     await WriteFileAsync(stem + "_crop.jpg", jpeg, ct).ConfigureAwait(false);
                 }
             }
             if (_options.FullFrame)
-                await WriteFileAsync(stem + "_frame.jpg", Imaging.EncodeJpeg(f, _options.Quality), ct).ConfigureAwait(false);
+                await WriteFileAsync(stem + "_frame.jpg", ImageOps.EncodeJpeg(f, _options.Quality), ct).ConfigureAwait(false);
             _written++;
         }
         finally

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamVision.Core;
+using StreamVision.Imaging;
 using StreamVision.Native;
 
 namespace StreamVision.Sinks;
@@ -221,7 +222,7 @@ public sealed class VideoFileSink : ISink
             {
                 // The source changed resolution mid-stream: the output keeps its size.
                 scaled = await _pool.RentAsync(ow, oh, ct).ConfigureAwait(false);
-                Imaging.Resize(picture.Data, picture.Width, picture.Height, picture.Stride, 0, 0, picture.Width, picture.Height, scaled.Data, ow, oh, scaled.Stride);
+                ImageOps.Resize(picture.Data, picture.Width, picture.Height, picture.Stride, 0, 0, picture.Width, picture.Height, scaled.Data, ow, oh, scaled.Stride);
                 picture = scaled;
             }
             try

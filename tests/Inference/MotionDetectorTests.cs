@@ -1,4 +1,5 @@
 using StreamVision.Core;
+using StreamVision.Imaging;
 using StreamVision.Native;
 
 namespace StreamVision.Inference.Tests;

@@ -220,6 +220,29 @@ public class MediaReaderTests
         for (int y = 0; y < 64; y++)
             Assert.True(frame.GetRowSpan(y).SequenceEqual(expected.AsSpan(y * 48 * 3, 48 * 3)), $"row {y} differs from the CLI's autorotated output");
     }
+    [Theory]
+    [InlineData(180, 180)]
+    [InlineData(270, 90)]
+    public void OtherRotationsMatchTheCliToo(int metadata, int clockwise)
+    {
+        // The shim turns the picture itself (no image library): every angle byte for byte as the CLI's autorotate.
+        string plain = TestMedia.H264(64, 48, 5);
+        string rotated = TestMedia.Make($"rot{metadata}.mp4", $"-i \"{plain}\" -c copy -metadata:s:v:0 rotate={metadata}");
+        string raw = Path.Combine(TestEnvironment.NewTempDir(), "r.bgr");
+        TestEnvironment.Ffmpeg($"-i \"{rotated}\" -frames:v 1 -pix_fmt bgr24 -f rawvideo \"{raw}\"");
+        byte[] expected = File.ReadAllBytes(raw);
+
+        using var reader = MediaReader.Open(rotated);
+        Assert.Equal(clockwise, reader.Info.Rotation);
+        int w = clockwise == 180 ? 64 : 48, h = clockwise == 180 ? 48 : 64;
+        Assert.Equal((w, h), (reader.Info.Width, reader.Info.Height));
+        using var frame = Frame.CreateUnpooled(w, h);
+        Assert.True(reader.TryReadFrame(frame, out _));
+        Assert.Equal(w * h * 3, expected.Length);
+        for (int y = 0; y < h; y++)
+            Assert.True(frame.GetRowSpan(y).SequenceEqual(expected.AsSpan(y * w * 3, w * 3)), $"row {y} differs from the CLI's autorotated output");
+    }
+
     [Fact]
     public async Task CancellingTheTokenEndsABlockingOpenPromptly()
     {

@@ -202,15 +202,15 @@ public static class BenchMeasure
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
         }
-        string ffmpeg = "", opencv = "";
+        string ffmpeg = "";
         try
         {
             ffmpeg = NativeInfo.FfmpegVersion;
-            opencv = NativeInfo.OpenCvVersion;
         }
         catch (DllNotFoundException)
         {
         }
+        Commands.VersionCommand.TryOpenCvVersion(out var opencv, out _);
         OnnxRuntimeInfo.TryLoad(out var ort, out _, out _);
         return new MachineInfo
         {

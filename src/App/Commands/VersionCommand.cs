@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
+using StreamVision.Imaging;
 using StreamVision.Inference;
 using StreamVision.Native;
 
@@ -23,11 +24,19 @@ public static class VersionCommand
         try
         {
             output.WriteLine($"FFmpeg         {NativeInfo.FfmpegVersion}");
-            output.WriteLine($"OpenCV         {NativeInfo.OpenCvVersion}");
         }
         catch (DllNotFoundException ex)
         {
             output.WriteLine($"native shim    unavailable: {ex.Message}");
+            rc = ExitCodes.Failed;
+        }
+        if (TryOpenCvVersion(out var openCv, out var openCvError))
+        {
+            output.WriteLine($"OpenCV         {openCv} (OpenCvSharp)");
+        }
+        else
+        {
+            output.WriteLine($"OpenCV         unavailable: {openCvError}");
             rc = ExitCodes.Failed;
         }
         if (OnnxRuntimeInfo.TryLoad(out var ortVersion, out var providers, out var error))
@@ -45,5 +54,25 @@ public static class VersionCommand
             rc = ExitCodes.Failed;
         }
         return rc;
+    }
+
+    /// <summary>OpenCvSharp's OpenCV version, or why its native library (libOpenCvSharpExtern.so) cannot load.</summary>
+    internal static bool TryOpenCvVersion(out string version, out string error)
+    {
+        try
+        {
+            version = ImagingInfo.OpenCvVersion;
+            error = "";
+            return true;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+        {
+            // A missing dependency of the native library (GTK 3 and friends: tools/setup.sh installs them) lands here.
+            var inner = ex;
+            while (inner.InnerException is not null) inner = inner.InnerException;
+            version = "";
+            error = inner.Message;
+            return false;
+        }
     }
 }

@@ -165,8 +165,8 @@ public static class ConfigLoader
         };
         batch.ReportUnknown();
         var motion = r.Child("motion");
-        var md = new Native.BackgroundSubtractorOptions();
-        var mo = new Native.BackgroundSubtractorOptions
+        var md = new Imaging.BackgroundSubtractorOptions();
+        var mo = new Imaging.BackgroundSubtractorOptions
         {
             History = motion.Int("history", md.History, 1, 100000),
             VarThreshold = motion.Double("var_threshold", md.VarThreshold, 0.01, 10000),

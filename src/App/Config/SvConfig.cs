@@ -32,7 +32,7 @@ public sealed record DetectorConfig
     /// <summary>blazeface, blazeface-back, a path to an ONNX file, detections-file (replay <see cref="DetectionsFile"/>), or none (no detection).</summary>
     public string Model { get; init; } = ModelCatalog.DefaultModel;
     /// <summary>With model motion: background subtraction settings.</summary>
-    public Native.BackgroundSubtractorOptions Motion { get; init; } = new();
+    public Imaging.BackgroundSubtractorOptions Motion { get; init; } = new();
     /// <summary>With model detections-file: a MOTChallenge detection file (template: {stream}, {instance}).</summary>
     public string? DetectionsFile { get; init; }
     public ModelFamily Family { get; init; } = ModelFamily.Auto;

@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 using StreamVision.Core;
-using StreamVision.Native;
+using StreamVision.Imaging;
 
 namespace StreamVision.Inference.Preprocessing;
 
@@ -63,7 +63,7 @@ public sealed class Preprocessor
         int rw = Math.Min(w, t.ResizedWidth), rh = Math.Min(h, t.ResizedHeight);
         int px = (int)t.PadX, py = (int)t.PadY;
         if (rw != w || rh != h) FillBorder(_resized, w, h, px, py, rw, rh, _spec.PadValue);
-        Imaging.Resize(frame.Data, frame.Width, frame.Height, frame.Stride, 0, 0, frame.Width, frame.Height,
+        ImageOps.Resize(frame.Data, frame.Width, frame.Height, frame.Stride, 0, 0, frame.Width, frame.Height,
             _resized.AsSpan(py * stride + px * 3), rw, rh, stride);
         Convert(_resized.AsSpan(0, w * h * 3), destination[.._spec.ElementsPerImage], _spec.Layout, _spec.Rgb, _spec.Scale, _spec.Offset, _lut);
         return t;

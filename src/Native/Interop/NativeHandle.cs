@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace StreamVision.Native.Interop;
 
 /// <summary>
-/// A native pointer released exactly once by its shim function (reader, writer, background model). The owning type
-/// (MediaReader, MediaWriter, BackgroundSubtractor) is the only holder; SafeHandle keeps it alive during calls.
+/// A native pointer released exactly once by its shim function (reader, writer). The owning type
+/// (MediaReader, MediaWriter) is the only holder; SafeHandle keeps it alive during calls.
 /// </summary>
 internal sealed class NativeHandle : SafeHandle
 {

@@ -32,7 +32,6 @@ internal static unsafe partial class SvNative
     public const int EInterrupted = -100005;
     public const int EUnknownOption = -100006;
     public const int EState = -100007;
-    public const int EOpenCv = -100008;
 
     static SvNative() => NativeLibrary.SetDllImportResolver(typeof(SvNative).Assembly, Resolve);
 
@@ -62,8 +61,6 @@ internal static unsafe partial class SvNative
 
     [LibraryImport(Lib, EntryPoint = "sv_last_error")] public static partial IntPtr LastError();
     [LibraryImport(Lib, EntryPoint = "sv_ffmpeg_version")] public static partial IntPtr FfmpegVersion();
-    [LibraryImport(Lib, EntryPoint = "sv_opencv_version")] public static partial IntPtr OpenCvVersion();
-    [LibraryImport(Lib, EntryPoint = "sv_free")] public static partial void Free(IntPtr p);
     [LibraryImport(Lib, EntryPoint = "sv_set_log_level")] public static partial void SetLogLevel(int level);
 
     [LibraryImport(Lib, EntryPoint = "sv_reader_open", StringMarshalling = StringMarshalling.Utf8)]
@@ -91,33 +88,6 @@ internal static unsafe partial class SvNative
     [LibraryImport(Lib, EntryPoint = "sv_writer_finish")] public static partial int WriterFinish(SafeHandle w);
     [LibraryImport(Lib, EntryPoint = "sv_writer_frames")] public static partial long WriterFrames(SafeHandle w);
     [LibraryImport(Lib, EntryPoint = "sv_writer_close")] public static partial void WriterClose(IntPtr w);
-
-    [LibraryImport(Lib, EntryPoint = "sv_draw_rect")]
-    public static partial int DrawRect(byte* buf, int w, int h, int stride, int x, int y, int rw, int rh, uint rgb, int thickness);
-    [LibraryImport(Lib, EntryPoint = "sv_draw_polyline")]
-    public static partial int DrawPolyline(byte* buf, int w, int h, int stride, int* xy, int n, int closed, uint rgb, int thickness);
-    [LibraryImport(Lib, EntryPoint = "sv_fill_poly_blend")]
-    public static partial int FillPolyBlend(byte* buf, int w, int h, int stride, int* xy, int n, uint rgb, double alpha);
-    [LibraryImport(Lib, EntryPoint = "sv_draw_line")]
-    public static partial int DrawLine(byte* buf, int w, int h, int stride, int x0, int y0, int x1, int y1, uint rgb, int thickness);
-    [LibraryImport(Lib, EntryPoint = "sv_draw_circle")]
-    public static partial int DrawCircle(byte* buf, int w, int h, int stride, int cx, int cy, int r, uint rgb, int thickness);
-    [LibraryImport(Lib, EntryPoint = "sv_draw_text", StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int DrawText(byte* buf, int w, int h, int stride, string text, int x, int y, double scale, uint rgb, int thickness);
-    [LibraryImport(Lib, EntryPoint = "sv_text_size", StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int TextSize(string text, double scale, int thickness, out int width, out int height, out int baseline);
-    [LibraryImport(Lib, EntryPoint = "sv_obscure")]
-    public static partial int Obscure(byte* buf, int w, int h, int stride, int x, int y, int rw, int rh, int mode, int strength);
-    [LibraryImport(Lib, EntryPoint = "sv_resize")]
-    public static partial int Resize(byte* src, int sw, int sh, int sstride, int sx, int sy, int rw, int rh, byte* dst, int dw, int dh, int dstride);
-    [LibraryImport(Lib, EntryPoint = "sv_jpeg_encode")]
-    public static partial int JpegEncode(byte* buf, int w, int h, int stride, int quality, out IntPtr output, out int length);
-
-    [LibraryImport(Lib, EntryPoint = "sv_bgsub_create")]
-    public static partial int BgSubCreate(int history, double varThreshold, int detectShadows, out IntPtr subtractor);
-    [LibraryImport(Lib, EntryPoint = "sv_bgsub_apply")]
-    public static partial int BgSubApply(SafeHandle b, byte* buf, int w, int h, int stride, double learningRate, int minArea, int morphKernel, int scaleDiv, int* boxes, int maxBoxes);
-    [LibraryImport(Lib, EntryPoint = "sv_bgsub_free")] public static partial void BgSubFree(IntPtr b);
 
     public static string LastErrorMessage() => Marshal.PtrToStringUTF8(LastError()) ?? "";
     public static string Utf8(IntPtr p) => Marshal.PtrToStringUTF8(p) ?? "";

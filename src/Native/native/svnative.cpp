@@ -23,12 +23,6 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
-#include <opencv2/core.hpp>
-#include <opencv2/core/version.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/video/background_segm.hpp>
-#include <algorithm>
 
 namespace {
 
@@ -74,8 +68,6 @@ extern "C" {
 
 const char* sv_last_error(void) { return g_last_error.c_str(); }
 const char* sv_ffmpeg_version(void) { return av_version_info(); }
-const char* sv_opencv_version(void) { return CV_VERSION; }
-void sv_free(void* p) { std::free(p); }
 void sv_set_log_level(int level) { av_log_set_level(level ? AV_LOG_ERROR : AV_LOG_QUIET); }
 
 // ---------------------------------------------------------------- reader
@@ -103,7 +95,7 @@ struct sv_reader {
     std::string hw_status;
     std::string hw_name;
     int rotation = 0;      // clockwise degrees (0, 90, 180, 270) applied so frames come out as displayed
-    cv::Mat rot_buf;       // BGR24 before rotation
+    std::vector<uint8_t> rot_buf;  // BGR24 before rotation (tightly packed)
 };
 
 static int reader_interrupt_cb(void* opaque) {
@@ -324,22 +316,36 @@ static int scale_to_bgr(sv_reader* r, AVFrame* f, uint8_t* dst, int dst_w, int d
     return 0;
 }
 
+// Rotates a packed BGR24 image (sw x sh, stride sw*3) clockwise by `degrees` (90, 180 or 270) into dst, whose size is
+// the rotated one (sh x sw for 90/270). dst(row i, column j) takes the source pixel that lands there.
+static void rotate_bgr(const uint8_t* src, int sw, int sh, uint8_t* dst, int dst_stride, int degrees) {
+    const size_t ss = (size_t)sw * 3;
+    int dw = degrees == 180 ? sw : sh, dh = degrees == 180 ? sh : sw;
+    for (int i = 0; i < dh; i++) {
+        uint8_t* out = dst + (size_t)i * dst_stride;
+        for (int j = 0; j < dw; j++) {
+            int sy, sx;
+            if (degrees == 90) { sy = sh - 1 - j; sx = i; }
+            else if (degrees == 180) { sy = sh - 1 - i; sx = sw - 1 - j; }
+            else { sy = j; sx = sw - 1 - i; }
+            const uint8_t* p = src + (size_t)sy * ss + (size_t)sx * 3;
+            out[3 * j] = p[0];
+            out[3 * j + 1] = p[1];
+            out[3 * j + 2] = p[2];
+        }
+    }
+}
+
 // Converts (and scales) `f` into dst as displayed: rotated by the stream's display matrix.
 static int convert_out(sv_reader* r, AVFrame* f, uint8_t* dst, int dst_w, int dst_h, int stride) {
     if (r->rotation == 0) return scale_to_bgr(r, f, dst, dst_w, dst_h, stride);
     bool swap = r->rotation == 90 || r->rotation == 270;
     int bw = swap ? dst_h : dst_w, bh = swap ? dst_w : dst_h;
-    try {
-        r->rot_buf.create(bh, bw, CV_8UC3);
-        int ret = scale_to_bgr(r, f, r->rot_buf.data, bw, bh, (int)r->rot_buf.step[0]);
-        if (ret < 0) return ret;
-        cv::Mat out(dst_h, dst_w, CV_8UC3, dst, (size_t)stride);
-        int code = r->rotation == 90 ? cv::ROTATE_90_CLOCKWISE : r->rotation == 180 ? cv::ROTATE_180 : cv::ROTATE_90_COUNTERCLOCKWISE;
-        cv::rotate(r->rot_buf, out, code);
-        return 0;
-    } catch (const cv::Exception& e) {
-        return fail(SV_E_OPENCV, "read '%s': rotate: %s", r->url.c_str(), e.what());
-    }
+    r->rot_buf.resize((size_t)bw * bh * 3);
+    int ret = scale_to_bgr(r, f, r->rot_buf.data(), bw, bh, bw * 3);
+    if (ret < 0) return ret;
+    rotate_bgr(r->rot_buf.data(), bw, bh, dst, stride, r->rotation);
+    return 0;
 }
 
 // Decodes the next frame into r->frame and keeps it there (r->held) until the next grab.
@@ -667,201 +673,5 @@ void sv_writer_close(sv_writer* w) {
     if (!w->finished) sv_writer_finish(w);
     writer_free(w);
 }
-
-// ---------------------------------------------------------------- drawing
-
-static bool mat_ok(const uint8_t* buf, int w, int h, int stride) { return buf && w > 0 && h > 0 && stride >= w * 3; }
-static cv::Scalar bgr(uint32_t rgb) { return cv::Scalar(rgb & 0xFF, (rgb >> 8) & 0xFF, (rgb >> 16) & 0xFF); }
-
-#define SV_CV_TRY try {
-#define SV_CV_CATCH(op) } catch (const cv::Exception& ex) { return fail(SV_E_OPENCV, "%s: %s", op, ex.what()); }
-
-int sv_draw_rect(uint8_t* buf, int w, int h, int stride, int x, int y, int rw, int rh, uint32_t rgb, int thickness) {
-    if (!mat_ok(buf, w, h, stride)) return fail(SV_E_ARGUMENT, "draw_rect: bad buffer");
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, buf, stride);
-    cv::rectangle(m, cv::Rect(x, y, rw, rh), bgr(rgb), thickness < 0 ? cv::FILLED : thickness, cv::LINE_8);
-    return 0;
-    SV_CV_CATCH("draw_rect")
-}
-
-int sv_draw_polyline(uint8_t* buf, int w, int h, int stride, const int32_t* xy, int npoints, int closed, uint32_t rgb, int thickness) {
-    if (!mat_ok(buf, w, h, stride) || !xy || npoints < 2) return fail(SV_E_ARGUMENT, "draw_polyline: bad buffer or fewer than 2 points");
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, buf, stride);
-    std::vector<cv::Point> pts(npoints);
-    for (int i = 0; i < npoints; i++) pts[i] = cv::Point(xy[2 * i], xy[2 * i + 1]);
-    cv::polylines(m, pts, closed != 0, bgr(rgb), thickness, cv::LINE_AA);
-    return 0;
-    SV_CV_CATCH("draw_polyline")
-}
-
-int sv_fill_poly_blend(uint8_t* buf, int w, int h, int stride, const int32_t* xy, int npoints, uint32_t rgb, double alpha) {
-    if (!mat_ok(buf, w, h, stride) || !xy || npoints < 3) return fail(SV_E_ARGUMENT, "fill_poly: bad buffer or fewer than 3 points");
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, buf, stride);
-    std::vector<cv::Point> pts(npoints);
-    for (int i = 0; i < npoints; i++) pts[i] = cv::Point(xy[2 * i], xy[2 * i + 1]);
-    cv::Rect bb = cv::boundingRect(pts) & cv::Rect(0, 0, w, h);
-    if (bb.area() <= 0) return 0;
-    cv::Mat roi = m(bb);
-    cv::Mat overlay = roi.clone();
-    for (auto& p : pts) p -= bb.tl();
-    cv::fillPoly(overlay, std::vector<std::vector<cv::Point>>{pts}, bgr(rgb), cv::LINE_AA);
-    cv::addWeighted(overlay, alpha, roi, 1.0 - alpha, 0, roi);
-    return 0;
-    SV_CV_CATCH("fill_poly")
-}
-
-int sv_draw_line(uint8_t* buf, int w, int h, int stride, int x0, int y0, int x1, int y1, uint32_t rgb, int thickness) {
-    if (!mat_ok(buf, w, h, stride)) return fail(SV_E_ARGUMENT, "draw_line: bad buffer");
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, buf, stride);
-    cv::line(m, cv::Point(x0, y0), cv::Point(x1, y1), bgr(rgb), thickness, cv::LINE_AA);
-    return 0;
-    SV_CV_CATCH("draw_line")
-}
-
-int sv_draw_circle(uint8_t* buf, int w, int h, int stride, int cx, int cy, int radius, uint32_t rgb, int thickness) {
-    if (!mat_ok(buf, w, h, stride)) return fail(SV_E_ARGUMENT, "draw_circle: bad buffer");
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, buf, stride);
-    cv::circle(m, cv::Point(cx, cy), radius, bgr(rgb), thickness < 0 ? cv::FILLED : thickness, cv::LINE_AA);
-    return 0;
-    SV_CV_CATCH("draw_circle")
-}
-
-int sv_draw_text(uint8_t* buf, int w, int h, int stride, const char* text, int x, int y, double scale, uint32_t rgb, int thickness) {
-    if (!mat_ok(buf, w, h, stride) || !text) return fail(SV_E_ARGUMENT, "draw_text: bad buffer or null text");
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, buf, stride);
-    cv::putText(m, text, cv::Point(x, y), cv::FONT_HERSHEY_SIMPLEX, scale, bgr(rgb), thickness, cv::LINE_AA);
-    return 0;
-    SV_CV_CATCH("draw_text")
-}
-
-int sv_text_size(const char* text, double scale, int thickness, int* width, int* height, int* baseline) {
-    if (!text) return fail(SV_E_ARGUMENT, "text_size: null text");
-    SV_CV_TRY
-    int base = 0;
-    cv::Size s = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &base);
-    if (width) *width = s.width;
-    if (height) *height = s.height;
-    if (baseline) *baseline = base;
-    return 0;
-    SV_CV_CATCH("text_size")
-}
-
-int sv_obscure(uint8_t* buf, int w, int h, int stride, int x, int y, int rw, int rh, int mode, int strength) {
-    if (!mat_ok(buf, w, h, stride)) return fail(SV_E_ARGUMENT, "obscure: bad buffer");
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, buf, stride);
-    cv::Rect r = cv::Rect(x, y, rw, rh) & cv::Rect(0, 0, w, h);
-    if (r.area() <= 0) return 0;
-    cv::Mat roi = m(r);
-    int small_side = std::min(r.width, r.height);
-    if (mode == 1) {
-        // strength = block size in pixels (0: an eighth of the smaller side, at least 4).
-        int block = strength > 0 ? strength : std::max(4, small_side / 8);
-        cv::Mat small;
-        cv::resize(roi, small, cv::Size(std::max(1, r.width / block), std::max(1, r.height / block)), 0, 0, cv::INTER_AREA);
-        cv::resize(small, roi, r.size(), 0, 0, cv::INTER_NEAREST);
-    } else {
-        // strength = divisor of the smaller side giving the kernel (0: 3, a heavy blur).
-        int k = std::max(3, (small_side / (strength > 0 ? strength : 3)) | 1);
-        cv::GaussianBlur(roi, roi, cv::Size(k, k), 0);
-    }
-    return 0;
-    SV_CV_CATCH("obscure")
-}
-
-int sv_resize(const uint8_t* src, int sw_full, int sh_full, int sstride, int sx, int sy, int sw, int sh,
-              uint8_t* dst, int dw, int dh, int dstride) {
-    if (!mat_ok(src, sw_full, sh_full, sstride) || !mat_ok(dst, dw, dh, dstride)) return fail(SV_E_ARGUMENT, "resize: bad buffer");
-    if (sx < 0 || sy < 0 || sw <= 0 || sh <= 0 || sx + sw > sw_full || sy + sh > sh_full) return fail(SV_E_ARGUMENT, "resize: region outside the source");
-    SV_CV_TRY
-    cv::Mat s(sh_full, sw_full, CV_8UC3, const_cast<uint8_t*>(src), sstride);
-    cv::Mat d(dh, dw, CV_8UC3, dst, dstride);
-    cv::resize(s(cv::Rect(sx, sy, sw, sh)), d, cv::Size(dw, dh), 0, 0, cv::INTER_LINEAR);
-    return 0;
-    SV_CV_CATCH("resize")
-}
-
-int sv_jpeg_encode(const uint8_t* buf, int w, int h, int stride, int quality, uint8_t** out, int* out_len) {
-    if (!mat_ok(buf, w, h, stride) || !out || !out_len) return fail(SV_E_ARGUMENT, "jpeg_encode: bad buffer");
-    *out = nullptr;
-    *out_len = 0;
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, const_cast<uint8_t*>(buf), stride);
-    std::vector<uchar> bytes;
-    if (!cv::imencode(".jpg", m, bytes, {cv::IMWRITE_JPEG_QUALITY, quality > 0 ? quality : 90}))
-        return fail(SV_E_OPENCV, "jpeg_encode: encoder refused the image");
-    *out = static_cast<uint8_t*>(std::malloc(bytes.size()));
-    if (!*out) return fail(SV_E_ARGUMENT, "jpeg_encode: out of memory");
-    std::memcpy(*out, bytes.data(), bytes.size());
-    *out_len = (int)bytes.size();
-    return 0;
-    SV_CV_CATCH("jpeg_encode")
-}
-
-// ---------------------------------------------------------------- background subtraction
-
-struct sv_bgsub {
-    cv::Ptr<cv::BackgroundSubtractorMOG2> mog;
-    cv::Mat small, mask;
-};
-
-int sv_bgsub_create(int history, double var_threshold, int detect_shadows, sv_bgsub** out) {
-    if (!out || history <= 0 || var_threshold <= 0) return fail(SV_E_ARGUMENT, "bgsub: history and var_threshold must be positive");
-    SV_CV_TRY
-    auto mog = cv::createBackgroundSubtractorMOG2(history, var_threshold, detect_shadows != 0);
-    auto* b = new sv_bgsub();
-    b->mog = mog;
-    *out = b;
-    return 0;
-    SV_CV_CATCH("bgsub_create")
-}
-
-int sv_bgsub_apply(sv_bgsub* b, const uint8_t* buf, int w, int h, int stride, double learning_rate,
-                   int min_area, int morph_kernel, int scale_div, int32_t* boxes, int max_boxes) {
-    if (!b || !mat_ok(buf, w, h, stride) || !boxes || max_boxes <= 0) return fail(SV_E_ARGUMENT, "bgsub_apply: bad arguments");
-    SV_CV_TRY
-    cv::Mat m(h, w, CV_8UC3, const_cast<uint8_t*>(buf), stride);
-    int div = scale_div > 1 ? scale_div : 1;
-    const cv::Mat* in = &m;
-    if (div > 1) {
-        cv::resize(m, b->small, cv::Size(std::max(1, w / div), std::max(1, h / div)), 0, 0, cv::INTER_AREA);
-        in = &b->small;
-    }
-    b->mog->apply(*in, b->mask, learning_rate);
-    // Shadows are marked 127: keep only certain foreground (255).
-    cv::threshold(b->mask, b->mask, 200, 255, cv::THRESH_BINARY);
-    if (morph_kernel > 1) {
-        int k = std::max(1, (morph_kernel / div) | 1);
-        cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(k, k));
-        cv::morphologyEx(b->mask, b->mask, cv::MORPH_OPEN, kernel);
-        cv::morphologyEx(b->mask, b->mask, cv::MORPH_CLOSE, kernel);
-    }
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(b->mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    std::vector<cv::Rect> rects;
-    for (auto& c : contours) {
-        cv::Rect r = cv::boundingRect(c);
-        cv::Rect full(r.x * div, r.y * div, r.width * div, r.height * div);
-        if (full.area() >= min_area) rects.push_back(full & cv::Rect(0, 0, w, h));
-    }
-    std::sort(rects.begin(), rects.end(), [](const cv::Rect& a, const cv::Rect& b2) { return a.area() > b2.area(); });
-    int n = std::min((int)rects.size(), max_boxes);
-    for (int i = 0; i < n; i++) {
-        boxes[4 * i] = rects[i].x;
-        boxes[4 * i + 1] = rects[i].y;
-        boxes[4 * i + 2] = rects[i].width;
-        boxes[4 * i + 3] = rects[i].height;
-    }
-    return n;
-    SV_CV_CATCH("bgsub_apply")
-}
-
-void sv_bgsub_free(sv_bgsub* b) { delete b; }
 
 }  // extern "C"

@@ -1,5 +1,5 @@
-/* StreamVision native shim: a flat C API over FFmpeg (decode, encode, mux) and
- * OpenCV (drawing, resize, JPEG). Plain ints, pointers and UTF-8 strings only.
+/* StreamVision native shim: a flat C API over FFmpeg (decode, encode, mux, scale).
+ * Plain ints, pointers and UTF-8 strings only.
  *
  * Errors: functions return 0 (or a positive count) on success and a negative
  * code on failure: FFmpeg's AVERROR codes pass through unchanged, shim codes are
@@ -26,12 +26,9 @@ extern "C" {
 #define SV_E_INTERRUPTED (-100005) /* sv_reader_interrupt was called */
 #define SV_E_UNKNOWN_OPTION (-100006) /* an option no component accepted */
 #define SV_E_STATE       (-100007) /* call not valid in this state */
-#define SV_E_OPENCV      (-100008) /* an OpenCV call threw */
 
 SV_API const char* sv_last_error(void);
 SV_API const char* sv_ffmpeg_version(void);
-SV_API const char* sv_opencv_version(void);
-SV_API void sv_free(void* p);
 /* Silences (0) or restores (1) FFmpeg's own log lines on stderr. */
 SV_API void sv_set_log_level(int level);
 
@@ -116,47 +113,6 @@ SV_API int sv_writer_finish(sv_writer* w);
 SV_API int64_t sv_writer_frames(sv_writer* w);
 /* Finishes (best effort) when not finished, then frees. */
 SV_API void sv_writer_close(sv_writer* w);
-
-/* ---------- drawing on BGR24 (OpenCV) ---------- */
-/* Colours are packed 0xRRGGBB. thickness < 0 fills. */
-SV_API int sv_draw_rect(uint8_t* buf, int w, int h, int stride,
-                        int x, int y, int rw, int rh, uint32_t rgb, int thickness);
-SV_API int sv_draw_polyline(uint8_t* buf, int w, int h, int stride,
-                            const int32_t* xy, int npoints, int closed, uint32_t rgb, int thickness);
-SV_API int sv_fill_poly_blend(uint8_t* buf, int w, int h, int stride,
-                              const int32_t* xy, int npoints, uint32_t rgb, double alpha);
-SV_API int sv_draw_line(uint8_t* buf, int w, int h, int stride,
-                        int x0, int y0, int x1, int y1, uint32_t rgb, int thickness);
-SV_API int sv_draw_circle(uint8_t* buf, int w, int h, int stride,
-                          int cx, int cy, int radius, uint32_t rgb, int thickness);
-/* Anti-aliased Hershey text with its baseline-left corner at (x, y). */
-SV_API int sv_draw_text(uint8_t* buf, int w, int h, int stride, const char* text,
-                        int x, int y, double scale, uint32_t rgb, int thickness);
-SV_API int sv_text_size(const char* text, double scale, int thickness,
-                        int* width, int* height, int* baseline);
-/* Blurs (mode 0) or pixelates (mode 1) a rectangle in place. */
-SV_API int sv_obscure(uint8_t* buf, int w, int h, int stride,
-                      int x, int y, int rw, int rh, int mode, int strength);
-/* Bilinear resize of a BGR24 region (sx, sy, sw, sh) of src into dst. */
-SV_API int sv_resize(const uint8_t* src, int sw_full, int sh_full, int sstride,
-                     int sx, int sy, int sw, int sh,
-                     uint8_t* dst, int dw, int dh, int dstride);
-/* JPEG-encodes a BGR24 buffer; *out is malloc'd (free with sv_free). */
-SV_API int sv_jpeg_encode(const uint8_t* buf, int w, int h, int stride, int quality,
-                          uint8_t** out, int* out_len);
-
-/* ---------- background subtraction (OpenCV MOG2) ---------- */
-typedef struct sv_bgsub sv_bgsub;
-
-/* history: frames the model remembers; var_threshold: squared Mahalanobis distance a pixel must exceed to be
- * foreground (16 is OpenCV's default); shadows are detected and ignored when detect_shadows is 1. */
-SV_API int sv_bgsub_create(int history, double var_threshold, int detect_shadows, sv_bgsub** out);
-/* Feeds one frame (downscaled by scale_div, 1 = full size, to save time) and writes the bounding boxes of moving blobs
- * as x, y, w, h (full-frame pixels) into `boxes` (room for max_boxes). Blobs smaller than min_area full-frame pixels
- * are ignored; morph_kernel (odd, 0 = none) opens then closes the mask. Returns the number of boxes (largest first). */
-SV_API int sv_bgsub_apply(sv_bgsub* b, const uint8_t* buf, int w, int h, int stride, double learning_rate,
-                          int min_area, int morph_kernel, int scale_div, int32_t* boxes, int max_boxes);
-SV_API void sv_bgsub_free(sv_bgsub* b);
 
 #ifdef __cplusplus
 }

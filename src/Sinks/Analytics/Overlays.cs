@@ -1,5 +1,5 @@
 using System.Globalization;
-using StreamVision.Native;
+using StreamVision.Imaging;
 
 namespace StreamVision.Sinks.Analytics;
 
