@@ -15,7 +15,6 @@ public static class Program
         root.Subcommands.Add(TrackCommands.CreateEval());
         root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
         // Signals are ours (ShutdownSignals): a first Ctrl-C drains and finalises, a second exits at once.
         return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }

@@ -146,6 +146,15 @@ public sealed partial class VideoSource : IAsyncDisposable
     /// <summary>Completes when the decode loop has ended and the channel is complete (never faults: errors travel with the channel).</summary>
     public Task Completion => _loopDone.Task;
 
+    /// <summary>True once <see cref="Start"/> was called.</summary>
+    public bool IsStarted
+    {
+        get
+        {
+            lock (_gate) return _thread is not null;
+        }
+    }
+
     /// <summary>Starts the decode thread. Once only; returns this source for chaining.</summary>
     public VideoSource Start()
     {

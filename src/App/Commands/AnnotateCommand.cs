@@ -4,7 +4,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using StreamVision.App.Config;
-using StreamVision.App.Pipeline;
+using StreamVision.Pipeline;
 using StreamVision.App.Service;
 using StreamVision.Core;
 using StreamVision.Ingest;
@@ -14,37 +14,6 @@ using StreamVision.Sinks;
 using StreamVision.Tracking;
 
 namespace StreamVision.App.Commands;
-
-/// <summary>Options of <c>streamvision annotate</c>.</summary>
-public sealed record AnnotateOptions
-{
-    public required string Input { get; init; }
-    public required string Output { get; init; }
-    /// <summary>Model name or path; "none" disables detection.</summary>
-    public string Model { get; init; } = ModelCatalog.DefaultModel;
-    public float Confidence { get; init; } = 0.5f;
-    public string? EventsPath { get; init; }
-    public string? TracksPath { get; init; }
-    public IReadOnlySet<string>? Obscure { get; init; }
-    public string Codec { get; init; } = "libx264";
-    public string Preset { get; init; } = "veryfast";
-    public int Crf { get; init; } = 23;
-    public long MaxFrames { get; init; }
-    public bool Track { get; init; } = true;
-    public IReadOnlyList<string> Providers { get; init; } = ["tensorrt", "cuda", "cpu"];
-    /// <summary>Tracker motion model: kalman or a learned ONNX model.</summary>
-    public string Motion { get; init; } = "kalman";
-    /// <summary>Replay this MOTChallenge detection file instead of running a model.</summary>
-    public string? DetectionsFile { get; init; }
-    /// <summary>Let ONNX Runtime's worker threads busy-wait (<see cref="ModelSessionOptions.AllowSpinning"/>). Default false.</summary>
-    public bool AllowSpinning { get; init; }
-}
-
-/// <summary>Summary of an annotate run.</summary>
-public sealed record AnnotateSummary(long Frames, long Detections, int Tracks, long Events, TimeSpan Elapsed)
-{
-    public double Fps => Elapsed.TotalSeconds > 0 ? Frames / Elapsed.TotalSeconds : 0;
-}
 
 /// <summary><c>streamvision annotate INPUT -o OUT</c>: offline annotation of a file, as fast as the machine allows, losslessly.</summary>
 public static class AnnotateCommand
@@ -113,7 +82,7 @@ public static class AnnotateCommand
                     .StartAsync(async ctx =>
                     {
                         var task = ctx.AddTask(Path.GetFileName(o.Input), maxValue: 1);
-                        summary = await RunAsync(o, logger, (done, total, fps) =>
+                        summary = await AnnotateJob.RunAsync(o, logger, (done, total, fps) =>
                         {
                             task.MaxValue = Math.Max(1, total);
                             task.Value = done;
@@ -124,7 +93,7 @@ public static class AnnotateCommand
             else
             {
                 var lastPrint = Stopwatch.StartNew();
-                summary = await RunAsync(o, logger, (done, total, fps) =>
+                summary = await AnnotateJob.RunAsync(o, logger, (done, total, fps) =>
                 {
                     if (lastPrint.Elapsed < TimeSpan.FromSeconds(2)) return;
                     lastPrint.Restart();
@@ -147,94 +116,4 @@ public static class AnnotateCommand
             return ex is OptionsException ? ExitCodes.Usage : ExitCodes.Failed;
         }
     }
-
-    /// <summary>Waits until the source has opened its input; a source that cannot open throws its error here.</summary>
-    private static async Task<MediaInfo> WaitForInfoAsync(VideoSource source, CancellationToken ct)
-    {
-        while (source.Info is null)
-        {
-            if (source.State == SourceState.Failed || source.Completion.IsCompleted)
-            {
-                await source.Frames.Completion.ConfigureAwait(false); // throws the source's error, naming the input
-                throw new SourceException(source.StreamId, $"'{Ingest.SourceUri.Redact(source.Options.Uri)}' holds no frames");
-            }
-            await Task.Delay(10, ct).ConfigureAwait(false);
-        }
-        return source.Info;
-    }
-
-    /// <summary>Runs the whole job. <paramref name="progress"/> gets (frames done, frames expected or 0, fps).</summary>
-    /// <param name="metrics">Where the stages record (the benchmark reads their times there); null = a registry of this run's own.</param>
-    public static async Task<AnnotateSummary> RunAsync(AnnotateOptions o, ILogger logger, Action<long, long, double>? progress, CancellationToken ct,
-        PipelineMetrics? metrics = null)
-    {
-        var sw = Stopwatch.StartNew();
-        metrics ??= new PipelineMetrics();
-        var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });
-        if (o.DetectionsFile is not null && !File.Exists(o.DetectionsFile))
-            throw new OptionsException("--detections", $"file not found: '{o.DetectionsFile}'");
-        var detector = DetectorFactory.Create(new DetectorConfig
-        {
-            Model = o.DetectionsFile is not null ? "detections-file" : o.Model,
-            DetectionsFile = o.DetectionsFile,
-            Providers = o.Providers,
-            AllowSpinning = o.AllowSpinning,
-            Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
-        }, logger);
-        try
-        {
-            string streamId = Ingest.SourceUri.DeriveStreamId(o.Input);
-            // Offline: the file mode waits instead of dropping, so every frame is analysed.
-            await using var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
-            var info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
-            var classNames = detector?.ClassNames ?? [];
-            var sinks = new List<SinkRunner>();
-            var lossless = new SinkRunnerOptions { Policy = SinkQueuePolicy.Wait, Capacity = 8 };
-            var video = new VideoFileSink(new VideoSinkOptions
-            {
-                Path = o.Output,
-                Codec = o.Codec,
-                Preset = o.Preset,
-                Crf = o.Crf,
-                Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
-            }, info.Fps, pool, metrics: metrics);
-            sinks.Add(new SinkRunner(video, streamId, lossless, logger, metrics));
-            if (o.TracksPath is not null) sinks.Add(new SinkRunner(new MotTrackSink(o.TracksPath), streamId, lossless, logger, metrics));
-            if (o.EventsPath is not null) sinks.Add(new SinkRunner(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }), streamId, lossless, logger, metrics));
-            await using var batcher = detector is null ? null : new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger, metrics);
-            using var motionModel = new MotionModelLease(o.Track && detector is not null ? o.Motion : "kalman");
-            var tracker = o.Track && detector is not null ? new ByteTracker(null, motionModel.Model) : null;
-            var pipeline = new StreamPipeline(streamId, source.Frames, batcher?.CreateClient(streamId), tracker, classNames, sinks, lossless: true, logger,
-                maxFrames: o.MaxFrames, metrics: metrics);
-            long expected = info.FrameCount > 0 ? info.FrameCount : (long)((info.Duration?.TotalSeconds ?? 0) * info.Fps);
-            if (o.MaxFrames > 0) expected = expected > 0 ? Math.Min(expected, o.MaxFrames) : o.MaxFrames;
-            using var reporter = new Timer(_ => progress?.Invoke(pipeline.Stats.Frames, expected, pipeline.Stats.Frames / Math.Max(1e-3, sw.Elapsed.TotalSeconds)), null, 200, 200);
-            try
-            {
-                await pipeline.RunAsync(ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                await source.StopAsync().ConfigureAwait(false);
-                // Every path finalises the outputs: a cancelled run still leaves a playable file.
-                foreach (var s in sinks) await s.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
-                foreach (var s in sinks) await s.DisposeAsync().ConfigureAwait(false);
-            }
-            progress?.Invoke(pipeline.Stats.Frames, expected, pipeline.Stats.Frames / Math.Max(1e-3, sw.Elapsed.TotalSeconds));
-            if (video.FallbackReason is not null) logger.LogWarning("encoder {Codec} unavailable, used libx264: {Reason}", o.Codec, video.FallbackReason);
-            return new AnnotateSummary(pipeline.Stats.Frames, pipeline.Stats.Detections, pipeline.Stats.Tracks, pipeline.Stats.Events, sw.Elapsed);
-        }
-        finally
-        {
-            detector?.Dispose();
-        }
-    }
-}
-
-/// <summary>A motion model for one run, disposed with it.</summary>
-internal sealed class MotionModelLease(string spec) : IDisposable
-{
-    public Tracking.Motion.IMotionModel Model { get; } = Tracking.Motion.MotionModels.Create(spec);
-
-    public void Dispose() => Tracking.Motion.MotionModels.DisposeIfNeeded(Model);
 }

@@ -57,7 +57,7 @@ public static class VersionCommand
     }
 
     /// <summary>OpenCvSharp's OpenCV version, or why its native library (libOpenCvSharpExtern.so) cannot load.</summary>
-    internal static bool TryOpenCvVersion(out string version, out string error)
+    public static bool TryOpenCvVersion(out string version, out string error)
     {
         try
         {

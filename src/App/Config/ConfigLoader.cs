@@ -153,9 +153,9 @@ public static class ConfigLoader
         return v;
     }
 
-    private static DetectorConfig BindDetector(ConfigNode r)
+    private static DetectorStageOptions BindDetector(ConfigNode r)
     {
-        var d = new DetectorConfig();
+        var d = new DetectorStageOptions();
         var o = new DetectorOptions();
         var batch = r.Child("batch");
         var b = new BatcherOptions
@@ -184,7 +184,7 @@ public static class ConfigLoader
             if (!ModelSessionOptions.KnownProviders.Contains(providers[i]))
                 r.Error($"providers[{i}]", $"must be tensorrt, cuda or cpu, got '{providers[i]}'");
         }
-        var result = new DetectorConfig
+        var result = new DetectorStageOptions
         {
             Model = r.String("model", d.Model),
             DetectionsFile = r.OptionalString("detections"),

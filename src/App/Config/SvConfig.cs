@@ -11,7 +11,7 @@ public sealed record SvConfig
     /// <summary>Instance id: carried in topics, file names and metrics so instances never collide. Default: the host name.</summary>
     public string Instance { get; init; } = Environment.MachineName.ToLowerInvariant();
     public HttpConfig Http { get; init; } = new();
-    public DetectorConfig Detector { get; init; } = new();
+    public DetectorStageOptions Detector { get; init; } = new();
     public TrackerConfig Tracker { get; init; } = new();
     public SinksConfig Sinks { get; init; } = new();
     public IReadOnlyList<StreamConfig> Streams { get; init; } = [];
@@ -25,26 +25,6 @@ public sealed record HttpConfig
 {
     /// <summary>Address of the HTTP server (dashboard, API, /metrics). Empty disables it. Default http://127.0.0.1:8080.</summary>
     public string Listen { get; init; } = "http://127.0.0.1:8080";
-}
-
-public sealed record DetectorConfig
-{
-    /// <summary>blazeface, blazeface-back, a path to an ONNX file, detections-file (replay <see cref="DetectionsFile"/>), or none (no detection).</summary>
-    public string Model { get; init; } = ModelCatalog.DefaultModel;
-    /// <summary>With model motion: background subtraction settings.</summary>
-    public Imaging.BackgroundSubtractorOptions Motion { get; init; } = new();
-    /// <summary>With model detections-file: a MOTChallenge detection file (template: {stream}, {instance}).</summary>
-    public string? DetectionsFile { get; init; }
-    public ModelFamily Family { get; init; } = ModelFamily.Auto;
-    public IReadOnlyList<string> Providers { get; init; } = ["tensorrt", "cuda", "cpu"];
-    /// <summary>ONNX Runtime intra-op threads; 0 = one per core.</summary>
-    public int Threads { get; init; }
-    /// <summary>Let ONNX Runtime's worker threads busy-wait between operators (<see cref="ModelSessionOptions.AllowSpinning"/>). Default false.</summary>
-    public bool AllowSpinning { get; init; }
-    public DetectorOptions Options { get; init; } = new();
-    /// <summary>Class names (or ids) to keep; empty keeps all.</summary>
-    public IReadOnlyList<string> Classes { get; init; } = [];
-    public BatcherOptions Batch { get; init; } = new();
 }
 
 public sealed record TrackerConfig

@@ -9,6 +9,7 @@ using Prometheus;
 using StreamVision.App.Config;
 using StreamVision.App.Service;
 using StreamVision.Core;
+using StreamVision.Pipeline;
 
 namespace StreamVision.App.Http;
 

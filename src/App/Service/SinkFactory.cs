@@ -3,13 +3,19 @@ using Microsoft.Extensions.Logging;
 using StreamVision.App.Config;
 using StreamVision.Core;
 using StreamVision.Sinks;
-using StreamVision.Sinks.Analytics;
+using StreamVision.Analytics;
 
 namespace StreamVision.App.Service;
 
 /// <summary>Shared by every stream of the service (one per instance).</summary>
 public sealed class ServiceResources
 {
+    /// <summary>
+    /// Where sinks rent the frames they draw on (video, preview, snapshots): never the decoders' pool, so a decoder waiting
+    /// on a full pool cannot hold up the sinks that would free it.
+    /// </summary>
+    public FramePool SinkPool { get; } = new();
+
     /// <summary>Each running stream's live preview, for the dashboard's MJPEG endpoint.</summary>
     public ConcurrentDictionary<string, MjpegPreviewSink> Previews { get; } = new(StringComparer.Ordinal);
 

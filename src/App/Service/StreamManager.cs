@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using StreamVision.App.Config;
 using StreamVision.Core;
+using StreamVision.Pipeline;
 using StreamVision.Inference;
 
 namespace StreamVision.App.Service;

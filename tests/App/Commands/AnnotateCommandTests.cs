@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamVision.App.Commands;
+using StreamVision.Pipeline;
 using StreamVision.Native;
 
 namespace StreamVision.App.Tests;
@@ -23,7 +24,7 @@ public class AnnotateCommandTests
             MaxFrames = 100,
         };
         var progress = new List<long>();
-        var s = await AnnotateCommand.RunAsync(o, NullLogger.Instance, (done, total, fps) => { lock (progress) progress.Add(total); }, CancellationToken.None);
+        var s = await AnnotateJob.RunAsync(o, NullLogger.Instance, (done, total, fps) => { lock (progress) progress.Add(total); }, CancellationToken.None);
         Assert.Equal(100, s.Frames);
         Assert.True(s.Detections >= 95, $"{s.Detections} faces");
         Assert.InRange(s.Tracks, 1, 6);
@@ -54,7 +55,7 @@ public class AnnotateCommandTests
             DetectionsFile = Path.Combine(seq, "det", "det-frcnn.txt"),
             Preset = "ultrafast",
         };
-        var s = await AnnotateCommand.RunAsync(o, NullLogger.Instance, null, CancellationToken.None);
+        var s = await AnnotateJob.RunAsync(o, NullLogger.Instance, null, CancellationToken.None);
         Assert.Equal(71, s.Frames);
         var viaPipeline = Tracking.Mot.MotEvaluation.EvaluateFiles(Path.Combine(seq, "gt", "gt.txt"), o.TracksPath);
         var direct = Tracking.Mot.MotEvaluation.Evaluate(Tracking.Mot.MotFile.Read(Path.Combine(seq, "gt", "gt.txt")),
@@ -64,7 +65,7 @@ public class AnnotateCommandTests
         Assert.True(viaPipeline.Mota > 0.6, viaPipeline.ToText());
 
         // The learned motion model runs through the same pipeline.
-        var learned = await AnnotateCommand.RunAsync(o with { Motion = Path.Combine(TestEnvironment.RepoRoot, "models", "motion-gru.onnx"), TracksPath = Path.Combine(dir, "learned.txt") },
+        var learned = await AnnotateJob.RunAsync(o with { Motion = Path.Combine(TestEnvironment.RepoRoot, "models", "motion-gru.onnx"), TracksPath = Path.Combine(dir, "learned.txt") },
             NullLogger.Instance, null, CancellationToken.None);
         Assert.Equal(71, learned.Frames);
         Assert.True(Tracking.Mot.MotEvaluation.EvaluateFiles(Path.Combine(seq, "gt", "gt.txt"), Path.Combine(dir, "learned.txt")).Mota > 0.5);
@@ -75,7 +76,7 @@ public class AnnotateCommandTests
     {
         string dir = TestEnvironment.NewTempDir();
         var o = new AnnotateOptions { Input = Path.Combine(dir, "nope.mp4"), Output = Path.Combine(dir, "a.mp4"), Model = "none" };
-        var ex = await Assert.ThrowsAsync<Ingest.SourceException>(() => AnnotateCommand.RunAsync(o, NullLogger.Instance, null, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<Ingest.SourceException>(() => AnnotateJob.RunAsync(o, NullLogger.Instance, null, CancellationToken.None));
         Assert.Contains("nope.mp4", ex.Message);
         Assert.False(File.Exists(o.Output));
     }
@@ -88,11 +89,12 @@ public class AnnotateCommandTests
         var o = new AnnotateOptions { Input = input, Output = Path.Combine(dir, "c.mp4"), Model = "none", Preset = "ultrafast" };
         using var cts = new CancellationTokenSource();
         long seen = 0;
-        var run = AnnotateCommand.RunAsync(o, NullLogger.Instance, (done, _, _) =>
+        // Cancelled from the pipeline's own loop once 20 frames are through: mid-run whatever the machine's speed.
+        var run = AnnotateJob.RunAsync(o, NullLogger.Instance, null, cts.Token, frameAnalyzed: done =>
         {
             seen = done;
             if (done >= 20) cts.Cancel();
-        }, cts.Token);
+        });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         var frames = int.Parse(TestEnvironment.Ffprobe($"-count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 \"{o.Output}\"").Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(frames, 1, 249);

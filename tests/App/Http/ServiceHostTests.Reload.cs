@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using StreamVision.App.Config;
 using StreamVision.App.Http;
 using StreamVision.App.Service;
+using StreamVision.Pipeline;
 
 namespace StreamVision.App.Tests.Http;
 
