@@ -106,6 +106,13 @@ public class CanvasTests
         Assert.Equal(0, ChangedOutside(f, 20, 10, 81, 51));
         Canvas.Of(f).FillPolygon([-50, -50, -10, -50, -10, -10], 0xFFFFFF, 1);   // entirely outside: nothing
         Assert.Equal(0, ChangedOutside(f, 20, 10, 81, 51));
+
+        // A triangle: inside its bounding box but outside the triangle nothing changes.
+        using var g = Frame.CreateUnpooled(120, 80);
+        g.Data.Clear();
+        Canvas.Of(g).FillPolygon([20, 10, 80, 10, 20, 50], 0x0000FF, 1);
+        Assert.Equal([255, 0, 0], g.GetRowSpan(15).Slice(25 * 3, 3).ToArray());   // inside: pure blue (BGR)
+        Assert.Equal([0, 0, 0], g.GetRowSpan(45).Slice(75 * 3, 3).ToArray());     // bounding box corner outside the triangle
     }
 
     [Fact]
