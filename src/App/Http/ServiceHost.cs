@@ -139,12 +139,15 @@ public sealed class ServiceHost : IAsyncDisposable
             {
                 return Results.Json(new { errors = ex.Errors.Select(e => e.ToString()).ToList() }, s_json, statusCode: 400);
             }
-            if (Manager.TryGet(cfg.Id, out var existing) && existing.Status is StreamStatus.Running or StreamStatus.Starting)
-                return Results.Json(new { errors = new[] { $"stream '{cfg.Id}' already exists" } }, s_json, statusCode: 409);
             try
             {
                 var host = await Manager.AddAsync(cfg).ConfigureAwait(false);
                 return Results.Json(Describe(host), s_json, statusCode: 201);
+            }
+            catch (StreamExistsException)
+            {
+                // Decided under the manager's gate: a reload or another request may have added it a moment ago.
+                return Results.Json(new { errors = new[] { $"stream '{cfg.Id}' already exists" } }, s_json, statusCode: 409);
             }
             catch (ServiceStoppingException ex)
             {

@@ -93,8 +93,8 @@ public sealed class StreamManager : IAsyncDisposable
     }
 
     /// <summary>
-    /// Adds and starts a stream. Throws when the id is taken, its sinks cannot be created, or the service is stopping
-    /// (<see cref="ServiceStoppingException"/>). Waits for a running reload, add or remove to finish first.
+    /// Adds and starts a stream. Throws when the id is taken (<see cref="StreamExistsException"/>), its sinks cannot be
+    /// created, or the service is stopping (<see cref="ServiceStoppingException"/>). Waits for a running reload, add or remove to finish first.
     /// </summary>
     public async Task<StreamHost> AddAsync(StreamConfig config)
     {
@@ -247,7 +247,7 @@ public sealed class StreamManager : IAsyncDisposable
     {
         if (Volatile.Read(ref _stopping)) throw new ServiceStoppingException(config.Id);
         if (_streams.TryGetValue(config.Id, out var existing) && existing.Status is StreamStatus.Running or StreamStatus.Starting)
-            throw new OptionsException($"streams.{config.Id}", "a stream with this id is already running");
+            throw new StreamExistsException(config.Id);
         if (existing is not null)
         {
             _streams.TryRemove(config.Id, out _);
@@ -335,6 +335,14 @@ public sealed class StreamManager : IAsyncDisposable
 public sealed class ServiceStoppingException : StreamVisionException
 {
     public ServiceStoppingException(string streamId) : base($"stream '{streamId}' not started: the service is stopping") => StreamId = streamId;
+
+    public string StreamId { get; }
+}
+
+/// <summary>A stream with this id is already running (the API answers 409).</summary>
+public sealed class StreamExistsException : StreamVisionException
+{
+    public StreamExistsException(string streamId) : base($"streams.{streamId}: a stream with this id is already running") => StreamId = streamId;
 
     public string StreamId { get; }
 }
