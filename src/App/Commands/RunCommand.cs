@@ -20,7 +20,6 @@ public static class RunCommand
     public static async Task<int> RunAsync(string path, CancellationToken ct)
     {
         using var loggers = AppLogging.CreateFactory(LogLevel.Information);
-        var logger = loggers.CreateLogger("streamvision");
         SvConfig config;
         try
         {
