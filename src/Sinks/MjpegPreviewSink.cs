@@ -57,13 +57,14 @@ public sealed class MjpegPreviewSink : ISink
     private sealed record Picture(byte[] Jpeg, long Version, long FrameSequence, int Width, int Height);
 
     /// <param name="options">Rates, size, quality (validated here).</param>
-    /// <param name="pool">Where the drawing copies come from.</param>
+    /// <param name="pool">Where the drawing copies come from (two frames at most while encoding): the pipeline's sink pool
+    /// (<c>PipelineBuilder.SinkPool</c>), never the decoder's; null = a small pool of this sink's own.</param>
     /// <param name="overlays">Zones and lines to draw.</param>
     public MjpegPreviewSink(MjpegPreviewOptions? options = null, FramePool? pool = null, IReadOnlyList<IOverlay>? overlays = null)
     {
         _options = options ?? new MjpegPreviewOptions();
         _options.Validate();
-        _pool = pool ?? FramePool.Shared;
+        _pool = pool ?? new FramePool(new FramePoolOptions { MaxIdlePerSize = 2 });
         _annotator = new Annotator(_options.Annotator);
         _overlays = overlays;
     }

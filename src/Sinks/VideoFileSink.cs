@@ -133,7 +133,8 @@ public sealed class VideoFileSink : ISink
 
     /// <param name="options">Output (validated here).</param>
     /// <param name="sourceFps">The stream's frame rate (container rate when <see cref="VideoSinkOptions.Fps"/> is 0); 0 = 25.</param>
-    /// <param name="pool">Where the drawing copies come from.</param>
+    /// <param name="pool">Where the drawing copies come from (one or two frames at a time): the pipeline's sink pool
+    /// (<c>PipelineBuilder.SinkPool</c>), never the decoder's; null = a small pool of this sink's own.</param>
     /// <param name="overlays">Zones and lines to draw (<see cref="Analytics.StreamAnalytics.Overlays"/>).</param>
     /// <param name="logger">Segment, reconnect and fallback messages.</param>
     /// <param name="metrics">Where frames dropped while a network output is down are counted; null = <see cref="PipelineMetrics.Default"/>.</param>
@@ -145,7 +146,7 @@ public sealed class VideoFileSink : ISink
         options.Validate();
         _options = options;
         _sourceFps = sourceFps > 0 ? sourceFps : 25;
-        _pool = pool ?? FramePool.Shared;
+        _pool = pool ?? new FramePool(new FramePoolOptions { MaxIdlePerSize = 2 });
         _annotator = new Annotator(options.Annotator);
         _overlays = overlays;
         _logger = logger ?? NullLogger.Instance;

@@ -12,9 +12,10 @@ public sealed class ServiceResources
 {
     /// <summary>
     /// Where sinks rent the frames they draw on (video, preview, snapshots): never the decoders' pool, so a decoder waiting
-    /// on a full pool cannot hold up the sinks that would free it.
+    /// on a full pool cannot hold up the sinks that would free it. Uncapped: each sink holds at most two frames at a time
+    /// (video, preview), so its size follows the streams; a cap could only make a sink holding one copy wait for a second.
     /// </summary>
-    public FramePool SinkPool { get; } = new();
+    public FramePool SinkPool { get; } = new(new FramePoolOptions { MaxBytes = long.MaxValue });
 
     /// <summary>Each running stream's live preview, for the dashboard's MJPEG endpoint.</summary>
     public ConcurrentDictionary<string, MjpegPreviewSink> Previews { get; } = new(StringComparer.Ordinal);
@@ -89,6 +90,8 @@ public static class SinkFactory
             }
             if (sinks.Snapshots is { } sn)
             {
+                // Snapshots keep copies for as long as tracks live: a pool of their own, capped by their max_bytes (a copy that
+                // does not fit is skipped, never waited for), so they bound their memory and never touch the decoders' pool.
                 list.Add(new SinkSpec(new SnapshotSink(new SnapshotOptions { Directory = Path(sn), InstanceId = instance.Instance }, null, logger),
                     new SinkRunnerOptions { Capacity = sinks.QueueCapacity, Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest }));
             }
