@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using StreamVision.Analytics;
 using StreamVision.App.Config;
 using StreamVision.App.Http;
 using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Ingest;
 using StreamVision.Native;
-using StreamVision.Analytics;
 using StreamVision.Sinks;
 
 namespace StreamVision.Bench;

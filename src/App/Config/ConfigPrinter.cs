@@ -6,7 +6,7 @@ namespace StreamVision.App.Config;
 /// <summary>
 /// Prints the effective configuration (after defaults, inheritance and environment overrides) as YAML, every option with
 /// its key as <see cref="OptionsBinder"/> reads it. Secrets (<see cref="Core.OptionSecretAttribute"/>) print as
-/// <c>(set)</c>, passwords inside URLs as <c>***</c>; an output that is off prints as <c>~</c>.
+/// <c>(set)</c>, passwords inside URLs as <c>***</c>; an output that is off prints as <c>false</c>, other unset values as <c>~</c>.
 /// </summary>
 public static class ConfigPrinter
 {
@@ -16,20 +16,9 @@ public static class ConfigPrinter
     {
         foreach (var m in OptionModel.Keyed(record.GetType()))
         {
-            var value = ValueOf(record, m);
+            var value = OptionModel.ValueOf(record, m);
             PrintMember(m, value, o, indent);
         }
-    }
-
-    /// <summary>The value of a keyed member, reached through the inline records that hold it.</summary>
-    private static object? ValueOf(object record, OptionMember target)
-    {
-        foreach (var m in OptionModel.Members(record.GetType()))
-        {
-            if (m == target) return m.Property.GetValue(record);
-            if (m.Inline && m.Property.GetValue(record) is { } inner && OptionModel.Keyed(m.ValueType).Contains(target)) return ValueOf(inner, target);
-        }
-        return null;
     }
 
     private static void PrintMember(OptionMember m, object? value, TextWriter o, int indent)
@@ -38,7 +27,8 @@ public static class ConfigPrinter
         var t = m.ValueType;
         if (value is null)
         {
-            o.WriteLine($"{pad}{m.Key}: ~");
+            // An output that is off says so (a ~ would inherit the instance's when read back).
+            o.WriteLine($"{pad}{m.Key}: {(m.Switchable ? "false" : "~")}");
         }
         else if (m.Secret)
         {

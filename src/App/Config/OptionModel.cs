@@ -75,6 +75,17 @@ public static class OptionModel
     public static IEnumerable<OptionMember> Keyed(Type type) =>
         Members(type).SelectMany(m => m.Inline ? Keyed(m.ValueType) : [m]);
 
+    /// <summary>The value of a keyed member of <paramref name="record"/>, reached through the inline records that hold it.</summary>
+    public static object? ValueOf(object record, OptionMember target)
+    {
+        foreach (var m in Members(record.GetType()))
+        {
+            if (m == target) return m.Property.GetValue(record);
+            if (m.Inline && m.Property.GetValue(record) is { } inner && Keyed(m.ValueType).Contains(target)) return ValueOf(inner, target);
+        }
+        throw new ArgumentException($"{target.Key} is not an option of {record.GetType().Name}", nameof(target));
+    }
+
     /// <summary>Every options record reachable from <paramref name="root"/> (itself, nested, list items and inline records).</summary>
     public static IReadOnlySet<Type> Reachable(Type root)
     {

@@ -71,11 +71,14 @@ public sealed class OptionsBinder
         return list;
     }
 
-    /// <summary>Runs the record's own <c>Validate(path)</c> unless an error was already found at or under <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Runs the record's own <c>Validate(path)</c> unless one of its keys already has an error (its checks assume
+    /// well-formed values; an inline record's siblings do not count).
+    /// </summary>
     public void Validate(object obj, string path)
     {
-        if (HasErrorsUnder(path)) return;
         var type = obj.GetType();
+        if (OptionModel.Keyed(type).Any(k => HasErrorsUnder(Key(path, k.Key)))) return;
         var method = type.GetMethod("Validate", BindingFlags.Public | BindingFlags.Instance, [typeof(string)])
             ?? type.GetMethod("Validate", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
         if (method is null) return;
@@ -90,7 +93,7 @@ public sealed class OptionsBinder
         }
     }
 
-    private bool HasErrorsUnder(string path) => _errors.Any(e => path.Length == 0 || e.Path == path
+    private bool HasErrorsUnder(string path) => _errors.Any(e => e.Path == path
         || e.Path.StartsWith(path + ".", StringComparison.Ordinal) || e.Path.StartsWith(path + "[", StringComparison.Ordinal));
 
     private void Error(string path, string message) => _errors.Add(new ConfigError(path, message));
