@@ -21,7 +21,7 @@ public static partial class ConfigReference
     public static string Generate()
     {
         var sb = new StringBuilder();
-        sb.Append(Intro);
+        sb.Append(Intro).Append("\n\n");
         // Each record once, at the first path it is met on, its nested records right after it.
         var sections = new List<(string Path, Type Type)>();
         var documented = new Dictionary<Type, string>();
@@ -64,8 +64,6 @@ public static partial class ConfigReference
         - Environment variables override any key: `SV__` and the key path in capitals with `__` between levels and list
           indices as numbers, e.g. `SV__DETECTOR__CONFIDENCE=0.6`, `SV__STREAMS__0__URI=rtsp://user:pass@cam/1`,
           `SV__SINKS__MQTT__PASSWORD=...`.
-
-
         """;
 
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
