@@ -10,15 +10,20 @@ namespace StreamVision.Sinks;
 public sealed record MjpegPreviewOptions
 {
     /// <summary>Most pictures per second encoded while someone watches (wall clock). 0 = every frame. Default 10.</summary>
+    [OptionRange(0, 240)]
     public double MaxFps { get; init; } = 10;
     /// <summary>Pictures per second encoded while nobody watches (keeps <see cref="MjpegPreviewSink.TryGetLatest"/> fresh); 0 = none. Default 1.</summary>
+    [OptionRange(0, 240)]
     public double IdleFps { get; init; } = 1;
     /// <summary>Pictures wider than this are scaled down (pixels; keeps JPEGs small for browsers). 0 = never. Default 1280.</summary>
+    [OptionRange(0, 16384, Unit = "pixels")]
     public int MaxWidth { get; init; } = 1280;
     /// <summary>JPEG quality 1..100: higher is sharper and bigger. Default 75.</summary>
+    [OptionRange(1, 100)]
     public int Quality { get; init; } = 75;
     /// <summary>Draw boxes, labels, zones and lines (false: the clean picture). Default true.</summary>
     public bool Annotate { get; init; } = true;
+    /// <summary>How the preview is drawn on (with <see cref="Annotate"/>).</summary>
     public AnnotatorOptions Annotator { get; init; } = new();
 
     public void Validate(string path = "sinks.preview")

@@ -19,9 +19,13 @@ public enum SinkQueuePolicy
 public sealed record SinkRunnerOptions
 {
     /// <summary>Items the queue holds (1..1024). Each holds a frame, so this bounds memory. Default 16.</summary>
+    [OptionShorthand, OptionRange(1, 1024)]
     public int Capacity { get; init; } = 16;
+    /// <summary>What a full queue does. Default <see cref="SinkQueuePolicy.DropOldest"/>.</summary>
+    [OptionIgnore("from the stream: files wait (lossless), live sources drop the oldest")]
     public SinkQueuePolicy Policy { get; init; } = SinkQueuePolicy.DropOldest;
     /// <summary>Consecutive write errors after which the sink is switched off (its items are then dropped and counted). 0 = never. Default 10.</summary>
+    [OptionRange(0, 1_000_000)]
     public int MaxConsecutiveErrors { get; init; } = 10;
 }
 

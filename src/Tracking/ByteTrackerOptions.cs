@@ -14,6 +14,7 @@ public sealed record ByteTrackerOptions
     /// Detection score, at or above which a detection is "high" (default 0.5): matched first, to tracked and lost tracks.
     /// Higher: fewer false matches from clutter; more objects left to the weaker second stage.
     /// </summary>
+    [OptionRange(0, 1)]
     public float HighScore { get; init; } = 0.5f;
 
     /// <summary>
@@ -21,30 +22,35 @@ public sealed record ByteTrackerOptions
     /// second stage (default 0.1); lower detections are ignored.
     /// Lower: tracks survive partial occlusion; tracks may latch onto background clutter.
     /// </summary>
+    [OptionRange(0, 1)]
     public float LowScore { get; init; } = 0.1f;
 
     /// <summary>
     /// Detection score, at or above which an unmatched high detection starts a tentative track (default 0.7; ByteTrack
     /// starts tracks 0.1 above its high threshold). Higher: fewer spurious tracks; objects are picked up later.
     /// </summary>
+    [OptionRange(0, 1)]
     public float NewTrackScore { get; init; } = 0.7f;
 
     /// <summary>
     /// Least similarity, 0..1, for a high detection to match a tracked or lost track (default 0.2; ByteTrack's match_thresh 0.8 as a cost).
     /// Lower: follows fast or jumpy objects and recovers lost ones further away; more id swaps in crowds.
     /// </summary>
+    [OptionRange(0, 1)]
     public float HighMatchMinSimilarity { get; init; } = 0.2f;
 
     /// <summary>
     /// Least IoU, 0..1, for a low-score detection to extend a tracked track (default 0.5).
     /// Lower: keeps more tracks through occlusion; low-score false detections steal tracks more often.
     /// </summary>
+    [OptionKey("low_match_min_iou"), OptionRange(0, 1)]
     public float LowMatchMinIoU { get; init; } = 0.5f;
 
     /// <summary>
     /// Least similarity, 0..1, for a high detection to extend a tentative (New) track (default 0.3).
     /// Lower: confirms fast movers; lets unrelated detections confirm a spurious track.
     /// </summary>
+    [OptionRange(0, 1)]
     public float TentativeMatchMinSimilarity { get; init; } = 0.3f;
 
     /// <summary>
@@ -58,6 +64,7 @@ public sealed record ByteTrackerOptions
     /// Matched detections, in consecutive frames, a new track needs before it is confirmed and gets its id (default 2; 1 confirms at once).
     /// Higher: flickering false detections never become tracks; a real object is reported that many frames late.
     /// </summary>
+    [OptionRange(1, 100, Unit = "frames")]
     public int MinHits { get; init; } = 2;
 
     /// <summary>
@@ -72,6 +79,7 @@ public sealed record ByteTrackerOptions
     /// 0 removes it at the first miss. Longer: the same id comes back after longer occlusions; an old id may be given to a
     /// different object that appears where it was predicted.
     /// </summary>
+    [OptionRange(0, 3600)]
     public double LostTimeoutSeconds { get; init; } = 1.5;
 
     /// <summary>
@@ -91,6 +99,7 @@ public sealed record ByteTrackerOptions
     /// Most live tracks (tentative, tracked and lost) one tracker holds (default 1000); beyond it new detections start no track.
     /// Higher allows denser scenes; the cap bounds memory and per-frame cost when a detector floods.
     /// </summary>
+    [OptionRange(1, 100000)]
     public int MaxTracks { get; init; } = 1000;
 
     /// <summary>Noise of the default Kalman motion model (used when the tracker is given no other model).</summary>

@@ -12,7 +12,7 @@ namespace StreamVision.Imaging.Interop;
 /// </summary>
 internal static unsafe class BgrMat
 {
-    /// <summary>Throws when <paramref name="pixels"/> cannot hold a <paramref name="width"/> x <paramref name="height"/> BGR24 image with <paramref name="stride"/>.</summary>
+    /// <summary>Throws when <paramref name="length"/> bytes cannot hold a <paramref name="width"/> x <paramref name="height"/> BGR24 image with <paramref name="stride"/>.</summary>
     public static void Check(int length, int width, int height, int stride, string paramName)
     {
         if (width <= 0 || height <= 0 || stride < width * 3 || length < (long)stride * (height - 1) + width * 3)
