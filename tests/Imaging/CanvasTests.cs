@@ -133,6 +133,15 @@ public class CanvasTests
     }
 
     [Fact]
+    public void OpenCvsOwnErrorsNameTheOperation()
+    {
+        using var f = Frame.CreateUnpooled(64, 48);
+        var ex = Assert.Throws<ImagingException>(() => Canvas.Of(f).DrawLine(0, 0, 10, 10, 0xFFFFFF, thickness: 0));   // OpenCV wants 1..32767
+        Assert.Equal("draw line", ex.Operation);
+        Assert.Contains("thickness", ex.Message);
+    }
+
+    [Fact]
     public void BadBufferIsRejectedBeforeNativeCode()
     {
         var buf = new byte[10];
