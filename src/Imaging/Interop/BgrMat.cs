@@ -173,8 +173,10 @@ internal static unsafe class BgrMat
         {
             try
             {
+                // A region of the whole picture: the blur reads the pixels around the box for its border, as it always did.
                 byte* at = p + (long)region.Y * stride + region.X * 3;
-                using var roi = NativeMat.Bgr(at, region.Width, region.Height, stride, Proxies.In | Proxies.Out);
+                using var whole = NativeMat.Bgr(p, width, height, stride, Proxies.None);
+                using var roi = NativeMat.Region(whole, region, Proxies.In | Proxies.Out);
                 NativeMethods.HandleException(NativeMethods.imgproc_GaussianBlur(roi.In, roi.Out, new Size(kernel, kernel), 0, 0, BorderTypes.Default));
                 EnsureSameData(roi, at, "blur");
             }

@@ -53,6 +53,16 @@ internal readonly unsafe ref struct NativeMat
     public static NativeMat Bgr(byte* data, int width, int height, long stride, Proxies proxies) =>
         Over(data, height, width, MatType.CV_8UC3, stride, proxies);
 
+    /// <summary>
+    /// A region of <paramref name="parent"/> that keeps knowing its parent, as <c>cv::Mat(parent, roi)</c>: filters then
+    /// read the real pixels around the region for their borders (a bare header over the region would mirror its edges).
+    /// </summary>
+    public static NativeMat Region(in NativeMat parent, Rect roi, Proxies proxies)
+    {
+        NativeMethods.HandleException(NativeMethods.core_Mat_new7(parent._mat, roi, out var mat));
+        return new NativeMat(mat, proxies);
+    }
+
     /// <summary>(x, y) pairs as a column of CV_32SC2 points, read in place.</summary>
     public static NativeMat Points(int* xy, int count) => Over(xy, count, 1, MatType.CV_32SC2, 8, Proxies.In);
 
