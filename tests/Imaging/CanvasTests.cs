@@ -133,6 +133,29 @@ public class CanvasTests
     }
 
     [Fact]
+    public void BlurBlendsTheBoxEdgesWithTheirSurroundings()
+    {
+        // A black box on white: the blur reads the pixels around the box for its border (the box is a region of the
+        // picture, not an image of its own), so the box's edge turns grey while its centre stays black.
+        using var f = Frame.CreateUnpooled(120, 80);
+        f.Data.Fill(255);
+        for (int y = 20; y < 60; y++) f.GetRowSpan(y).Slice(30 * 3, 60 * 3).Clear();
+        Canvas.Of(f).Obscure(new Box(30, 20, 90, 60), ObscureMode.Blur, strength: 8);   // kernel 40 / 8 -> 5
+        Assert.InRange(f.GetRowSpan(40)[30 * 3], 40, 200);   // left edge of the box: mixed with the white outside
+        Assert.Equal(0, f.GetRowSpan(40)[60 * 3]);           // centre: black all around
+        Assert.Equal(255, f.GetRowSpan(40)[29 * 3]);         // outside: untouched
+    }
+
+    [Fact]
+    public void OpenCvsOwnErrorsNameTheOperation()
+    {
+        using var f = Frame.CreateUnpooled(64, 48);
+        var ex = Assert.Throws<ImagingException>(() => Canvas.Of(f).DrawLine(0, 0, 10, 10, 0xFFFFFF, thickness: 0));   // OpenCV wants 1..32767
+        Assert.Equal("draw line", ex.Operation);
+        Assert.Contains("thickness", ex.Message);
+    }
+
+    [Fact]
     public void BadBufferIsRejectedBeforeNativeCode()
     {
         var buf = new byte[10];

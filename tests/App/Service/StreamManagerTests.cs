@@ -94,7 +94,7 @@ public class StreamManagerTests
         Assert.Equal(okVideo.FramesWritten, VideoFrames(Path.Combine(dir, "ok.mp4")));
         Assert.Contains(JsonLines(Path.Combine(dir, "ok.jsonl")), l => l.Contains("\"track_started\"", StringComparison.Ordinal));
         Assert.Contains(JsonLines(Path.Combine(dir, "stall.jsonl")), l => l.Contains("\"track_started\"", StringComparison.Ordinal));
-        await Assert.ThrowsAsync<ServiceStoppingException>(() => m.AddAsync(config.Streams[1] with { Id = "late" }));
+        await Assert.ThrowsAsync<ServiceStoppingException>(() => m.AddAsync(config.Streams[1] with { Source = config.Streams[1].Source with { Id = "late" } }));
 
         await m.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)); // never waits for the stuck output
         Assert.True(m.Pool.Outstanding > 0); // the stuck sink still holds the frames it was given
