@@ -148,11 +148,11 @@ public sealed record ByteTrackerOptions
     public int TentativeMaxMisses { get; init; }
 
     /// <summary>
-    /// Highest IoU, 0..1, an unmatched detection may have with a tracked track's box and still start a track (default 1: no limit).
-    /// Lower: duplicate detections of a tracked object start no false track; an object emerging from behind another is
-    /// picked up only once it overlaps less.
+    /// Highest IoU, 0..1, an unmatched detection may have with a tracked track's box and still start a track (default 0.5;
+    /// 1: no limit). Lower: duplicate detections of a tracked object start no false track; an object emerging from behind
+    /// another is picked up only once it overlaps less.
     /// </summary>
-    public float NewTrackMaxIoU { get; init; } = 1f;
+    public float NewTrackMaxIoU { get; init; } = 0.5f;
 
     /// <summary>
     /// Match only detections of the track's class (default false).
