@@ -67,29 +67,59 @@ public sealed partial class ByteTracker
         PredictAll(dt);
         SplitDetections(detections);
 
-        // Stage 1: high detections against tracked and lost tracks.
+        // Stage 1: high detections against tracked and lost tracks, together or tracked ones first.
         _candidates.Clear();
+        bool joint = Options.LostMatching == LostTrackMatching.Joint;
         for (int i = 0; i < _count; i++)
-            if (_slots[i].State is TrackState.Tracked or TrackState.Lost) _candidates.Add(i);
+            if (_slots[i].State == TrackState.Tracked || (joint && _slots[i].State == TrackState.Lost)) _candidates.Add(i);
         Match(_candidates, _high, detections, Options.HighMatchMinSimilarity, Options.FuseScore, pts, _unmatchedTracks, _remainingHigh);
+        if (!joint)
+        {
+            _candidates.Clear();
+            for (int i = 0; i < _count; i++)
+                if (_slots[i].State == TrackState.Lost) _candidates.Add(i);
+            _rows.Clear();
+            _rows.AddRange(_remainingHigh);
+            _tracksLeft.Clear();
+            _tracksLeft.AddRange(_unmatchedTracks);
+            Match(_candidates, _rows, detections, Options.LostMatchMinSimilarity, Options.FuseScore, pts, _unmatchedTracks, _remainingHigh);
+            _unmatchedTracks.AddRange(_tracksLeft);
+        }
 
         // Stage 2: low detections against tracked tracks still unmatched (lost ones are not revived by weak evidence).
         _candidates.Clear();
         foreach (int i in _unmatchedTracks)
             if (_slots[i].State == TrackState.Tracked) _candidates.Add(i);
         Match(_candidates, _low, detections, Options.LowMatchMinIoU, fuse: false, pts, _unmatchedTracks, _unmatchedDets);
-        foreach (int i in _unmatchedTracks) _slots[i].State = TrackState.Lost;
+        foreach (int i in _unmatchedTracks)
+        {
+            ref Slot s = ref _slots[i];
+            if (s.State == TrackState.Tracked && Options.LostHoldsSize)
+            {
+                _motion[i].Mean[6] = 0;
+                _motion[i].Mean[7] = 0;
+            }
+            s.State = TrackState.Lost;
+        }
 
-        // Stage 3: remaining high detections against tentative tracks; a tentative track that misses a frame is dropped.
+        // Stage 3: remaining high detections against tentative tracks; a tentative track that misses more frames than
+        // allowed is dropped.
         _candidates.Clear();
         for (int i = 0; i < _count; i++)
             if (_slots[i].State == TrackState.New) _candidates.Add(i);
         Match(_candidates, _remainingHigh, detections, Options.TentativeMatchMinSimilarity, Options.FuseScore, pts, _unmatchedTracks, _unmatchedDets);
-        foreach (int i in _unmatchedTracks) _slots[i].State = TrackState.Removed;
+        foreach (int i in _unmatchedTracks)
+            if (_slots[i].Misses >= Options.TentativeMaxMisses) _slots[i].State = TrackState.Removed;
+        ApplyMatches(detections, pts);
 
-        // New tentative tracks from what is left.
+        // New tentative tracks from what is left, unless they sit on a tracked track (a duplicate detection).
+        int live = _count;
         foreach (int row in _unmatchedDets)
-            if (detections.Scores[row] >= Options.NewTrackScore) StartTrack(detections, row, pts, firstFrame && Options.ConfirmAtStart);
+            if (detections.Scores[row] >= Options.NewTrackScore && !OverlapsTracked(detections.Boxes[row], live))
+                StartTrack(detections, row, pts, firstFrame && Options.ConfirmAtStart);
+
+        for (int i = 0; i < live; i++)
+            if (_slots[i].DetectionIndex < 0) _slots[i].Misses++;
 
         // Lost tracks past their time are removed.
         double timeout = Options.LostTimeoutSeconds;
@@ -113,6 +143,16 @@ public sealed partial class ByteTracker
         _started = false;
     }
 
+    /// <summary>True when <paramref name="box"/> overlaps one of the first <paramref name="live"/> tracked tracks by more than <see cref="ByteTrackerOptions.NewTrackMaxIoU"/>.</summary>
+    private bool OverlapsTracked(in Box box, int live)
+    {
+        float limit = Options.NewTrackMaxIoU;
+        if (limit >= 1) return false;
+        for (int i = 0; i < live; i++)
+            if (_slots[i].State == TrackState.Tracked && _motion[i].Box.IoU(box) > limit) return true;
+        return false;
+    }
+
     private void PredictAll(double dt)
     {
         if (_count == 0) return;
@@ -124,6 +164,7 @@ public sealed partial class ByteTracker
         {
             ref Slot s = ref _slots[i];
             s.Age++;
+            s.FramesSinceUpdate++;
             s.DetectionIndex = -1;
             s.Predicted = _motion[i].Box;
         }

@@ -2,7 +2,7 @@ using StreamVision.Core;
 
 namespace StreamVision.Tracking.Tests;
 
-public class ByteTrackerOptionsTests
+public partial class ByteTrackerOptionsTests
 {
     [Fact]
     public void Defaults_AreValid()
