@@ -1,3 +1,4 @@
+using System.Numerics;
 using StreamVision.Core;
 using StreamVision.Tracking.Motion;
 
@@ -54,7 +55,16 @@ public sealed partial class ByteTracker
     /// <c>detections.SourceIndex[row]</c> maps further back to the detector's output.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pts"/> is earlier than the previous frame's (call <see cref="Reset"/> after a discontinuity).</exception>
-    public IReadOnlyList<Track> Update(Detections detections, TimeSpan pts)
+    public IReadOnlyList<Track> Update(Detections detections, TimeSpan pts) => Update(detections, pts, Matrix3x2.Identity);
+
+    /// <summary>
+    /// As <see cref="Update(Detections, TimeSpan)"/>, on a moving camera: <paramref name="cameraMotion"/> maps the previous
+    /// frame's pixels to this frame's (e.g. from Imaging's <c>CameraMotionEstimator</c>), and with
+    /// <see cref="ByteTrackerOptions.CompensateCameraMotion"/> every track's prediction is moved with it before matching
+    /// (its box, velocity, uncertainty and history). Without the option the motion is ignored.
+    /// </summary>
+    /// <param name="cameraMotion">Row-vector affine transform, as <see cref="Vector2.Transform(Vector2, Matrix3x2)"/> applies it.</param>
+    public IReadOnlyList<Track> Update(Detections detections, TimeSpan pts, Matrix3x2 cameraMotion)
     {
         ArgumentNullException.ThrowIfNull(detections);
         if (_started && pts < _lastPts)
@@ -65,6 +75,7 @@ public sealed partial class ByteTracker
         _lastPts = pts;
 
         PredictAll(dt);
+        if (Options.CompensateCameraMotion && !cameraMotion.IsIdentity) WarpAll(cameraMotion);
         SplitDetections(detections);
 
         // Stage 1: high detections against tracked and lost tracks, together or tracked ones first.

@@ -155,6 +155,14 @@ public sealed record ByteTrackerOptions
     public float NewTrackMaxIoU { get; init; } = 0.5f;
 
     /// <summary>
+    /// Move every track's prediction with the camera's frame-to-frame motion given to
+    /// <see cref="ByteTracker.Update(Detections, TimeSpan, System.Numerics.Matrix3x2)"/> (default false; BoT-SORT's
+    /// camera-motion compensation). True for moving cameras (pan, tilt, zoom, a vehicle): tracks stay on their objects
+    /// while the picture slides; false for fixed cameras, which then pay nothing for estimating a motion that is not there.
+    /// </summary>
+    public bool CompensateCameraMotion { get; init; }
+
+    /// <summary>
     /// Match only detections of the track's class (default false).
     /// True: a car never continues a person's track; false: a track survives a detector that flips between similar classes.
     /// </summary>
