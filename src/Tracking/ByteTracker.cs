@@ -9,10 +9,14 @@ namespace StreamVision.Tracking;
 /// (<see cref="KalmanMotionModel"/> unless another <see cref="IMotionModel"/> is given).
 /// </summary>
 /// <remarks>
-/// <para>Call <see cref="Update"/> once per frame, in timestamp order, also when a frame has no detections: time drives
-/// prediction and how long lost tracks are kept. Per frame: every track is predicted by the real time step; high-score
-/// detections are matched to tracked and lost tracks; low-score detections to the tracked ones still unmatched; the
-/// remaining high ones to tentative tracks; what is left of the high ones starts tentative tracks.</para>
+/// <para>Call <see cref="Update(Detections, TimeSpan)"/> once per frame, in timestamp order, also when a frame has no
+/// detections: time drives prediction and how long lost tracks are kept. Per frame: every track is predicted by the real
+/// time step (and moved with the camera when <see cref="ByteTrackerOptions.CompensateCameraMotion"/>); high-score
+/// detections are matched to tracked and lost tracks (together, or tracked ones first:
+/// <see cref="ByteTrackerOptions.LostMatching"/>); low-score detections to the tracked ones still unmatched; the remaining
+/// high ones to tentative tracks. Then the matches are applied (a detection shared by two objects does not move its track:
+/// <see cref="ByteTrackerOptions.SharedDetectionIoU"/>), and what is left of the high detections starts tentative tracks
+/// unless it sits on a tracked one (<see cref="ByteTrackerOptions.NewTrackMaxIoU"/>).</para>
 /// <para>Ids: a track gets its id, from this instance's own counter (1, 2, 3, …), when it is confirmed after
 /// <see cref="ByteTrackerOptions.MinHits"/> hits, so confirmed ids have no gaps. Until then a tentative track carries a
 /// provisional negative id (-1, -2, …) that is never reused. Two trackers never share a counter.</para>

@@ -6,7 +6,8 @@ namespace StreamVision.Tracking;
 /// <summary>
 /// Options of one <see cref="ByteTracker"/> (one per stream). Scores are in the detector's units (0..1 for most models);
 /// similarities are IoU in 0..1, multiplied by the detection score where <see cref="FuseScore"/> says so.
-/// Every threshold states its trade-off; the defaults follow ByteTrack's published settings where they exist.
+/// Every threshold states its trade-off. The defaults follow ByteTrack's published settings where they exist, except where
+/// measurements on the MOT15 sequences chose otherwise (README, "Tracking and MOT metrics", has the figures of each choice).
 /// </summary>
 public sealed record ByteTrackerOptions
 {
