@@ -136,8 +136,9 @@ public sealed record ByteTrackerOptions
     /// <summary>
     /// When a lost track is re-found, re-run its motion model from its last detection to the new one over a straight
     /// virtual path, one step per missed frame (default false; OC-SORT's observation-centric re-update).
-    /// True: the velocity after an occlusion comes from where the object really went, not from the coasting guess;
-    /// false: the filter takes the jump as one large innovation and may overshoot for a few frames.
+    /// True: the state after an occlusion is fitted along the path the object must have taken (costs one predict and
+    /// update per missed frame); false: one correction with a large innovation, weighed by the uncertainty the coasting
+    /// built up — which the Kalman filter here already handles as well on the TUD sequences.
     /// </summary>
     public bool RefindReupdate { get; init; }
 
