@@ -6,7 +6,8 @@ namespace StreamVision.Tracking;
 /// <summary>
 /// Options of one <see cref="ByteTracker"/> (one per stream). Scores are in the detector's units (0..1 for most models);
 /// similarities are IoU in 0..1, multiplied by the detection score where <see cref="FuseScore"/> says so.
-/// Every threshold states its trade-off; the defaults follow ByteTrack's published settings where they exist.
+/// Every threshold states its trade-off. The defaults follow ByteTrack's published settings where they exist, except where
+/// measurements on the MOT15 sequences chose otherwise (README, "Tracking and MOT metrics", has the figures of each choice).
 /// </summary>
 public sealed record ByteTrackerOptions
 {
@@ -148,8 +149,9 @@ public sealed record ByteTrackerOptions
     /// <summary>
     /// When a lost track is re-found, re-run its motion model from its last detection to the new one over a straight
     /// virtual path, one step per missed frame (default false; OC-SORT's observation-centric re-update).
-    /// True: the velocity after an occlusion comes from where the object really went, not from the coasting guess;
-    /// false: the filter takes the jump as one large innovation and may overshoot for a few frames.
+    /// True: the state after an occlusion is fitted along the path the object must have taken (costs one predict and
+    /// update per missed frame); false: one correction with a large innovation, weighed by the uncertainty the coasting
+    /// built up — which the Kalman filter here already handles as well on the TUD sequences.
     /// </summary>
     public bool RefindReupdate { get; init; }
 
@@ -168,6 +170,14 @@ public sealed record ByteTrackerOptions
     /// </summary>
     [OptionRange(0, 1)]
     public float NewTrackMaxIoU { get; init; } = 0.5f;
+
+    /// <summary>
+    /// Move every track's prediction with the camera's frame-to-frame motion given to
+    /// <see cref="ByteTracker.Update(Detections, TimeSpan, System.Numerics.Matrix3x2)"/> (default false; BoT-SORT's
+    /// camera-motion compensation). True for moving cameras (pan, tilt, zoom, a vehicle): tracks stay on their objects
+    /// while the picture slides; false for fixed cameras, which then pay nothing for estimating a motion that is not there.
+    /// </summary>
+    public bool CompensateCameraMotion { get; init; }
 
     /// <summary>
     /// Match only detections of the track's class (default false).

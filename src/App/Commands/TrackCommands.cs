@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
 using System.Reflection;
 using StreamVision.Core;
+using StreamVision.Imaging;
+using StreamVision.Native;
 using StreamVision.Tracking;
 using StreamVision.Tracking.Mot;
 using StreamVision.Tracking.Motion;
@@ -24,19 +27,23 @@ public static class TrackCommands
         var minScore = new Option<float>("--min-score") { Description = "Drop detections scoring below this", DefaultValueFactory = _ => float.NegativeInfinity };
         var fps = new Option<double?>("--fps") { Description = "Frame rate of the sequence (gives frames their times); default: seqinfo.ini's frameRate, else 25" };
         var motion = new Option<string>("--motion") { Description = "Motion model: kalman (default) or the path of an ONNX motion model, e.g. models/motion-gru.onnx", DefaultValueFactory = _ => MotionModels.Kalman };
+        var cameraMotion = new Option<string?>("--camera-motion") { Description = "The video the detections were made on (decoded frame n = detection frame n+1): estimate the camera's motion from it and compensate it in the tracker, for moving cameras" };
         var set = new Option<string[]>("--set") { Description = "Tracker option KEY=VALUE (repeatable), e.g. --set min_hits=2 --set kalman.position_noise=0.05", AllowMultipleArgumentsPerToken = true };
-        var cmd = new Command("track", "Replay MOT detection files through the tracker and write MOT-format tracks.") { dets, output, detName, minScore, fps, motion, set };
+        var cmd = new Command("track", "Replay MOT detection files through the tracker and write MOT-format tracks.") { dets, output, detName, minScore, fps, motion, cameraMotion, set };
         cmd.SetAction(pr =>
         {
             IMotionModel? model = null;
             try
             {
                 ByteTrackerOptions options = ParseTrackerOptions(pr.GetValue(set) ?? []);
+                string? video = pr.GetValue(cameraMotion);
+                if (video is not null) options = options with { CompensateCameraMotion = true };
                 model = MotionModels.Create(pr.GetValue(motion));
                 string input = pr.GetValue(dets)!, outPath = pr.GetValue(output)!;
                 var jobs = new List<(string Name, string Detections, string Tracks, double Fps)>();
                 if (Directory.Exists(input))
                 {
+                    if (video is not null) throw new ArgumentException("--camera-motion takes one video: use it with one detection file, not a folder");
                     Directory.CreateDirectory(outPath);
                     foreach (MotSequence seq in MotSequence.Discover(input))
                         jobs.Add((seq.Name, seq.DetectionsPath(pr.GetValue(detName)!), seq.TracksPath(outPath), pr.GetValue(fps) ?? seq.FrameRate ?? 25));
@@ -48,7 +55,9 @@ public static class TrackCommands
                 foreach (var job in jobs)
                 {
                     var sw = Stopwatch.StartNew();
-                    var rows = MotReplay.Run(job.Detections, pr.GetValue(minScore), options, job.Fps, model);
+                    var detections = MotFile.Read(job.Detections);
+                    var motions = video is null ? null : EstimateCameraMotion(video, detections);
+                    var rows = MotReplay.Run(detections, pr.GetValue(minScore), options, job.Fps, model, motions);
                     MotFile.Write(job.Tracks, rows);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"track: {job.Name}: {rows.Count} track boxes, {rows.Select(r => r.Id).Distinct().Count()} tracks, {rows.Select(r => r.Frame).Distinct().Count()} frames in {sw.Elapsed.TotalMilliseconds:0} ms ({MotionName(model)} motion) -> {job.Tracks}"));
@@ -66,6 +75,25 @@ public static class TrackCommands
             }
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The camera's motion into each frame of <paramref name="video"/>, keyed by MOT frame number (decoded frame n is frame
+    /// n+1), estimated away from that frame's <paramref name="detections"/>; frames without a reliable estimate are left out.
+    /// </summary>
+    internal static Dictionary<int, Matrix3x2> EstimateCameraMotion(string video, IReadOnlyList<MotRow> detections, CameraMotionOptions? options = null)
+    {
+        using var reader = MediaReader.Open(video);
+        using var frame = Frame.CreateUnpooled(reader.Info.Width, reader.Info.Height);
+        using var estimator = new CameraMotionEstimator(options);
+        var byFrame = detections.ToLookup(d => d.Frame);
+        var motions = new Dictionary<int, Matrix3x2>();
+        for (int n = 1; reader.TryReadFrame(frame, out _); n++)
+        {
+            Box[] moving = byFrame[n].Select(r => r.Box).ToArray();
+            if (estimator.TryEstimate(frame, moving, out Matrix3x2 m)) motions[n] = m;
+        }
+        return motions;
     }
 
     private static string MotionName(IMotionModel model) => model is OnnxMotionModel onnx ? Path.GetFileName(onnx.Path) : MotionModels.Kalman;

@@ -1,8 +1,9 @@
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace StreamVision.App.Tests;
 
-public class TrackCommandsTests
+public partial class TrackCommandsTests(ITestOutputHelper log)
 {
     [Fact]
     public void TrackThenEvalOnTudCampusPrintsMetrics()
