@@ -8,13 +8,21 @@ public enum AnchorPoint
 {
     /// <summary>Middle of the bottom edge: where a person or vehicle touches the ground (default).</summary>
     BottomCenter,
+    /// <summary>Centre of the box.</summary>
     Center,
+    /// <summary>Middle of the top edge (heads in a top-down view).</summary>
     TopCenter,
+    /// <summary>Middle of the left edge.</summary>
     CenterLeft,
+    /// <summary>Middle of the right edge.</summary>
     CenterRight,
+    /// <summary>Bottom-left corner.</summary>
     BottomLeft,
+    /// <summary>Bottom-right corner.</summary>
     BottomRight,
+    /// <summary>Top-left corner.</summary>
     TopLeft,
+    /// <summary>Top-right corner.</summary>
     TopRight,
 }
 
@@ -30,17 +38,21 @@ public enum CoordinateUnits
 /// <summary>Zones, lines and periodic counts of one stream. Check with <see cref="Validate"/> (the constructor of <see cref="StreamAnalytics"/> does).</summary>
 public sealed record AnalyticsOptions
 {
+    /// <summary>Polygon zones: enter and exit events, dwell time, who is inside. Empty (default) = none.</summary>
     public IReadOnlyList<ZoneOptions> Zones { get; init; } = [];
+    /// <summary>Directed counting lines: in/out crossings per class. Empty (default) = none.</summary>
     public IReadOnlyList<LineOptions> Lines { get; init; } = [];
     /// <summary>
     /// Seconds of stream time (pts) between <c>counts</c> events; 0 = none while running (one final counts event is still
     /// raised at the end of the stream). Default 60. Shorter gives fresher dashboards and more messages.
     /// </summary>
+    [OptionRange(0, 86400)]
     public double CountsIntervalSeconds { get; init; } = 60;
     /// <summary>
     /// Most tracks one zone or line remembers at once; beyond it the least recently seen is forgotten (memory stays bounded
     /// even if a tracker never reports removals). Default 4096; 1..1,000,000.
     /// </summary>
+    [OptionRange(1, 1_000_000)]
     public int MaxTrackStates { get; init; } = 4096;
 
     /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>
@@ -97,6 +109,7 @@ public sealed record AnalyticsOptions
 /// <summary>A polygon zone: tracks whose anchor point is inside are in the zone.</summary>
 public sealed record ZoneOptions
 {
+    /// <summary>Name of the zone in events (<c>region</c>), counts and drawings; unique among the stream's zones and lines, at most 64 characters.</summary>
     public required string Name { get; init; }
     /// <summary>Corners in order (at least 3), in <see cref="Units"/>. The polygon may be concave; it closes itself.</summary>
     public required IReadOnlyList<(float X, float Y)> Polygon { get; init; }
@@ -129,10 +142,31 @@ public sealed record ZoneOptions
 /// </summary>
 public sealed record LineOptions
 {
+    /// <summary>Name of the line in events (<c>region</c>), counts and drawings; unique among the stream's zones and lines, at most 64 characters.</summary>
     public required string Name { get; init; }
+    /// <summary>Start point, in <see cref="Units"/>.</summary>
+    [OptionIgnore("written as points[0]")]
     public required (float X, float Y) From { get; init; }
+    /// <summary>End point, in <see cref="Units"/>.</summary>
+    [OptionIgnore("written as points[1]")]
     public required (float X, float Y) To { get; init; }
-    /// <summary>Unit of <see cref="From"/> and <see cref="To"/>. Default pixels.</summary>
+
+    /// <summary>
+    /// The two end points <c>[[x1, y1], [x2, y2]]</c>, in <see cref="Units"/>: standing at the first and looking at the
+    /// second, crossing from left to right counts <c>in</c>. Sets <see cref="From"/> and <see cref="To"/>.
+    /// </summary>
+    [OptionRequired]
+    public IReadOnlyList<(float X, float Y)> Points
+    {
+        get => [From, To];
+        init
+        {
+            if (value is not { Count: 2 }) throw new OptionsException("points", $"must be two points [[x1, y1], [x2, y2]], got {value?.Count ?? 0}");
+            From = value[0];
+            To = value[1];
+        }
+    }
+    /// <summary>Unit of <see cref="Points"/>. Default pixels.</summary>
     public CoordinateUnits Units { get; init; } = CoordinateUnits.Pixels;
     /// <summary>Point of the box that crosses. Default bottom centre.</summary>
     public AnchorPoint Anchor { get; init; } = AnchorPoint.BottomCenter;
@@ -144,6 +178,7 @@ public sealed record LineOptions
     /// Pixels a track's anchor must be away from the line to be on a side; within the band it keeps its last side.
     /// Bigger ignores more box jitter on the line, but a track must move further to count. 0 = no band. Default 4.
     /// </summary>
+    [OptionRange(0, 1000)]
     public float HysteresisPixels { get; init; } = 4;
     /// <summary>
     /// true: a track counts at most once per direction (one that wobbles or loiters across the line counts once);

@@ -14,7 +14,7 @@ public enum LineCrossing
 
 /// <summary>
 /// A directed counting line of one stream: in/out counts per class from confirmed tracks' anchor points. Counting only,
-/// no drawing (<see cref="LineOverlay"/> draws). A track's side changes only once its anchor is more than
+/// no drawing (the sinks' <c>LineOverlay</c> draws). A track's side changes only once its anchor is more than
 /// <see cref="LineOptions.HysteresisPixels"/> from the line, and a change counts when the path between the two sides
 /// passes between the line's end points. Per-track state is dropped when the track is removed and capped at
 /// <see cref="AnalyticsOptions.MaxTrackStates"/>. <see cref="Trigger"/> runs on one thread; counts may be read from any.

@@ -18,7 +18,7 @@ public readonly record struct ZoneResult(bool Inside, ZoneTransition Transition,
 
 /// <summary>
 /// A polygon zone of one stream: which confirmed tracks are inside, when they enter and leave, how long they stay.
-/// Counting only, no drawing (<see cref="ZoneOverlay"/> draws). Keeps state only for tracks inside, dropped when they
+/// Counting only, no drawing (the sinks' <c>ZoneOverlay</c> draws). Keeps state only for tracks inside, dropped when they
 /// leave or are removed, capped at <see cref="AnalyticsOptions.MaxTrackStates"/>.
 /// <see cref="Trigger"/> is called from one thread (the stream's loop); the count properties may be read from any thread.
 /// </summary>

@@ -3,8 +3,8 @@ using System.Globalization;
 using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Ingest;
+using StreamVision.Pipeline;
 using StreamVision.Sinks;
-using StreamVision.Tracking;
 
 namespace StreamVision.Bench;
 
@@ -39,16 +39,12 @@ public static class LatencyBenchmark
         string outDir = Path.Combine(ctx.WorkDir, "latency");
         Directory.CreateDirectory(outDir);
         var sinkOptions = new SinkRunnerOptions { Policy = SinkQueuePolicy.DropOldest, Capacity = 16 };
-        var sinks = new List<SinkRunner>
-        {
-            new(new JsonLinesEventSink(new JsonLinesOptions { Path = Path.Combine(outDir, "events.jsonl"), InstanceId = "bench" }), "latency", sinkOptions, logger, metrics),
-            new(new MotTrackSink(Path.Combine(outDir, "tracks.txt")), "latency", sinkOptions, logger, metrics),
-        };
-        await using var source = new VideoSource(sourceOptions, pool, logger, metrics);
-        var pipeline = new Pipeline.StreamPipeline("latency", source.Frames, batcher.CreateClient("latency"), new ByteTracker(), inner.ClassNames, sinks, lossless: false, logger,
-            metrics: metrics);
-        source.Start();
-        var run = pipeline.RunAsync(ctx.Ct);
+        await using var run = new PipelineBuilder("latency", pool).Logger(logger).Metrics(metrics)
+            .Source(sourceOptions).Detector(batcher).Tracker().Lossless(false)
+            .Sink(new JsonLinesEventSink(new JsonLinesOptions { Path = Path.Combine(outDir, "events.jsonl"), InstanceId = "bench" }), sinkOptions)
+            .Sink(new MotTrackSink(Path.Combine(outDir, "tracks.txt")), sinkOptions)
+            .Build().Start();
+        var source = run.Source;
 
         var table = new BenchTable
         {
@@ -65,11 +61,11 @@ public static class LatencyBenchmark
             ctx.Progress(string.Create(CultureInfo.InvariantCulture, $"latency: live source with a {DetectorPeriod.TotalMilliseconds:0} ms detector for {total:0} s ({windows} windows of {windowSeconds:0.#} s; the issue's 5-minute run is --latency-seconds 300)"));
             await Task.Delay(TimeSpan.FromSeconds(warmup), ctx.Ct).ConfigureAwait(false);
             long t0 = Stopwatch.GetTimestamp();
-            var pts0 = pipeline.Stats.LastPts;
+            var pts0 = run.Stats.LastPts;
             recorder.Take();
             recorder.Recording = true;
             var all = new List<double>();
-            long frames0 = pipeline.Stats.Frames, decoded0 = source.FramesDecoded, dropped0 = source.FramesDropped;
+            long frames0 = run.Stats.Frames, decoded0 = source.FramesDecoded, dropped0 = source.FramesDropped;
             long framesAll = 0, decodedAll = 0, droppedAll = 0;
             double firstP99 = double.NaN, lastP99 = double.NaN, maxBehind = 0;
             for (int w = 0; w < windows; w++)
@@ -77,8 +73,8 @@ public static class LatencyBenchmark
                 var start = Stopwatch.GetElapsedTime(t0);
                 await Task.Delay(TimeSpan.FromSeconds(windowSeconds) * (w + 1) - start, ctx.Ct).ConfigureAwait(false);
                 double elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                long frames = pipeline.Stats.Frames, decoded = source.FramesDecoded, dropped = source.FramesDropped;
-                double behind = elapsed - (pipeline.Stats.LastPts - pts0).TotalSeconds;
+                long frames = run.Stats.Frames, decoded = source.FramesDecoded, dropped = source.FramesDropped;
+                double behind = elapsed - (run.Stats.LastPts - pts0).TotalSeconds;
                 maxBehind = Math.Max(maxBehind, behind);
                 var lat = recorder.Take().Select(s => s.Value * 1000).OrderBy(v => v).ToArray();
                 all.AddRange(lat);
@@ -116,16 +112,8 @@ public static class LatencyBenchmark
         }
         finally
         {
-            await source.StopAsync().ConfigureAwait(false);
-            try
-            {
-                await run.ConfigureAwait(false);
-            }
-            finally
-            {
-                foreach (var s in sinks) await s.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
-                foreach (var s in sinks) await s.DisposeAsync().ConfigureAwait(false);
-            }
+            // The one shutdown order: stop the source, drain, finalise the sinks.
+            await run.StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         }
         ctx.Add(table);
     }

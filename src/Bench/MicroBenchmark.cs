@@ -117,7 +117,7 @@ public static class MicroBenchmark
             var s = Summary.Of(us);
             table.Row(("op", name), ("us", s), ("alloc", Math.Round(alloc, 1)), ("budget", 100 * s.Median / FrameBudgetUs));
         }
-        table.Notes.Add("the steady-state goal is no allocation per frame; drawing allocates its label and header strings (a few hundred bytes per frame) and, per primitive, the OpenCvSharp Mat header and array proxy over the frame (about 200 bytes, disposed at once); preprocessing allocates those of its resize (about 500 bytes)");
+        table.Notes.Add("the steady-state goal is no allocation per frame; drawing allocates its label and header strings (a few hundred bytes per frame)");
         table.Notes.Add("whole-stage allocation per frame is in the detect, track and overhead tables");
         ctx.Add(table);
         return Task.CompletedTask;

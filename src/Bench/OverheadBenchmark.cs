@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+using StreamVision.Analytics;
 using StreamVision.App.Config;
 using StreamVision.App.Http;
 using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Ingest;
 using StreamVision.Native;
+using StreamVision.Sinks;
 
 namespace StreamVision.Bench;
 
@@ -73,12 +75,12 @@ public static class OverheadBenchmark
                 Sinks = full
                     ? new SinksConfig
                     {
-                        Events = Path.Combine(outDir, "{stream}.events.jsonl"),
+                        Events = new JsonLinesOptions { Path = Path.Combine(outDir, "{stream}.events.jsonl") },
                         Tracks = Path.Combine(outDir, "{stream}.tracks.txt"),
-                        Preview = false,
+                        Preview = null,
                     }
-                    : new SinksConfig { Preview = false },
-                Streams = [new StreamConfig { Id = "overhead", Source = Source(clip), Zones = full ? [Zone] : [], Lines = full ? [Line] : [] }],
+                    : new SinksConfig { Preview = null },
+                Streams = [new StreamConfig { Source = Source(clip), Analytics = full ? Analytics : new() }],
             };
             recorder.Take();
             recorder.Recording = true;
@@ -148,6 +150,9 @@ public static class OverheadBenchmark
     private static SourceOptions Source(string clip) => new() { Id = "overhead", Uri = clip, Mode = SourceMode.File };
 
     /// <summary>A zone over the middle of a 1280x720 picture and a vertical counting line through it: the analytics a typical stream has.</summary>
-    public static readonly ZoneConfig Zone = new("centre", [(320f, 180f), (960f, 180f), (960f, 540f), (320f, 540f)], []);
-    public static readonly LineConfig Line = new("middle", (640f, 0f), (640f, 720f), []);
+    public static readonly AnalyticsOptions Analytics = new()
+    {
+        Zones = [new ZoneOptions { Name = "centre", Polygon = [(320f, 180f), (960f, 180f), (960f, 540f), (320f, 540f)] }],
+        Lines = [new LineOptions { Name = "middle", From = (640f, 0f), To = (640f, 720f) }],
+    };
 }

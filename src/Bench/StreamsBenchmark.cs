@@ -7,6 +7,7 @@ using StreamVision.App.Http;
 using StreamVision.App.Service;
 using StreamVision.Core;
 using StreamVision.Ingest;
+using StreamVision.Sinks;
 
 namespace StreamVision.Bench;
 
@@ -195,13 +196,11 @@ public static class StreamsBenchmark
             {
                 Instance = "bench",
                 Http = new HttpConfig { Listen = "" },
-                Sinks = new SinksConfig { Events = Path.Combine(outDir, "{stream}.events.jsonl"), Preview = false },
+                Sinks = new SinksConfig { Events = new JsonLinesOptions { Path = Path.Combine(outDir, "{stream}.events.jsonl") }, Preview = null },
                 Streams = Enumerable.Range(1, n).Select(i => new StreamConfig
                 {
-                    Id = $"s{i}",
                     Source = new SourceOptions { Id = $"s{i}", Uri = live ? BenchInputs.LiveLoop(clip) : clip, Mode = live ? SourceMode.Live : SourceMode.File },
-                    Zones = [OverheadBenchmark.Zone],
-                    Lines = [OverheadBenchmark.Line],
+                    Analytics = OverheadBenchmark.Analytics,
                 }).ToList(),
             };
             recorder.Take();

@@ -33,6 +33,7 @@ public sealed class FramePool
     private readonly SemaphoreSlim _returned = new(0);
     private readonly FramePoolOptions _options;
     private long _rentedBytes;
+    private long _rents;
     private int _outstanding;
     private int _waiters;
 
@@ -46,6 +47,8 @@ public sealed class FramePool
     public int Outstanding => Volatile.Read(ref _outstanding);
     /// <summary>Bytes of frames rented and not yet returned.</summary>
     public long RentedBytes => Interlocked.Read(ref _rentedBytes);
+    /// <summary>Frames rented since the pool was created (tests check which pool a stage draws on).</summary>
+    public long TotalRents => Interlocked.Read(ref _rents);
 
     /// <summary>Rents a frame if the byte cap allows; false when it does not (live sources drop then).</summary>
     public bool TryRent(int width, int height, out Frame frame)
@@ -67,6 +70,7 @@ public sealed class FramePool
         }
         f.Reset();
         Interlocked.Increment(ref _outstanding);
+        Interlocked.Increment(ref _rents);
         frame = f;
         return true;
     }

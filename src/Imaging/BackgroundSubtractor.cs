@@ -8,20 +8,27 @@ namespace StreamVision.Imaging;
 public sealed record BackgroundSubtractorOptions
 {
     /// <summary>Frames the background model remembers. Longer adapts slower to lighting and to objects that stop. Default 300.</summary>
+    [OptionRange(1, 100000, Unit = "frames")]
     public int History { get; init; } = 300;
     /// <summary>How far (squared Mahalanobis distance) a pixel must differ to count as moving. Lower finds fainter motion and more noise. Default 16.</summary>
+    [OptionRange(0.01, 10000)]
     public double VarThreshold { get; init; } = 16;
     /// <summary>Mark shadows and leave them out of blobs. Default true.</summary>
     public bool DetectShadows { get; init; } = true;
     /// <summary>Smallest blob, in full-frame pixels, reported as an object. Default 400 (20x20).</summary>
+    [OptionRange(0, int.MaxValue, Unit = "pixels")]
     public int MinArea { get; init; } = 400;
     /// <summary>Morphology kernel (pixels, odd; 0 = none) that removes specks and fills holes. Default 5.</summary>
+    [OptionRange(0, 101, Unit = "pixels")]
     public int MorphKernel { get; init; } = 5;
-    /// <summary>Analyse at 1/N of the size: faster, coarser. Default 2.</summary>
+    /// <summary>Analyse at 1/N of the size: faster, coarser; 1 = full size. Default 2.</summary>
+    [OptionRange(1, 16)]
     public int Downscale { get; init; } = 2;
-    /// <summary>Background learning rate 0..1; negative lets OpenCV choose from <see cref="History"/>. Default -1.</summary>
+    /// <summary>Background learning rate 0..1 per frame (0 = the background never changes); negative lets OpenCV choose from <see cref="History"/>. Default -1.</summary>
+    [OptionRange(-1, 1)]
     public double LearningRate { get; init; } = -1;
     /// <summary>Most blobs per frame (largest first). Default 64.</summary>
+    [OptionRange(1, 4096)]
     public int MaxObjects { get; init; } = 64;
 
     public void Validate(string path = "detector.motion")

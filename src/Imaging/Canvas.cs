@@ -83,6 +83,8 @@ public readonly ref struct Canvas
     }
 
     /// <summary>Blurs or pixelates a rectangle in place (privacy masking). Strength 0 picks a heavy default.</summary>
+    /// <param name="box">The rectangle (clipped to the image).</param>
+    /// <param name="mode">Blur or pixelate.</param>
     /// <param name="strength">Pixelate: block size in pixels (0: an eighth of the smaller side, at least 4). Blur: divisor of
     /// the smaller side giving the kernel (0: 3, a heavy blur).</param>
     public void Obscure(Box box, ObscureMode mode, int strength = 0)
@@ -106,6 +108,8 @@ public readonly ref struct Canvas
 
 public enum ObscureMode
 {
+    /// <summary>Gaussian blur over the box.</summary>
     Blur,
+    /// <summary>Coarse blocks over the box (nothing of the original detail survives).</summary>
     Pixelate,
 }

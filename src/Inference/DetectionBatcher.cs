@@ -10,14 +10,17 @@ namespace StreamVision.Inference;
 public sealed record BatcherOptions
 {
     /// <summary>Most frames per batch (1..64). Bigger batches raise throughput on GPUs and add latency. Default 8.</summary>
+    [OptionKey("max_size"), OptionRange(1, 64)]
     public int MaxBatch { get; init; } = 8;
-    /// <summary>Longest a frame waits for the batch to fill. 0 runs whatever has arrived. Default 5 ms.</summary>
+    /// <summary>Longest a frame waits for the batch to fill, milliseconds. 0 runs whatever has arrived. Default 5 ms.</summary>
+    [OptionKey("max_wait_ms"), OptionRange(0, 1000)]
     public TimeSpan MaxWait { get; init; } = TimeSpan.FromMilliseconds(5);
 
-    public void Validate()
+    /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>
+    public void Validate(string path = "detector.batch")
     {
-        if (MaxBatch is < 1 or > 64) throw new OptionsException("detector.batch.max_size", $"must be 1..64, got {MaxBatch}");
-        if (MaxWait < TimeSpan.Zero || MaxWait > TimeSpan.FromSeconds(1)) throw new OptionsException("detector.batch.max_wait_ms", $"must be 0..1000, got {MaxWait.TotalMilliseconds}");
+        if (MaxBatch is < 1 or > 64) throw new OptionsException($"{path}.max_size", $"must be 1..64, got {MaxBatch}");
+        if (MaxWait < TimeSpan.Zero || MaxWait > TimeSpan.FromSeconds(1)) throw new OptionsException($"{path}.max_wait_ms", $"must be 0..1000, got {MaxWait.TotalMilliseconds}");
     }
 }
 

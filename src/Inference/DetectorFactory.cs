@@ -25,7 +25,7 @@ public static class DetectorFactory
             Family = d.Family,
             MaxBatch = d.Batch.MaxBatch,
             Detection = d.Options,
-            Session = new ModelSessionOptions { Providers = d.Providers, IntraOpThreads = d.Threads, AllowSpinning = d.AllowSpinning },
+            Session = d.Session,
         };
         string path = ModelCatalog.Resolve(d.Model);
         var detector = OnnxDetector.Load(path, options, logger);

@@ -9,9 +9,13 @@ namespace StreamVision.Inference;
 /// <summary>How to create an ONNX Runtime session.</summary>
 public sealed record ModelSessionOptions
 {
-    /// <summary>Execution providers to try, in order: "tensorrt", "cuda", "cpu". Unavailable ones are skipped with one log line; CPU is always the floor.</summary>
+    /// <summary>
+    /// Execution providers to try, in order: <c>tensorrt</c>, <c>cuda</c>, <c>cpu</c>. Unavailable ones are skipped with one
+    /// log line; CPU is always the floor. Default <c>[tensorrt, cuda, cpu]</c>.
+    /// </summary>
     public IReadOnlyList<string> Providers { get; init; } = ["tensorrt", "cuda", "cpu"];
-    /// <summary>Threads for one operator; 0 = ONNX Runtime's default (one per core). Fewer leaves cores for decoding.</summary>
+    /// <summary>ONNX Runtime intra-op threads (for one operator); 0 (default) = one per core. Fewer leaves cores for decoding and encoding.</summary>
+    [OptionKey("threads"), OptionRange(0, 256)]
     public int IntraOpThreads { get; init; }
     /// <summary>
     /// Let ONNX Runtime's intra-op worker threads spin (busy-wait) between operators instead of sleeping. Spinning shaves
@@ -20,29 +24,32 @@ public sealed record ModelSessionOptions
     /// </summary>
     public bool AllowSpinning { get; init; }
     /// <summary>GPU index (0-based, as <c>nvidia-smi</c> lists them) for CUDA and TensorRT. Default 0.</summary>
+    [OptionRange(0, 63)]
     public int DeviceId { get; init; }
     /// <summary>Settings used only when the CUDA provider is appended.</summary>
     public CudaProviderOptions Cuda { get; init; } = new();
     /// <summary>Settings used only when the TensorRT provider is appended.</summary>
+    [OptionKey("tensorrt")]
     public TensorRtProviderOptions TensorRt { get; init; } = new();
 
     public static readonly IReadOnlySet<string> KnownProviders = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "tensorrt", "cuda", "cpu" };
 
-    public void Validate()
+    /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/> (the detector's).</summary>
+    public void Validate(string path = "detector")
     {
         ArgumentNullException.ThrowIfNull(Providers);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var p in Providers)
         {
-            if (p is null || !KnownProviders.Contains(p)) throw new OptionsException("detector.providers", $"unknown execution provider '{p}' (expected tensorrt, cuda or cpu)");
-            if (!seen.Add(p)) throw new OptionsException("detector.providers", $"'{p}' is listed twice");
+            if (p is null || !KnownProviders.Contains(p)) throw new OptionsException($"{path}.providers", $"unknown execution provider '{p}' (expected tensorrt, cuda or cpu)");
+            if (!seen.Add(p)) throw new OptionsException($"{path}.providers", $"'{p}' is listed twice");
         }
-        if (IntraOpThreads is < 0 or > 256) throw new OptionsException("detector.intra_op_threads", $"must be 0..256, got {IntraOpThreads}");
-        if (DeviceId is < 0 or > 63) throw new OptionsException("detector.device_id", $"must be 0..63, got {DeviceId}");
+        if (IntraOpThreads is < 0 or > 256) throw new OptionsException($"{path}.intra_op_threads", $"must be 0..256, got {IntraOpThreads}");
+        if (DeviceId is < 0 or > 63) throw new OptionsException($"{path}.device_id", $"must be 0..63, got {DeviceId}");
         ArgumentNullException.ThrowIfNull(Cuda);
         ArgumentNullException.ThrowIfNull(TensorRt);
-        Cuda.Validate();
-        TensorRt.Validate();
+        Cuda.Validate($"{path}.cuda");
+        TensorRt.Validate($"{path}.tensorrt");
     }
 
     /// <summary>The key/value settings handed to ONNX Runtime's CUDA provider (its documented option names).</summary>
@@ -99,16 +106,17 @@ public enum CudnnConvAlgoSearch
 public sealed record CudaProviderOptions
 {
     /// <summary>Cap of the GPU memory arena in bytes; 0 = no cap (ONNX Runtime's default). A cap leaves memory for other GPU users and can fail big batches.</summary>
+    [OptionKey("gpu_mem_limit"), OptionRange(0, long.MaxValue, Unit = "bytes")]
     public long GpuMemoryLimitBytes { get; init; }
     /// <summary>Convolution kernel search. Default <see cref="CudnnConvAlgoSearch.Exhaustive"/>.</summary>
     public CudnnConvAlgoSearch ConvAlgoSearch { get; init; } = CudnnConvAlgoSearch.Exhaustive;
     /// <summary>Allow TF32 math on Ampere and newer: faster float32 convolutions and matrix products, ~10 bits of mantissa. Default true.</summary>
     public bool UseTf32 { get; init; } = true;
 
-    public void Validate()
+    public void Validate(string path = "detector.cuda")
     {
-        if (GpuMemoryLimitBytes < 0) throw new OptionsException("detector.cuda.gpu_mem_limit", $"must be >= 0 bytes (0 = no limit), got {GpuMemoryLimitBytes}");
-        if (!Enum.IsDefined(ConvAlgoSearch)) throw new OptionsException("detector.cuda.conv_algo_search", $"unknown value {ConvAlgoSearch}");
+        if (GpuMemoryLimitBytes < 0) throw new OptionsException($"{path}.gpu_mem_limit", $"must be >= 0 bytes (0 = no limit), got {GpuMemoryLimitBytes}");
+        if (!Enum.IsDefined(ConvAlgoSearch)) throw new OptionsException($"{path}.conv_algo_search", $"unknown value {ConvAlgoSearch}");
     }
 }
 
@@ -121,15 +129,17 @@ public sealed record TensorRtProviderOptions
     /// Folder for built engines and the timing cache, created when TensorRT is used. Building an engine takes seconds to
     /// minutes per model and input shape; with a cache only the first start pays. Null or empty = no cache (default).
     /// </summary>
+    [OptionKey("engine_cache_dir")]
     public string? EngineCacheDirectory { get; init; }
     /// <summary>Scratch memory TensorRT may use while building in bytes; 0 = ONNX Runtime's default. More can find faster kernels.</summary>
+    [OptionKey("max_workspace_size"), OptionRange(0, long.MaxValue, Unit = "bytes")]
     public long MaxWorkspaceBytes { get; init; }
 
-    public void Validate()
+    public void Validate(string path = "detector.tensorrt")
     {
-        if (MaxWorkspaceBytes < 0) throw new OptionsException("detector.tensorrt.max_workspace_size", $"must be >= 0 bytes (0 = default), got {MaxWorkspaceBytes}");
+        if (MaxWorkspaceBytes < 0) throw new OptionsException($"{path}.max_workspace_size", $"must be >= 0 bytes (0 = default), got {MaxWorkspaceBytes}");
         if (!string.IsNullOrEmpty(EngineCacheDirectory) && EngineCacheDirectory.IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
-            throw new OptionsException("detector.tensorrt.engine_cache_dir", $"'{EngineCacheDirectory}' is not a valid path");
+            throw new OptionsException($"{path}.engine_cache_dir", $"'{EngineCacheDirectory}' is not a valid path");
     }
 }
 

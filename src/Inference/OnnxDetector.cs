@@ -11,10 +11,18 @@ namespace StreamVision.Inference;
 /// <summary>Model families the detector understands; Auto picks one from the model's inputs, outputs and metadata.</summary>
 public enum ModelFamily
 {
+    /// <summary>Recognised from the model's outputs.</summary>
     Auto,
+    /// <summary>MediaPipe BlazeFace: score logits and box regressors over fixed anchors.</summary>
+    [OptionName("blazeface")]
     BlazeFace,
+    /// <summary>Ultralytics YOLOv8/v11: one output [batch, 4 + classes, anchors].</summary>
+    [OptionName("yolov8")]
     YoloV8,
+    /// <summary>Ultralytics YOLOv5: one output [batch, anchors, 5 + classes] with an objectness score.</summary>
+    [OptionName("yolov5")]
     YoloV5,
+    /// <summary>SSD-style: separate boxes, scores and labels outputs.</summary>
     Ssd,
 }
 

@@ -30,10 +30,15 @@ public enum RtspTransport
 /// </summary>
 public sealed record SourceOptions
 {
-    /// <summary>Stream id carried by every frame and metric tag. Empty (default): derived from <see cref="Uri"/>.</summary>
+    /// <summary>
+    /// Stream id carried by every frame, metric label, file name and topic (<c>{stream}</c> in templates). Empty (default):
+    /// derived from <see cref="Uri"/> (file name, device, host_port_path).
+    /// </summary>
+    [OptionPattern("^[A-Za-z0-9._-]{1,64}$", "1..64 letters, digits, '-', '_' or '.'")]
     public string Id { get; init; } = "";
 
     /// <summary>What to read: a file path, rtsp://, http(s):// (also HLS .m3u8), udp://, srt://, /dev/videoN, <c>lavfi:GRAPH</c> or <c>testsrc</c>. Required.</summary>
+    [OptionRequired]
     public string Uri { get; init; } = "";
 
     /// <summary>FFmpeg input format to force (<c>mpegts</c>, <c>v4l2</c>, ...). Null (default): from the URI, else probed.</summary>
@@ -46,54 +51,66 @@ public sealed record SourceOptions
     /// Frames per second to deliver at most, by skipping frames (timestamps stay those of the source). Trade-off: less
     /// work downstream vs. motion resolution for tracking. 0 (default) = every frame.
     /// </summary>
+    [OptionRange(0, 1000)]
     public double MaxFps { get; init; }
 
     /// <summary>Files only: start over at the end, forever, with timestamps continuing. Default false.</summary>
     public bool Loop { get; init; }
 
     /// <summary>Decoder threads. 0 (default) = FFmpeg picks (one per core); with many streams, 1 or 2 each shares the cores better.</summary>
+    [OptionRange(0, 64)]
     public int DecoderThreads { get; init; }
 
     /// <summary>Hardware decoder device (<c>cuda</c>, <c>vaapi</c>, ...). Null or empty (default) = software. Falls back to software with a logged reason.</summary>
+    [OptionKey("hwaccel")]
     public string? HwAccel { get; init; }
 
     /// <summary>RTSP only: how media travels. Default <see cref="RtspTransport.Tcp"/>.</summary>
     public RtspTransport RtspTransport { get; init; } = RtspTransport.Tcp;
 
     /// <summary>Longest time connecting and opening may take. Default 10 s; zero = no limit (a dead camera then hangs the attempt until stopped).</summary>
+    [OptionKey("open_timeout_seconds"), OptionRange(0, 86400)]
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Longest wait for the next packet; a live source that stalls longer reconnects. Default 5 s; zero = no limit.</summary>
+    [OptionKey("read_timeout_seconds"), OptionRange(0, 86400)]
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Live only: wait before the first reconnect; doubles each failed attempt. Default 0.5 s; must be positive.</summary>
+    [OptionKey("reconnect_initial_seconds"), OptionRange(0.01, 600)]
     public TimeSpan ReconnectInitialDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Live only: the longest wait between reconnect attempts. Default 30 s; at least <see cref="ReconnectInitialDelay"/>.</summary>
+    [OptionKey("reconnect_max_seconds"), OptionRange(0.01, 86400)]
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Live only: each wait is multiplied by a random factor in [1 - jitter, 1 + jitter] so that many cameras behind one
     /// failed switch do not reconnect in lockstep. 0..1, default 0.2; 0 = exact delays.
     /// </summary>
+    [OptionRange(0, 1)]
     public double ReconnectJitter { get; init; } = 0.2;
 
     /// <summary>
     /// Live only: consecutive failed reconnect attempts after which the source gives up (state Failed, the channel completes
     /// with the last error). 0 (default) = retry forever.
     /// </summary>
+    [OptionRange(0, int.MaxValue)]
     public int MaxReconnectAttempts { get; init; }
 
     /// <summary>Width of delivered frames in pixels. 0 (default) = the source's; only one of width/height set keeps the aspect ratio.</summary>
+    [OptionKey("width"), OptionRange(0, 16384)]
     public int OutputWidth { get; init; }
 
     /// <summary>Height of delivered frames in pixels. 0 (default) = the source's; only one of width/height set keeps the aspect ratio.</summary>
+    [OptionKey("height"), OptionRange(0, 16384)]
     public int OutputHeight { get; init; }
 
     /// <summary>
     /// Frames the stream's channel holds before the file source waits or the live source drops the oldest. Trade-off:
     /// smoothing of consumer hiccups vs. latency and memory. 1..1024, default 4.
     /// </summary>
+    [OptionKey("queue"), OptionRange(1, 1024)]
     public int ChannelCapacity { get; init; } = 4;
 
     /// <summary>Extra FFmpeg demuxer/protocol options (e.g. <c>fflags=nobuffer</c>); one no component accepts is an error. Null (default) = none.</summary>

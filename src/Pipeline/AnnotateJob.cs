@@ -76,8 +76,7 @@ public static class AnnotateJob
         {
             Model = o.DetectionsFile is not null ? "detections-file" : o.Model,
             DetectionsFile = o.DetectionsFile,
-            Providers = o.Providers,
-            AllowSpinning = o.AllowSpinning,
+            Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning },
             Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
         }, logger);
         try

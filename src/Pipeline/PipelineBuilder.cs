@@ -44,13 +44,14 @@ public sealed class PipelineBuilder
 
     /// <param name="streamId">The stream's id: in metrics, events, logs.</param>
     /// <param name="pool">Where the source's decoded frames come from (capped: it bounds decoding memory).</param>
-    /// <param name="sinkPool">Where sinks rent the frames they draw on; null = an own pool per builder, uncapped (sinks hold one copy each while they write).</param>
+    /// <param name="sinkPool">Where sinks rent the frames they draw on; null = an own pool per builder, uncapped (each sink holds at most
+    /// two frames at a time, so its size follows the sinks; a cap could only make a sink that holds one copy wait for a second).</param>
     public PipelineBuilder(string streamId, FramePool pool, FramePool? sinkPool = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(streamId);
         _streamId = streamId;
         _pool = pool ?? throw new ArgumentNullException(nameof(pool));
-        SinkPool = sinkPool ?? new FramePool();
+        SinkPool = sinkPool ?? new FramePool(new FramePoolOptions { MaxBytes = long.MaxValue });
         _logger = NullLogger.Instance;
         _metrics = PipelineMetrics.Default;
     }

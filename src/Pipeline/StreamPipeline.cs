@@ -81,9 +81,10 @@ public sealed class StreamStats
 /// <summary>
 /// One stream's analysis: reads frames from its source channel, detects (through the shared batcher), tracks, raises
 /// events and fans each frame out to the stream's sinks (one reference per sink). A plain async loop; the source owns
-/// the channel's writer, this loop owns every frame it reads until it hands it on or disposes it.
+/// the channel's writer, this loop owns every frame it reads until it hands it on or disposes it. Assembled only by
+/// <see cref="PipelineBuilder"/> and run by <see cref="StreamRun"/> (which owns the shutdown order).
 /// </summary>
-public sealed class StreamPipeline
+internal sealed class StreamPipeline
 {
     private readonly string _streamId;
     private readonly ChannelReader<Frame> _frames;
@@ -206,7 +207,15 @@ public sealed class StreamPipeline
                 {
                     Stats.AddEvents(final.Count);
                     CountEvents(final);
-                    await FanOutAsync(new AnalyzedFrame(last, Core.Detections.Empty, [], final, eventsOnly: true), CancellationToken.None).ConfigureAwait(false);
+                    try
+                    {
+                        // With ct: a stalled sink's full queue must not hold the stop beyond its drain share.
+                        await FanOutAsync(new AnalyzedFrame(last, Core.Detections.Empty, [], final, eventsOnly: true), ct).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                    {
+                        _logger.LogWarning("stream {Stream}: the end-of-stream events did not reach every sink before the stop deadline", _streamId);
+                    }
                 }
                 else
                 {

@@ -38,6 +38,7 @@ public sealed class StreamRun : IAsyncDisposable
     private readonly CancellationTokenSource _abandonCts = new();
     private readonly Prometheus.Gauge.Child _up;
     private Task? _run;
+    private Task[]? _sinkCompletions;
     private int _started, _stopped, _disposed;
 
     internal StreamRun(string id, VideoSource source, StreamPipeline pipeline, IReadOnlyList<SinkRunner> sinks, DetectionBatcher? batcher,
@@ -78,9 +79,14 @@ public sealed class StreamRun : IAsyncDisposable
         set => _pipeline.FrameAnalyzed = value;
     }
 
-    /// <summary>Starts the source (unless the caller already did) and the loop. Once only.</summary>
+    /// <summary>Sinks abandoned at a stop's deadline and still busy (left to finish on their own; disposed when they do).</summary>
+    public IReadOnlyList<SinkRunner> AbandonedSinks =>
+        _sinkCompletions is { } done ? _sinks.Where((_, i) => !done[i].IsCompleted).ToList() : [];
+
+    /// <summary>Starts the source (unless the caller already did) and the loop. Once only, and never after a stop.</summary>
     public StreamRun Start()
     {
+        if (Volatile.Read(ref _stopped) != 0) throw new InvalidOperationException($"stream '{Id}' was stopped");
         if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException($"stream '{Id}' is already started");
         if (!_source.IsStarted) _source.Start();
         _run = RunAsync();
@@ -131,7 +137,8 @@ public sealed class StreamRun : IAsyncDisposable
     /// </summary>
     private async Task CompleteSinksAsync()
     {
-        var tasks = _sinks.Select(s => s.CompleteAsync(_drainCts.Token).AsTask()).ToArray();
+        var tasks = _sinks.Select(s => s.CompleteAsync(_drainCts.Token, _abandonCts.Token).AsTask()).ToArray();
+        _sinkCompletions = tasks;
         try
         {
             await Task.WhenAll(tasks).WaitAsync(_abandonCts.Token).ConfigureAwait(false);
@@ -174,16 +181,47 @@ public sealed class StreamRun : IAsyncDisposable
         if (Status is StreamStatus.Running or StreamStatus.Starting) Status = StreamStatus.Stopped;
     }
 
-    /// <summary>Stops (5 s deadline when not stopped before), disposes the sinks and the source, removes the stream's metric series.</summary>
+    /// <summary>
+    /// Stops (5 s deadline when not stopped before), disposes the sinks and the source, removes the stream's metric series.
+    /// Never waits for an abandoned sink: it is disposed once it finishes on its own (frames it holds return to their pool then).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        foreach (var s in _sinks) await s.DisposeAsync().ConfigureAwait(false);
+        var done = _sinkCompletions;
+        bool abandoned = false;
+        for (int i = 0; i < _sinks.Count; i++)
+        {
+            if (done is not null && !done[i].IsCompleted)
+            {
+                abandoned = true;
+                _ = DisposeWhenFinishedAsync(_sinks[i], done[i]);
+            }
+            else
+            {
+                await _sinks[i].DisposeAsync().ConfigureAwait(false);
+            }
+        }
         await _source.DisposeAsync().ConfigureAwait(false);
         _metrics.RemoveStream(Id);
+        if (abandoned) return; // an abandoned sink may still look at the tokens (all cancelled by now); the GC takes them
         _loopCts.Dispose();
         _drainCts.Dispose();
         _abandonCts.Dispose();
+    }
+
+    private async Task DisposeWhenFinishedAsync(SinkRunner sink, Task completion)
+    {
+        try
+        {
+            await completion.ConfigureAwait(false);
+            await sink.DisposeAsync().ConfigureAwait(false);
+            _logger.LogInformation("stream {Stream}: abandoned sink {Sink} finished after all and was disposed", Id, sink.Sink.Name);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "stream {Stream}: abandoned sink {Sink} failed while finishing", Id, sink.Sink.Name);
+        }
     }
 }

@@ -16,23 +16,31 @@ public enum ColorBy
 /// <summary>How frames are drawn on. Sizes of 0 scale with the frame height (readable from 320x240 to 4K).</summary>
 public sealed record AnnotatorOptions
 {
+    /// <summary>What box colours tell apart: <c>track</c> (one colour per track id, default) or <c>class</c>.</summary>
     public ColorBy ColorBy { get; init; } = ColorBy.Track;
-    /// <summary>Label with class name, track id and score.</summary>
+    /// <summary>Label each box with class name, track id and score. Default true.</summary>
     public bool Labels { get; init; } = true;
     /// <summary>Centre positions kept per track for its trail; 0 = no trails. Default 30.</summary>
+    [OptionRange(0, 10000, Unit = "points")]
     public int TrailLength { get; init; } = 30;
-    /// <summary>Header line with stream id, UTC time and fps.</summary>
+    /// <summary>Header line with stream id, UTC time and fps. Default true.</summary>
     public bool Header { get; init; } = true;
-    /// <summary>Box line width in pixels; 0 = scale with the frame.</summary>
+    /// <summary>Box line width in pixels; 0 (default) = scale with the frame.</summary>
+    [OptionRange(0, 100, Unit = "pixels")]
     public int Thickness { get; init; }
-    /// <summary>Text scale (1.0 ≈ 22 px high); 0 = scale with the frame.</summary>
+    /// <summary>Text scale (1.0 ≈ 22 px high); 0 (default) = scale with the frame.</summary>
+    [OptionRange(0, 20)]
     public double FontScale { get; init; }
-    /// <summary>Classes (by name) that are blurred or pixelated instead of boxed, e.g. "face" for privacy.</summary>
+    /// <summary>Classes (by name) that are blurred or pixelated instead of boxed, e.g. "face" for privacy. Null = none.</summary>
+    [OptionIgnore("set from sinks.obscure")]
     public IReadOnlySet<string>? ObscureClasses { get; init; }
+    /// <summary>How obscured classes are hidden: <c>pixelate</c> (default) or <c>blur</c>.</summary>
     public ObscureMode ObscureMode { get; init; } = ObscureMode.Pixelate;
     /// <summary>Class names by id for labels.</summary>
+    [OptionIgnore("the detector's class names")]
     public IReadOnlyList<string> ClassNames { get; init; } = [];
     /// <summary>Most tracks whose trails are remembered (bounds memory). Default 512.</summary>
+    [OptionRange(1, 1_000_000)]
     public int MaxTrails { get; init; } = 512;
 }
 

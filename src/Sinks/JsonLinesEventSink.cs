@@ -6,11 +6,20 @@ namespace StreamVision.Sinks;
 /// <summary>Events as JSON lines (one object per line, schema <see cref="EventJson.SchemaVersion"/>).</summary>
 public sealed record JsonLinesOptions
 {
+    /// <summary>
+    /// The file events are appended to (created with its folder when missing). In a configuration file <c>{instance}</c>
+    /// and <c>{stream}</c> are replaced.
+    /// </summary>
+    [OptionShorthand]
     public required string Path { get; init; }
     /// <summary>Bytes after which the file is rotated to <c>NAME.1</c> (older ones shift up); 0 = never. Default 0.</summary>
+    [OptionRange(0, long.MaxValue, Unit = "bytes")]
     public long RotateBytes { get; init; }
-    /// <summary>Rotated files kept. Default 5.</summary>
+    /// <summary>Rotated files kept (<c>NAME.1</c> .. <c>NAME.N</c>); older ones are deleted. 0 = none kept. Default 5.</summary>
+    [OptionRange(0, 1000)]
     public int Keep { get; init; } = 5;
+    /// <summary>This instance's id (the <c>instance</c> field of each event). Default "local".</summary>
+    [OptionIgnore("the configuration's instance")]
     public string InstanceId { get; init; } = "local";
 }
 

@@ -10,15 +10,20 @@ namespace StreamVision.Sinks;
 public sealed record MjpegPreviewOptions
 {
     /// <summary>Most pictures per second encoded while someone watches (wall clock). 0 = every frame. Default 10.</summary>
+    [OptionRange(0, 240)]
     public double MaxFps { get; init; } = 10;
     /// <summary>Pictures per second encoded while nobody watches (keeps <see cref="MjpegPreviewSink.TryGetLatest"/> fresh); 0 = none. Default 1.</summary>
+    [OptionRange(0, 240)]
     public double IdleFps { get; init; } = 1;
     /// <summary>Pictures wider than this are scaled down (pixels; keeps JPEGs small for browsers). 0 = never. Default 1280.</summary>
+    [OptionRange(0, 16384, Unit = "pixels")]
     public int MaxWidth { get; init; } = 1280;
     /// <summary>JPEG quality 1..100: higher is sharper and bigger. Default 75.</summary>
+    [OptionRange(1, 100)]
     public int Quality { get; init; } = 75;
     /// <summary>Draw boxes, labels, zones and lines (false: the clean picture). Default true.</summary>
     public bool Annotate { get; init; } = true;
+    /// <summary>How the preview is drawn on (with <see cref="Annotate"/>).</summary>
     public AnnotatorOptions Annotator { get; init; } = new();
 
     public void Validate(string path = "sinks.preview")
@@ -57,13 +62,14 @@ public sealed class MjpegPreviewSink : ISink
     private sealed record Picture(byte[] Jpeg, long Version, long FrameSequence, int Width, int Height);
 
     /// <param name="options">Rates, size, quality (validated here).</param>
-    /// <param name="pool">Where the drawing copies come from.</param>
+    /// <param name="pool">Where the drawing copies come from (two frames at most while encoding): the pipeline's sink pool
+    /// (<c>PipelineBuilder.SinkPool</c>), never the decoder's; null = a small pool of this sink's own.</param>
     /// <param name="overlays">Zones and lines to draw.</param>
     public MjpegPreviewSink(MjpegPreviewOptions? options = null, FramePool? pool = null, IReadOnlyList<IOverlay>? overlays = null)
     {
         _options = options ?? new MjpegPreviewOptions();
         _options.Validate();
-        _pool = pool ?? FramePool.Shared;
+        _pool = pool ?? new FramePool(new FramePoolOptions { MaxIdlePerSize = 2 });
         _annotator = new Annotator(_options.Annotator);
         _overlays = overlays;
     }

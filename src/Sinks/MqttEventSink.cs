@@ -140,6 +140,10 @@ public sealed class MqttEventSink : ISink
         catch (TimeoutException)
         {
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The stream's stop deadline: what is still buffered is dropped and counted by the stop.
+        }
         await StopAsync().ConfigureAwait(false);
     }
 

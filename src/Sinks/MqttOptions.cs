@@ -7,8 +7,10 @@ namespace StreamVision.Sinks;
 public enum MqttProtocol
 {
     /// <summary>MQTT 3.1.1: understood by every broker.</summary>
+    [OptionName("3.1.1", "311")]
     V311,
     /// <summary>MQTT 5: adds reason codes on refusals and acknowledgements; events carry content type application/json.</summary>
+    [OptionName("5", "5.0")]
     V5,
 }
 
@@ -53,18 +55,23 @@ public sealed record MqttTlsOptions
 public sealed record MqttOptions
 {
     /// <summary>Broker host name or address. Default 127.0.0.1.</summary>
+    [OptionRequired]
     public string Host { get; init; } = "127.0.0.1";
-    /// <summary>Broker TCP port, 1..65535. Default 1883 (the configuration file defaults to 8883 when TLS is on).</summary>
-    public int Port { get; init; } = 1883;
-    /// <summary>MQTT 3.1.1 or 5. Default 3.1.1.</summary>
+    /// <summary>Broker TCP port, 1..65535. Default 1883, or 8883 when <see cref="Tls"/> is on.</summary>
+    [OptionRange(1, 65535), OptionDefault("1883, 8883 with tls")]
+    public int Port { get => _port ?? (Tls is null ? 1883 : 8883); init => _port = value; }
+    private readonly int? _port;
+    /// <summary>MQTT protocol version: <c>3.1.1</c> (default) or <c>5</c> (refusals and acknowledgements carry reason codes; events carry content type application/json).</summary>
     public MqttProtocol Protocol { get; init; } = MqttProtocol.V311;
-    /// <summary>TLS settings; null = plain TCP. Default null.</summary>
+    /// <summary>TLS to the broker; null = plain TCP. In a configuration file a mapping turns it on (<c>tls: {}</c> with the system's trust store). Default null.</summary>
     public MqttTlsOptions? Tls { get; init; }
-    /// <summary>User name for the broker; null = none. Default null.</summary>
+    /// <summary>User name for the broker (MQTT 3.1.1 needs one with a password); null = none. Default null.</summary>
     public string? Username { get; init; }
-    /// <summary>Password for <see cref="Username"/>; null = none. Default null.</summary>
+    /// <summary>Password for <see cref="Username"/> (keep it out of the file with <c>SV__SINKS__MQTT__PASSWORD</c>); null = none. Default null.</summary>
+    [OptionSecret]
     public string? Password { get; init; }
     /// <summary>This instance's id, for the topics and the client id. Default "local".</summary>
+    [OptionIgnore("the configuration's instance")]
     public string InstanceId { get; init; } = "local";
     /// <summary>
     /// MQTT client id of the connection; <c>{instance}</c> and <c>{stream}</c> are replaced. Streams whose client ids expand
@@ -90,30 +97,38 @@ public sealed record MqttOptions
     /// </summary>
     public string? InstanceStateTopic { get; init; } = "streamvision/{instance}/state";
     /// <summary>0 at most once (cheapest), 1 at least once (broker acknowledges; a resend may duplicate), 2 exactly once (slowest). Default 1.</summary>
+    [OptionRange(0, 2)]
     public int Qos { get; init; } = 1;
     /// <summary>Seconds between keep-alive pings; a dead connection is noticed after about 1.5 times this. 5..3600, default 30.</summary>
+    [OptionKey("keepalive_seconds"), OptionRange(5, 3600)]
     public int KeepAliveSeconds { get; init; } = 30;
     /// <summary>
     /// Events this stream holds while the broker is unreachable or slow (waiting plus unacknowledged); beyond it the oldest
     /// are dropped and counted. Bigger survives longer outages and costs about 0.5 KB per event. 1..1,000,000, default 10000.
     /// </summary>
+    [OptionKey("buffer"), OptionRange(1, 1_000_000)]
     public int BufferCapacity { get; init; } = 10000;
     /// <summary>
     /// This stream's messages sent and not yet acknowledged at once (the connection also respects the broker's receive
     /// maximum). More is faster on slow links and resends more after a drop. With QoS 2 a stream sends one at a time, to
     /// keep its events in order. 1..1000, default 20.
     /// </summary>
+    [OptionRange(1, 1000)]
     public int MaxInflight { get; init; } = 20;
     /// <summary>Seconds before the first reconnect attempt; doubles per failure up to <see cref="MaxReconnectDelaySeconds"/>. 0.01..3600, default 0.5.</summary>
+    [OptionRange(0.01, 3600)]
     public double ReconnectDelaySeconds { get; init; } = 0.5;
     /// <summary>Longest wait between reconnect attempts, seconds; at least <see cref="ReconnectDelaySeconds"/>. Default 30.</summary>
+    [OptionRange(0.01, 3600)]
     public double MaxReconnectDelaySeconds { get; init; } = 30;
     /// <summary>Seconds a connection attempt (TCP, TLS, CONNACK) may take before it is abandoned and retried. 0.1..600, default 10.</summary>
+    [OptionRange(0.1, 600)]
     public double ConnectTimeoutSeconds { get; init; } = 10;
     /// <summary>
-    /// Seconds <see cref="MqttEventSink.CompleteAsync"/> keeps trying to deliver what is buffered; the rest is dropped and
-    /// counted. 0 = drop at once. 0..600, default 5.
+    /// On stop, seconds a stream keeps trying to deliver what is buffered (<see cref="MqttEventSink.CompleteAsync"/>); the
+    /// rest is dropped and counted. 0 = drop at once. 0..600, default 5.
     /// </summary>
+    [OptionRange(0, 600)]
     public double DrainTimeoutSeconds { get; init; } = 5;
 
     /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>

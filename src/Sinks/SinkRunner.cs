@@ -19,9 +19,13 @@ public enum SinkQueuePolicy
 public sealed record SinkRunnerOptions
 {
     /// <summary>Items the queue holds (1..1024). Each holds a frame, so this bounds memory. Default 16.</summary>
+    [OptionShorthand, OptionRange(1, 1024)]
     public int Capacity { get; init; } = 16;
+    /// <summary>What a full queue does. Default <see cref="SinkQueuePolicy.DropOldest"/>.</summary>
+    [OptionIgnore("from the stream: files wait (lossless), live sources drop the oldest")]
     public SinkQueuePolicy Policy { get; init; } = SinkQueuePolicy.DropOldest;
     /// <summary>Consecutive write errors after which the sink is switched off (its items are then dropped and counted). 0 = never. Default 10.</summary>
+    [OptionRange(0, 1_000_000)]
     public int MaxConsecutiveErrors { get; init; } = 10;
 }
 
@@ -40,6 +44,7 @@ public sealed class SinkRunner : IAsyncDisposable
     private readonly SinkMetrics _metrics;
     private readonly CancellationTokenSource _abort = new();
     private readonly IDisposable _depthGauge;
+    private readonly StackTraceOnce _stackLogged = new();
     private int _consecutiveErrors;
     private int _disposed;
     private long _written, _dropped, _errors;
@@ -147,7 +152,9 @@ public sealed class SinkRunner : IAsyncDisposable
         Interlocked.Increment(ref _errors);
         _metrics.Errors.Inc();
         _consecutiveErrors++;
-        _logger.LogError("stream {Stream}: sink {Sink} {What} failed: {Error}", StreamId, _sink.Name, what, ex.Message);
+        // The first failure of a kind carries its stack trace; repeats are one line each.
+        if (_stackLogged.IsFirst(ex)) _logger.LogError(ex, "stream {Stream}: sink {Sink} {What} failed: {Error}", StreamId, _sink.Name, what, ex.Message);
+        else _logger.LogError("stream {Stream}: sink {Sink} {What} failed: {Error}", StreamId, _sink.Name, what, ex.Message);
         if (_options.MaxConsecutiveErrors > 0 && _consecutiveErrors >= _options.MaxConsecutiveErrors && !IsFaulted)
         {
             IsFaulted = true;
@@ -156,15 +163,26 @@ public sealed class SinkRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>Lets the queue drain, then completes the sink (finalises its output). Errors are logged, never thrown.</summary>
-    public async ValueTask CompleteAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Lets the queue drain, then completes the sink (finalises its output). Errors are logged, never thrown.
+    /// </summary>
+    /// <param name="ct">Stops draining: what is still queued is dropped and counted, the sink is finalised.</param>
+    /// <param name="abandon">Handed to the sink's <see cref="ISink.CompleteAsync"/>: the caller gives up waiting for it
+    /// (a sink that honours it stops finalising; one that does not is left to finish on its own).</param>
+    public async ValueTask CompleteAsync(CancellationToken ct = default, CancellationToken abandon = default)
     {
         _queue.Writer.TryComplete();
-        using var reg = ct.Register(() => _abort.Cancel());
-        await _loop.ConfigureAwait(false);
+        using (ct.Register(() => _abort.Cancel()))
+        {
+            await _loop.ConfigureAwait(false);
+        }
         try
         {
-            await _sink.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
+            await _sink.CompleteAsync(abandon).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+        {
+            _logger.LogWarning("stream {Stream}: sink {Sink} stopped finalising at the deadline", StreamId, _sink.Name);
         }
         catch (Exception ex)
         {

@@ -10,29 +10,36 @@ namespace StreamVision.Sinks;
 /// <summary>Best-frame snapshots of tracks. Check with <see cref="Validate"/> (the sink does).</summary>
 public sealed record SnapshotOptions
 {
-    /// <summary>Folder the JPEGs go to (created when missing).</summary>
+    /// <summary>Folder the JPEGs go to (created when missing). In a configuration file <c>{instance}</c> and <c>{stream}</c> are replaced.</summary>
+    [OptionShorthand]
     public required string Directory { get; init; }
     /// <summary>This instance's id, part of every file name. Default "local".</summary>
+    [OptionIgnore("the configuration's instance")]
     public string InstanceId { get; init; } = "local";
     /// <summary>Write the box (with <see cref="CropPadding"/>) as <c>..._crop.jpg</c>. Default true.</summary>
     public bool Crop { get; init; } = true;
     /// <summary>Write the whole frame as <c>..._frame.jpg</c>. Default true.</summary>
     public bool FullFrame { get; init; } = true;
     /// <summary>Margin added around the box on each side, as a fraction of its width/height (context around a face). 0..2, default 0.15.</summary>
+    [OptionRange(0, 2)]
     public double CropPadding { get; init; } = 0.15;
     /// <summary>JPEG quality 1..100. Default 90.</summary>
+    [OptionRange(1, 100)]
     public int Quality { get; init; } = 90;
     /// <summary>Tracks whose best score stays below this get no snapshot. 0..1, default 0.</summary>
+    [OptionRange(0, 1)]
     public float MinScore { get; init; }
     /// <summary>
     /// Live tracks that hold a best frame at once; later tracks get none until others end (counted). Each holds a
     /// reference to a pooled frame copy (tracks whose best is the same frame share it). 1..10000, default 64.
     /// </summary>
+    [OptionRange(1, 10000)]
     public int MaxLiveTracks { get; init; } = 64;
     /// <summary>
     /// Bytes of frame copies held at once (the sink's own pool unless one is given): bounds memory whatever the scene. A
     /// better frame that does not fit is skipped (the track keeps its previous best). Default 256 MiB; at least 1 MiB.
     /// </summary>
+    [OptionRange(1 << 20, long.MaxValue, Unit = "bytes")]
     public long MaxBytes { get; init; } = 256L << 20;
 
     public void Validate(string path = "sinks.snapshots")

@@ -17,36 +17,45 @@ public sealed record VideoSinkOptions
     /// File path or URL. <c>{index}</c> (segment number, 5 digits) and <c>{time}</c> (UTC start of the segment,
     /// <c>yyyyMMddTHHmmssZ</c>) are replaced; with <see cref="SegmentSeconds"/> and neither token, <c>-{index}</c> is put
     /// before the extension. Container by extension (.mp4, .mkv, .ts, .m3u8 = HLS) or URL scheme unless <see cref="Format"/> is set.
+    /// In a configuration file <c>{instance}</c> and <c>{stream}</c> are replaced, and <c>.m3u8</c> or <c>rtsp://</c> paths
+    /// start from the HLS or RTSP-push settings (<see cref="ForHls"/>, <see cref="ForRtspPush"/>) for what is not given.
     /// </summary>
+    [OptionShorthand]
     public required string Path { get; init; }
     /// <summary>Sink name in logs and metrics (the <c>sink</c> tag); give each output of a stream its own. Default "video" ("hls", "rtsp" from the presets).</summary>
     public string Name { get; init; } = "video";
-    /// <summary>FFmpeg muxer ("mp4", "matroska", "hls", "rtsp", "flv", "mpegts"); null = from the path.</summary>
+    /// <summary>FFmpeg muxer (<c>mp4</c>, <c>matroska</c>, <c>hls</c>, <c>rtsp</c>, <c>flv</c>, <c>mpegts</c>); null (default) = from the path.</summary>
     public string? Format { get; init; }
     /// <summary>FFmpeg encoder. Default libx264; h264_nvenc etc. fall back to libx264 when unavailable.</summary>
     public string Codec { get; init; } = "libx264";
     /// <summary>x264 preset: faster presets encode quicker and give bigger files. Default veryfast.</summary>
     public string Preset { get; init; } = "veryfast";
     /// <summary>Constant quality (0..51, lower is better and bigger). Default 23.</summary>
+    [OptionRange(0, 51)]
     public int Crf { get; init; } = 23;
-    /// <summary>Frame rate written to the container; 0 = the source's.</summary>
+    /// <summary>Frame rate written to the container, frames per second; 0 (default) = the source's.</summary>
+    [OptionRange(0, 1000)]
     public double Fps { get; init; }
-    /// <summary>Extra encoder/muxer options (e.g. tune=zerolatency, hls_time=2, movflags=+faststart).</summary>
+    /// <summary>Extra FFmpeg encoder/muxer options (e.g. <c>tune: zerolatency</c>, <c>hls_time: 2</c>, <c>movflags: +faststart</c>). Null = none.</summary>
     public IReadOnlyDictionary<string, string>? ExtraOptions { get; init; }
+    /// <summary>How frames are drawn on.</summary>
     public AnnotatorOptions Annotator { get; init; } = new();
-    /// <summary>Write frames as decoded (no drawing).</summary>
+    /// <summary>Write frames as decoded (no drawing). Default false.</summary>
     public bool Raw { get; init; }
     /// <summary>
     /// Seconds of stream time per file: each segment is a complete file (own header, trailer, starts on a key frame), so
     /// every closed segment plays even if the process dies later. 0 = one file. Default 0.
     /// </summary>
+    [OptionRange(0, 604800)]
     public double SegmentSeconds { get; init; }
     /// <summary>
     /// Network outputs (a URL with ://): seconds to wait before reopening after the server refused or dropped the
     /// connection; frames meanwhile are dropped and counted. 0 = no reopening (the error goes to the sink runner). Default 2.
     /// </summary>
+    [OptionRange(0, 3600)]
     public double ReconnectDelaySeconds { get; init; } = 2;
     /// <summary>Longest time, seconds, one network write or open may block before it fails. Default 10.</summary>
+    [OptionRange(0, 600)]
     public double IoTimeoutSeconds { get; init; } = 10;
 
     /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>
@@ -133,8 +142,9 @@ public sealed class VideoFileSink : ISink
 
     /// <param name="options">Output (validated here).</param>
     /// <param name="sourceFps">The stream's frame rate (container rate when <see cref="VideoSinkOptions.Fps"/> is 0); 0 = 25.</param>
-    /// <param name="pool">Where the drawing copies come from.</param>
-    /// <param name="overlays">Zones and lines to draw (<see cref="Analytics.StreamAnalytics.Overlays"/>).</param>
+    /// <param name="pool">Where the drawing copies come from (one or two frames at a time): the pipeline's sink pool
+    /// (<c>PipelineBuilder.SinkPool</c>), never the decoder's; null = a small pool of this sink's own.</param>
+    /// <param name="overlays">Zones and lines to draw (<see cref="AnalyticsOverlays.Of"/>).</param>
     /// <param name="logger">Segment, reconnect and fallback messages.</param>
     /// <param name="metrics">Where frames dropped while a network output is down are counted; null = <see cref="PipelineMetrics.Default"/>.</param>
     public VideoFileSink(VideoSinkOptions options, double sourceFps, FramePool? pool = null, IReadOnlyList<IOverlay>? overlays = null, ILogger? logger = null,
@@ -145,7 +155,7 @@ public sealed class VideoFileSink : ISink
         options.Validate();
         _options = options;
         _sourceFps = sourceFps > 0 ? sourceFps : 25;
-        _pool = pool ?? FramePool.Shared;
+        _pool = pool ?? new FramePool(new FramePoolOptions { MaxIdlePerSize = 2 });
         _annotator = new Annotator(options.Annotator);
         _overlays = overlays;
         _logger = logger ?? NullLogger.Instance;

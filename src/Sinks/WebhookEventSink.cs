@@ -13,28 +13,37 @@ public sealed record WebhookOptions
     /// <summary>http:// or https:// URL that receives the POSTs.</summary>
     public required string Url { get; init; }
     /// <summary>This instance's id (the <c>instance</c> field of each event). Default "local".</summary>
+    [OptionIgnore("the configuration's instance")]
     public string InstanceId { get; init; } = "local";
     /// <summary>
     /// Events per request: 1 = the body is one event object; more = the body is a JSON array of up to this many (whatever
     /// is queued; fewer requests under load). 1..1000, default 1.
     /// </summary>
+    [OptionRange(1, 1000)]
     public int MaxBatch { get; init; } = 1;
     /// <summary>
     /// Events held while the server is slow or down; beyond it the oldest are dropped and counted. Bigger survives longer
     /// outages, at about 0.5 KB per event. 1..1,000,000, default 1000.
     /// </summary>
+    [OptionKey("buffer"), OptionRange(1, 1_000_000)]
     public int BufferCapacity { get; init; } = 1000;
     /// <summary>Tries per request, the first included; then its events are dropped and counted. 1..100, default 5.</summary>
+    [OptionRange(1, 100)]
     public int MaxAttempts { get; init; } = 5;
     /// <summary>Seconds before the first retry; doubles per retry up to <see cref="MaxBackoffSeconds"/> (a Retry-After header may ask for longer). Default 0.5.</summary>
+    [OptionRange(0.001, 3600)]
     public double InitialBackoffSeconds { get; init; } = 0.5;
-    /// <summary>Longest wait between tries, seconds. Default 30.</summary>
+    /// <summary>Longest wait between tries, seconds; at least <see cref="InitialBackoffSeconds"/>. Default 30.</summary>
+    [OptionRange(0.001, 3600)]
     public double MaxBackoffSeconds { get; init; } = 30;
     /// <summary>Seconds one request may take (connect to response headers) before it counts as failed. Default 10.</summary>
+    [OptionRange(0.05, 600)]
     public double RequestTimeoutSeconds { get; init; } = 10;
-    /// <summary>Seconds <see cref="WebhookEventSink.CompleteAsync"/> keeps delivering what is queued; the rest is dropped and counted. Default 5.</summary>
+    /// <summary>On stop, seconds the sink keeps delivering what is queued; the rest is dropped and counted. 0 = drop at once. Default 5.</summary>
+    [OptionRange(0, 600)]
     public double DrainTimeoutSeconds { get; init; } = 5;
-    /// <summary>Extra request headers (e.g. Authorization).</summary>
+    /// <summary>Extra request headers, e.g. <c>Authorization: Bearer ...</c>. Null = none.</summary>
+    [OptionSecret]
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 
     /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>
@@ -149,8 +158,17 @@ public sealed class WebhookEventSink : ISink
     public async ValueTask CompleteAsync(CancellationToken ct)
     {
         long deadline = Stopwatch.GetTimestamp() + (long)(_options.DrainTimeoutSeconds * Stopwatch.Frequency);
-        while (Buffered > 0 && Stopwatch.GetTimestamp() < deadline && !_loop.IsCompleted)
-            await Task.Delay(20, ct).ConfigureAwait(false);
+        while (Buffered > 0 && Stopwatch.GetTimestamp() < deadline && !_loop.IsCompleted && !ct.IsCancellationRequested)
+        {
+            // The stream's stop deadline ends the drain early; what is still buffered is dropped and counted by the stop.
+            try
+            {
+                await Task.Delay(20, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+        }
         await StopAsync().ConfigureAwait(false);
     }
 

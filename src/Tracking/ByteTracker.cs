@@ -149,7 +149,7 @@ public sealed partial class ByteTracker
 
     /// <summary>
     /// Forgets every track (e.g. after a stream discontinuity or a seek) but keeps the id counters, so ids stay unique
-    /// for the stream. The next <see cref="Update"/> may have any timestamp.
+    /// for the stream. The next <see cref="Update(Detections, TimeSpan)"/> may have any timestamp.
     /// </summary>
     public void Reset()
     {

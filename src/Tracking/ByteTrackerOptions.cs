@@ -15,6 +15,7 @@ public sealed record ByteTrackerOptions
     /// Detection score, at or above which a detection is "high" (default 0.5): matched first, to tracked and lost tracks.
     /// Higher: fewer false matches from clutter; more objects left to the weaker second stage.
     /// </summary>
+    [OptionRange(0, 1)]
     public float HighScore { get; init; } = 0.5f;
 
     /// <summary>
@@ -22,6 +23,7 @@ public sealed record ByteTrackerOptions
     /// second stage (default 0.1); lower detections are ignored.
     /// Lower: tracks survive partial occlusion; tracks may latch onto background clutter.
     /// </summary>
+    [OptionRange(0, 1)]
     public float LowScore { get; init; } = 0.1f;
 
     /// <summary>
@@ -29,24 +31,28 @@ public sealed record ByteTrackerOptions
     /// starts tracks 0.1 above its high threshold). Higher: fewer spurious tracks, and a half-hidden object (scored lower)
     /// waits for its lost track instead of starting a new id; objects are picked up later.
     /// </summary>
+    [OptionRange(0, 1)]
     public float NewTrackScore { get; init; } = 0.8f;
 
     /// <summary>
     /// Least similarity, 0..1, for a high detection to match a tracked or lost track (default 0.2; ByteTrack's match_thresh 0.8 as a cost).
     /// Lower: follows fast or jumpy objects and recovers lost ones further away; more id swaps in crowds.
     /// </summary>
+    [OptionRange(0, 1)]
     public float HighMatchMinSimilarity { get; init; } = 0.2f;
 
     /// <summary>
     /// Least IoU, 0..1, for a low-score detection to extend a tracked track (default 0.5).
     /// Lower: keeps more tracks through occlusion; low-score false detections steal tracks more often.
     /// </summary>
+    [OptionKey("low_match_min_iou"), OptionRange(0, 1)]
     public float LowMatchMinIoU { get; init; } = 0.5f;
 
     /// <summary>
     /// Least similarity, 0..1, for a high detection to extend a tentative (New) track (default 0.3).
     /// Lower: confirms fast movers; lets unrelated detections confirm a spurious track.
     /// </summary>
+    [OptionRange(0, 1)]
     public float TentativeMatchMinSimilarity { get; init; } = 0.3f;
 
     /// <summary>
@@ -61,6 +67,7 @@ public sealed record ByteTrackerOptions
     /// in consecutive frames unless <see cref="TentativeMaxMisses"/> allows gaps.
     /// Higher: flickering false detections never become tracks; a real object is reported that many frames late.
     /// </summary>
+    [OptionRange(1, 100, Unit = "frames")]
     public int MinHits { get; init; } = 3;
 
     /// <summary>
@@ -75,6 +82,7 @@ public sealed record ByteTrackerOptions
     /// 0 removes it at the first miss. Longer: the same id comes back after longer occlusions; an old id may be given to a
     /// different object that appears where it was predicted.
     /// </summary>
+    [OptionRange(0, 3600)]
     public double LostTimeoutSeconds { get; init; } = 1.5;
 
     /// <summary>
@@ -90,6 +98,7 @@ public sealed record ByteTrackerOptions
     /// AfterTracked (default 0.2, as <see cref="HighMatchMinSimilarity"/>).
     /// Lower: re-finds objects that moved off their predicted path; a lost id may jump to a nearby newcomer.
     /// </summary>
+    [OptionRange(0, 1)]
     public float LostMatchMinSimilarity { get; init; } = 0.2f;
 
     /// <summary>
@@ -98,6 +107,7 @@ public sealed record ByteTrackerOptions
     /// Higher: crossing objects keep their ids; an object that turns sharply or stops may lose its track to a neighbour.
     /// Only ranks pairs that pass the stage's IoU threshold.
     /// </summary>
+    [OptionRange(0, 1)]
     public float DirectionWeight { get; init; }
 
     /// <summary>
@@ -108,6 +118,7 @@ public sealed record ByteTrackerOptions
     /// Lower: crossing objects keep their own paths through merged detections; a track next to an object that just left
     /// may lag behind its detections for a frame.
     /// </summary>
+    [OptionKey("shared_detection_iou"), OptionRange(0, 1)]
     public float SharedDetectionIoU { get; init; } = 0.3f;
 
     /// <summary>
@@ -115,6 +126,7 @@ public sealed record ByteTrackerOptions
     /// see <see cref="SharedDetectionIoU"/>). Two people side by side make a wider box; one person next to another does not.
     /// Lower: more merged detections are caught; a track that really widens (turning, approaching) is held back more often.
     /// </summary>
+    [OptionRange(0, 10)]
     public float SharedDetectionWidthRatio { get; init; } = 1.2f;
 
     /// <summary>
@@ -123,6 +135,7 @@ public sealed record ByteTrackerOptions
     /// Higher: a lost track is re-found although its coasting prediction drifted off the object; it may also grab a
     /// neighbour's detection.
     /// </summary>
+    [OptionRange(0, 2)]
     public float LostBoxBuffer { get; init; }
 
     /// <summary>
@@ -147,6 +160,7 @@ public sealed record ByteTrackerOptions
     /// Higher: an object detected only every other frame is still confirmed; flickering false detections get more
     /// chances to pile up <see cref="MinHits"/>.
     /// </summary>
+    [OptionRange(0, 10000, Unit = "frames")]
     public int TentativeMaxMisses { get; init; }
 
     /// <summary>
@@ -154,6 +168,7 @@ public sealed record ByteTrackerOptions
     /// 1: no limit). Lower: duplicate detections of a tracked object start no false track; an object emerging from behind
     /// another is picked up only once it overlaps less.
     /// </summary>
+    [OptionKey("new_track_max_iou"), OptionRange(0, 1)]
     public float NewTrackMaxIoU { get; init; } = 0.5f;
 
     /// <summary>
@@ -161,6 +176,8 @@ public sealed record ByteTrackerOptions
     /// <see cref="ByteTracker.Update(Detections, TimeSpan, System.Numerics.Matrix3x2)"/> (default false; BoT-SORT's
     /// camera-motion compensation). True for moving cameras (pan, tilt, zoom, a vehicle): tracks stay on their objects
     /// while the picture slides; false for fixed cameras, which then pay nothing for estimating a motion that is not there.
+    /// The caller estimates the motion (Imaging's <c>CameraMotionEstimator</c>): <c>streamvision track --camera-motion</c>
+    /// does; the streaming pipeline does not yet, so there the option has no effect.
     /// </summary>
     public bool CompensateCameraMotion { get; init; }
 
@@ -181,6 +198,7 @@ public sealed record ByteTrackerOptions
     /// Most live tracks (tentative, tracked and lost) one tracker holds (default 1000); beyond it new detections start no track.
     /// Higher allows denser scenes; the cap bounds memory and per-frame cost when a detector floods.
     /// </summary>
+    [OptionRange(1, 100000)]
     public int MaxTracks { get; init; } = 1000;
 
     /// <summary>Noise of the default Kalman motion model (used when the tracker is given no other model).</summary>

@@ -106,6 +106,13 @@ public class CanvasTests
         Assert.Equal(0, ChangedOutside(f, 20, 10, 81, 51));
         Canvas.Of(f).FillPolygon([-50, -50, -10, -50, -10, -10], 0xFFFFFF, 1);   // entirely outside: nothing
         Assert.Equal(0, ChangedOutside(f, 20, 10, 81, 51));
+
+        // A triangle: inside its bounding box but outside the triangle nothing changes.
+        using var g = Frame.CreateUnpooled(120, 80);
+        g.Data.Clear();
+        Canvas.Of(g).FillPolygon([20, 10, 80, 10, 20, 50], 0x0000FF, 1);
+        Assert.Equal([255, 0, 0], g.GetRowSpan(15).Slice(25 * 3, 3).ToArray());   // inside: pure blue (BGR)
+        Assert.Equal([0, 0, 0], g.GetRowSpan(45).Slice(75 * 3, 3).ToArray());     // bounding box corner outside the triangle
     }
 
     [Fact]
@@ -123,6 +130,29 @@ public class CanvasTests
         Assert.All(inside, b => Assert.InRange(b, 64, 192));   // the checkerboard averaged towards grey
         Assert.Equal(outsideBefore, f.GetRowSpan(5).ToArray());
         Assert.Equal(255, f.GetRowSpan(40)[20 * 3]);            // left of the box: still the pattern
+    }
+
+    [Fact]
+    public void BlurBlendsTheBoxEdgesWithTheirSurroundings()
+    {
+        // A black box on white: the blur reads the pixels around the box for its border (the box is a region of the
+        // picture, not an image of its own), so the box's edge turns grey while its centre stays black.
+        using var f = Frame.CreateUnpooled(120, 80);
+        f.Data.Fill(255);
+        for (int y = 20; y < 60; y++) f.GetRowSpan(y).Slice(30 * 3, 60 * 3).Clear();
+        Canvas.Of(f).Obscure(new Box(30, 20, 90, 60), ObscureMode.Blur, strength: 8);   // kernel 40 / 8 -> 5
+        Assert.InRange(f.GetRowSpan(40)[30 * 3], 40, 200);   // left edge of the box: mixed with the white outside
+        Assert.Equal(0, f.GetRowSpan(40)[60 * 3]);           // centre: black all around
+        Assert.Equal(255, f.GetRowSpan(40)[29 * 3]);         // outside: untouched
+    }
+
+    [Fact]
+    public void OpenCvsOwnErrorsNameTheOperation()
+    {
+        using var f = Frame.CreateUnpooled(64, 48);
+        var ex = Assert.Throws<ImagingException>(() => Canvas.Of(f).DrawLine(0, 0, 10, 10, 0xFFFFFF, thickness: 0));   // OpenCV wants 1..32767
+        Assert.Equal("draw line", ex.Operation);
+        Assert.Contains("thickness", ex.Message);
     }
 
     [Fact]

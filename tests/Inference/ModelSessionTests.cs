@@ -216,25 +216,3 @@ public class ModelSessionTests
         Assert.Contains("CPUExecutionProvider", providers);
     }
 }
-
-/// <summary>Keeps every log line (level and formatted message).</summary>
-internal sealed class ListLogger : ILogger
-{
-    private readonly List<(LogLevel Level, string Message)> _lines = new();
-
-    public IReadOnlyList<(LogLevel Level, string Message)> Lines
-    {
-        get
-        {
-            lock (_lines) return _lines.ToList();
-        }
-    }
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        lock (_lines) _lines.Add((logLevel, formatter(state, exception)));
-    }
-}

@@ -13,7 +13,7 @@ public partial class MqttEventSinkTests
         broker.Start();
         using var observer = new MqttObserver(broker.Port, "streamvision/#");
         observer.WaitSubscribed(broker.Port);
-        var log = new TestLogger();
+        var log = new ListLogger();
         var connections = new MqttConnections();
         var pool = new FramePool();
         var a = new MqttEventSink(Options(broker.Port), "cam1", log, connections);

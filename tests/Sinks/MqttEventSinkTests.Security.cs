@@ -20,7 +20,7 @@ public partial class MqttEventSinkTests
         Assert.Equal([0L, 1, 2], Frames(observer.Payloads(sink.EventsTopic)));
 
         // A wrong password is refused by the broker: one error naming the reason, every attempt counted.
-        var log = new TestLogger();
+        var log = new ListLogger();
         var wrong = new MqttEventSink(Options(broker.Port) with { InstanceId = "node-b", Username = "sv", Password = "guess" }, "cam1", log);
         await WriteEventsAsync(wrong, pool, 0, 2);
         Assert.True(Poll.Until(() => wrong.FailedAttempts >= 2, s_wait), log.ToString());
@@ -55,14 +55,14 @@ public partial class MqttEventSinkTests
         Assert.Equal(1, broker.ConnectionsOf(sink.ClientId));
 
         // The host name is checked too: the certificate names localhost and 127.0.0.1, not this.
-        var log = new TestLogger();
+        var log = new ListLogger();
         var misnamed = new MqttEventSink(Options(broker.TlsPort) with { InstanceId = "node-b", Tls = tls with { ServerName = "broker.example" } }, "cam1", log);
         Assert.True(Poll.Until(() => misnamed.FailedAttempts >= 1, s_wait), log.ToString());
         Assert.Contains(log.At(LogLevel.Error), m => m.Contains("is not issued to 'broker.example'", StringComparison.Ordinal));
         await misnamed.DisposeAsync();
 
         // Without a client certificate the broker ends the handshake: logged and counted, never connected.
-        log = new TestLogger();
+        log = new ListLogger();
         var anonymous = new MqttEventSink(Options(broker.TlsPort) with { InstanceId = "node-c", Tls = new MqttTlsOptions { CaFile = pki.CaFile } }, "cam1", log);
         Assert.True(Poll.Until(() => anonymous.FailedAttempts >= 1, s_wait), log.ToString());
         var refused = Assert.Single(log.At(LogLevel.Error));
@@ -87,7 +87,7 @@ public partial class MqttEventSinkTests
         broker.Start();
         string stream = "tls-" + Guid.NewGuid().ToString("N");
         var metrics = new PipelineMetrics();
-        var log = new TestLogger();
+        var log = new ListLogger();
         var pool = new FramePool();
         var sink = new MqttEventSink(Options(broker.TlsPort) with { Tls = new MqttTlsOptions { CaFile = other.CaFile } }, stream, log, null, metrics);
         await WriteEventsAsync(sink, pool, 0, 3);

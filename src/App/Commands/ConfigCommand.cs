@@ -3,7 +3,10 @@ using StreamVision.App.Config;
 
 namespace StreamVision.App.Commands;
 
-/// <summary><c>streamvision config check FILE</c>: the effective configuration, or every error with its key path.</summary>
+/// <summary>
+/// <c>streamvision config check FILE</c>: the effective configuration, or every error with its key path;
+/// <c>streamvision config reference</c>: the configuration reference generated from the options types.
+/// </summary>
 public static class ConfigCommand
 {
     public static Command Create()
@@ -11,7 +14,13 @@ public static class ConfigCommand
         var file = new Argument<string>("file") { Description = "YAML configuration file" };
         var check = new Command("check", "Load and validate a configuration; print the effective settings or every error.") { file };
         check.SetAction(pr => Check(pr.GetValue(file)!, Console.Out, Console.Error));
-        return new Command("config", "Configuration tools.") { check };
+        var reference = new Command("reference", "Print the configuration reference (Markdown: every key, its type, default, range and meaning), as in docs/configuration.md.");
+        reference.SetAction(_ =>
+        {
+            Console.Out.Write(ConfigReference.Generate());
+            return ExitCodes.Ok;
+        });
+        return new Command("config", "Configuration tools.") { check, reference };
     }
 
     public static int Check(string path, TextWriter output, TextWriter error)

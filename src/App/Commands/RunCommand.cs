@@ -20,7 +20,6 @@ public static class RunCommand
     public static async Task<int> RunAsync(string path, CancellationToken ct)
     {
         using var loggers = AppLogging.CreateFactory(LogLevel.Information);
-        var logger = loggers.CreateLogger("streamvision");
         SvConfig config;
         try
         {
@@ -35,7 +34,7 @@ public static class RunCommand
         ServiceHost host;
         try
         {
-            host = await ServiceHost.StartAsync(config, loggers).ConfigureAwait(false);
+            host = await ServiceHost.StartAsync(config, loggers, configPath: path).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is StreamVisionException or IOException)
         {
@@ -43,18 +42,10 @@ public static class RunCommand
             return ex is ConfigException or OptionsException ? ExitCodes.Usage : ExitCodes.Failed;
         }
         using var signals = new ShutdownSignals();
-        signals.Reload = () => _ = Task.Run(async () =>
-        {
-            try
-            {
-                var next = ConfigLoader.LoadFile(path);
-                await host.Manager.ReloadAsync(next).ConfigureAwait(false);
-            }
-            catch (ConfigException ex)
-            {
-                logger.LogError("reload of {Path} refused, keeping the running configuration: {Errors}", path, string.Join("; ", ex.Errors));
-            }
-        });
+        // One reload at a time (signals during one fold into one more run); every error is logged by the reloader, and the
+        // last reload is awaited before the process exits (host.DisposeAsync).
+        var reloader = host.Reloader!;
+        signals.Reload = () => _ = reloader.RequestAsync();
         if (host.Address is not null) Console.WriteLine($"streamvision: {config.Streams.Count} stream(s); dashboard {host.Address}");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
         try

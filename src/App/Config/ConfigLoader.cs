@@ -1,15 +1,16 @@
 using System.Collections;
 using System.Globalization;
 using StreamVision.Core;
-using StreamVision.Inference;
-using StreamVision.Ingest;
-using StreamVision.Sinks;
-using StreamVision.Tracking;
-using StreamVision.Tracking.Motion;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace StreamVision.App.Config;
+
+/// <summary>One problem in a configuration: the key path (<c>streams[2].uri</c>) and what is expected.</summary>
+public sealed record ConfigError(string Path, string Message)
+{
+    public override string ToString() => $"{Path}: {Message}";
+}
 
 /// <summary>The configuration could not be loaded; <see cref="Errors"/> lists every problem with its key path.</summary>
 public sealed class ConfigException : StreamVisionException
@@ -21,7 +22,8 @@ public sealed class ConfigException : StreamVisionException
 }
 
 /// <summary>
-/// Loads the YAML configuration, applies environment overrides and validates everything, listing every error at once.
+/// Loads the YAML configuration, applies environment overrides and binds it to <see cref="SvConfig"/> with
+/// <see cref="OptionsBinder"/> (every option of every stage, validated by the options types), listing every error at once.
 /// Overrides: <c>SV__KEY__SUBKEY=value</c>, list items by index, e.g. <c>SV__DETECTOR__CONFIDENCE=0.6</c>,
 /// <c>SV__STREAMS__0__URI=rtsp://cam/1</c>, <c>SV__HTTP__LISTEN=http://0.0.0.0:8080</c>.
 /// </summary>
@@ -53,7 +55,7 @@ public static class ConfigLoader
         else throw new ConfigException(source, [new ConfigError("(root)", "must be a mapping (key: value lines)")]);
 
         ApplyEnvironment(root, environment ?? Environment.GetEnvironmentVariables(), errors);
-        var config = Bind(new ConfigNode(root, "", errors));
+        var config = Bind(root, errors);
         if (errors.Count > 0) throw new ConfigException(source, errors);
         return config;
     }
@@ -73,7 +75,7 @@ public static class ConfigLoader
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode m)
             throw new ConfigException("stream", [new ConfigError("(body)", "must be an object with at least id and uri")]);
-        var s = BindStream(new ConfigNode(m, $"streams[{index}]", errors));
+        var s = BindStream(m, index, errors);
         if (errors.Count > 0) throw new ConfigException("stream", errors);
         return s;
     }
@@ -117,290 +119,29 @@ public static class ConfigLoader
         }
     }
 
-    private static SvConfig Bind(ConfigNode r)
+    private static SvConfig Bind(YamlMappingNode root, List<ConfigError> errors)
     {
-        var defaults = new SvConfig();
-        var http = r.Child("http");
-        var streams = r.Children("streams");
-        var config = new SvConfig
-        {
-            Instance = Id(r, "instance", defaults.Instance),
-            Http = new HttpConfig { Listen = http.String("listen", defaults.Http.Listen) },
-            Detector = BindDetector(r.Child("detector")),
-            Tracker = BindTracker(r.Child("tracker")),
-            Sinks = BindSinks(r.Child("sinks"), new SinksConfig()),
-            FramePoolMb = r.Int("frame_pool_mb", defaults.FramePoolMb, 64, 65536),
-            ShutdownSeconds = r.Double("shutdown_seconds", defaults.ShutdownSeconds, 0, 600),
-        };
-        if (config.Http.Listen.Length > 0 && !Uri.TryCreate(config.Http.Listen, UriKind.Absolute, out _))
-            r.Error("http.listen", $"must be a URL like http://127.0.0.1:8080, got '{config.Http.Listen}'");
-        http.ReportUnknown();
-        var list = streams.Select(s => BindStream(s, config.Sinks)).ToList();
-        foreach (var dup in list.GroupBy(s => s.Id).Where(g => g.Key.Length > 0 && g.Count() > 1))
-            r.Error("streams", $"stream id '{dup.Key}' is used {dup.Count()} times; ids must be unique");
-        r.ReportUnknown();
-        return config with { Streams = list };
+        var binder = new OptionsBinder(errors, typeof(SvConfig));
+        var config = binder.Bind<SvConfig>(root, "", validate: false, deferred: "streams");
+        // A stream's own sinks start from the instance's: the keys it gives override, the rest are inherited.
+        binder.Inherit[typeof(SinksConfig)] = config.Sinks;
+        var streams = binder.BindList<StreamConfig>(Find(root, "streams"), "streams").Select(WithId).ToList();
+        config = config with { Streams = streams };
+        binder.Validate(config, "");
+        return config;
     }
 
-    private static string Id(ConfigNode r, string key, string fallback)
+    private static StreamConfig BindStream(YamlMappingNode map, int index, List<ConfigError> errors)
     {
-        string v = r.String(key, fallback);
-        if (v.Length == 0 || v.Length > 64 || !v.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-        {
-            r.Error(key, $"must be 1..64 letters, digits, '-', '_' or '.', got '{v}'");
-            return fallback;
-        }
-        return v;
+        string path = $"streams[{index}]";
+        var binder = new OptionsBinder(errors, typeof(StreamConfig), path);
+        return WithId(binder.Bind<StreamConfig>(map, path));
     }
 
-    private static DetectorStageOptions BindDetector(ConfigNode r)
-    {
-        var d = new DetectorStageOptions();
-        var o = new DetectorOptions();
-        var batch = r.Child("batch");
-        var b = new BatcherOptions
-        {
-            MaxBatch = batch.Int("max_size", 8, 1, 64),
-            MaxWait = TimeSpan.FromMilliseconds(batch.Int("max_wait_ms", 5, 0, 1000)),
-        };
-        batch.ReportUnknown();
-        var motion = r.Child("motion");
-        var md = new Imaging.BackgroundSubtractorOptions();
-        var mo = new Imaging.BackgroundSubtractorOptions
-        {
-            History = motion.Int("history", md.History, 1, 100000),
-            VarThreshold = motion.Double("var_threshold", md.VarThreshold, 0.01, 10000),
-            DetectShadows = motion.Bool("detect_shadows", md.DetectShadows),
-            MinArea = motion.Int("min_area", md.MinArea, 0, int.MaxValue),
-            MorphKernel = motion.Int("morph_kernel", md.MorphKernel, 0, 101),
-            Downscale = motion.Int("downscale", md.Downscale, 1, 16),
-            MaxObjects = motion.Int("max_objects", md.MaxObjects, 1, 4096),
-            LearningRate = motion.Double("learning_rate", md.LearningRate, -1, 1),
-        };
-        motion.ReportUnknown();
-        var providers = r.Strings("providers", d.Providers);
-        for (int i = 0; i < providers.Count; i++)
-        {
-            if (!ModelSessionOptions.KnownProviders.Contains(providers[i]))
-                r.Error($"providers[{i}]", $"must be tensorrt, cuda or cpu, got '{providers[i]}'");
-        }
-        var result = new DetectorStageOptions
-        {
-            Model = r.String("model", d.Model),
-            DetectionsFile = r.OptionalString("detections"),
-            Motion = mo,
-            Family = r.Enum("family", ModelFamily.Auto),
-            Providers = providers,
-            Threads = r.Int("threads", 0, 0, 256),
-            AllowSpinning = r.Bool("allow_spinning", d.AllowSpinning),
-            Classes = r.Strings("classes", []),
-            Options = new DetectorOptions
-            {
-                ConfidenceThreshold = (float)r.Double("confidence", o.ConfidenceThreshold, 0, 1),
-                NmsIouThreshold = (float)r.Double("nms_iou", o.NmsIouThreshold, 0.01, 1),
-                MaxDetections = r.Int("max_detections", o.MaxDetections, 1, 10000),
-                ClassAgnosticNms = r.Bool("class_agnostic_nms", o.ClassAgnosticNms),
-            },
-            Batch = b,
-        };
-        if (result.Model.Length == 0) r.Error("model", $"must be a model file, {string.Join(", ", ModelCatalog.BuiltInNames)}, detections-file, motion or none");
-        if (result.Model == "detections-file" && string.IsNullOrEmpty(result.DetectionsFile)) r.Error("detections", "missing (model detections-file replays this MOTChallenge file)");
-        r.ReportUnknown();
-        return result;
-    }
+    /// <summary>The effective id: given, or derived from the URI (so that it is printed and compared as the stream runs).</summary>
+    private static StreamConfig WithId(StreamConfig s) =>
+        s.Source.Id.Length == 0 && !string.IsNullOrWhiteSpace(s.Source.Uri) ? s with { Source = s.Source with { Id = s.Source.StreamId } } : s;
 
-    private static TrackerConfig BindTracker(ConfigNode r)
-    {
-        var t = new ByteTrackerOptions();
-        var k = r.Child("kalman");
-        var kd = new KalmanMotionOptions();
-        var opts = new ByteTrackerOptions
-        {
-            HighScore = (float)r.Double("high_score", t.HighScore, 0, 1),
-            LowScore = (float)r.Double("low_score", t.LowScore, 0, 1),
-            NewTrackScore = (float)r.Double("new_track_score", t.NewTrackScore, 0, 1),
-            HighMatchMinSimilarity = (float)r.Double("high_match_min_similarity", t.HighMatchMinSimilarity, 0, 1),
-            LowMatchMinIoU = (float)r.Double("low_match_min_iou", t.LowMatchMinIoU, 0, 1),
-            TentativeMatchMinSimilarity = (float)r.Double("tentative_match_min_similarity", t.TentativeMatchMinSimilarity, 0, 1),
-            FuseScore = r.Bool("fuse_score", t.FuseScore),
-            MinHits = r.Int("min_hits", t.MinHits, 1, 100),
-            ConfirmAtStart = r.Bool("confirm_at_start", t.ConfirmAtStart),
-            LostTimeoutSeconds = r.Double("lost_timeout_seconds", t.LostTimeoutSeconds, 0, 3600),
-            ClassAware = r.Bool("class_aware", t.ClassAware),
-            ReportDetectionBox = r.Bool("report_detection_box", t.ReportDetectionBox),
-            MaxTracks = r.Int("max_tracks", t.MaxTracks, 1, 100000),
-            Kalman = new KalmanMotionOptions
-            {
-                PositionNoise = k.Double("position_noise", kd.PositionNoise, 1e-6, 10),
-                VelocityNoise = k.Double("velocity_noise", kd.VelocityNoise, 1e-6, 10),
-                ReferenceFps = k.Double("reference_fps", kd.ReferenceFps, 1, 1000),
-            },
-        };
-        bool enabled = r.Bool("enabled", true);
-        string motion = r.String("motion", "kalman");
-        if (motion != "kalman" && !motion.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            r.Error("motion", $"must be kalman or a path to an .onnx motion model, got '{motion}'");
-        if (opts.LowScore > opts.HighScore) r.Error("low_score", $"must not exceed high_score ({opts.HighScore}), got {opts.LowScore}");
-        k.ReportUnknown();
-        r.ReportUnknown();
-        return new TrackerConfig { Enabled = enabled, Options = opts, Motion = motion };
-    }
-
-    private static SinksConfig BindSinks(ConfigNode r, SinksConfig inherit)
-    {
-        if (!r.Exists) return inherit;
-        VideoOutputConfig? video = inherit.Video;
-        if (r.Has("video"))
-        {
-            var v = r.Child("video");
-            video = new VideoOutputConfig
-            {
-                Path = v.RequiredString("path"),
-                Codec = v.String("codec", "libx264"),
-                Preset = v.String("preset", "veryfast"),
-                Crf = v.Int("crf", 23, 0, 51),
-                SegmentSeconds = v.Double("segment_seconds", 0, 0, 86400),
-            };
-            v.ReportUnknown();
-        }
-        var mqtt = r.Has("mqtt") ? BindMqtt(r.Child("mqtt")) : inherit.Mqtt;
-        WebhookConfig? webhook = inherit.Webhook;
-        if (r.Has("webhook"))
-        {
-            var w = r.Child("webhook");
-            webhook = new WebhookConfig { Url = w.RequiredString("url"), MaxAttempts = w.Int("max_attempts", 5, 1, 100) };
-            if (webhook.Url.Length > 0 && !(Uri.TryCreate(webhook.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
-                w.Error("url", $"must be an http(s) URL, got '{webhook.Url}'");
-            w.ReportUnknown();
-        }
-        var result = new SinksConfig
-        {
-            Video = video,
-            Events = r.OptionalString("events") ?? inherit.Events,
-            EventsRotateMb = r.Int("events_rotate_mb", inherit.EventsRotateMb, 0, 1 << 20),
-            Tracks = r.OptionalString("tracks") ?? inherit.Tracks,
-            Mqtt = mqtt,
-            Webhook = webhook,
-            Snapshots = r.OptionalString("snapshots") ?? inherit.Snapshots,
-            Preview = r.Bool("preview", inherit.Preview),
-            QueueCapacity = r.Int("queue", inherit.QueueCapacity, 1, 1024),
-            Obscure = r.Strings("obscure", inherit.Obscure),
-        };
-        r.ReportUnknown();
-        return result;
-    }
-
-    /// <summary>Every <see cref="MqttOptions"/> key, then the options' own checks (files, topics, pairs) under the node's path.</summary>
-    private static MqttOptions BindMqtt(ConfigNode m)
-    {
-        var d = new MqttOptions();
-        MqttTlsOptions? tls = null;
-        if (m.Has("tls"))
-        {
-            var t = m.Child("tls");
-            var read = new MqttTlsOptions
-            {
-                CaFile = t.OptionalString("ca_file"),
-                CertFile = t.OptionalString("cert_file"),
-                KeyFile = t.OptionalString("key_file"),
-                ServerName = t.OptionalString("server_name"),
-            };
-            if (t.Bool("enabled", true)) tls = read;
-            t.ReportUnknown();
-        }
-        else
-        {
-            m.Child("tls"); // known key, even when absent or null
-        }
-        string protocol = m.String("protocol", "3.1.1");
-        var version = protocol switch
-        {
-            "3.1.1" or "311" => MqttProtocol.V311,
-            "5" or "5.0" => MqttProtocol.V5,
-            _ => (MqttProtocol?)null,
-        };
-        if (version is null) m.Error("protocol", $"must be 3.1.1 or 5, got '{protocol}'");
-        var o = new MqttOptions
-        {
-            Host = m.RequiredString("host"),
-            Port = m.Int("port", tls is null ? 1883 : 8883, 1, 65535),
-            Protocol = version ?? d.Protocol,
-            Tls = tls,
-            Username = m.OptionalString("username"),
-            Password = m.OptionalString("password"),
-            ClientId = m.OptionalString("client_id"),
-            Qos = m.Int("qos", d.Qos, 0, 2),
-            Topic = m.String("topic", d.Topic),
-            StateTopic = m.String("state_topic", d.StateTopic!),
-            InstanceStateTopic = m.String("instance_state_topic", d.InstanceStateTopic!),
-            KeepAliveSeconds = m.Int("keepalive_seconds", d.KeepAliveSeconds, 5, 3600),
-            BufferCapacity = m.Int("buffer", d.BufferCapacity, 1, 1_000_000),
-            MaxInflight = m.Int("max_inflight", d.MaxInflight, 1, 1000),
-            ReconnectDelaySeconds = m.Double("reconnect_delay_seconds", d.ReconnectDelaySeconds, 0.01, 3600),
-            MaxReconnectDelaySeconds = m.Double("max_reconnect_delay_seconds", d.MaxReconnectDelaySeconds, 0.01, 3600),
-            ConnectTimeoutSeconds = m.Double("connect_timeout_seconds", d.ConnectTimeoutSeconds, 0.1, 600),
-            DrainTimeoutSeconds = m.Double("drain_timeout_seconds", d.DrainTimeoutSeconds, 0, 600),
-        };
-        m.ReportUnknown();
-        if (o.Host.Length > 0 && !m.Errors.Any(e => e.Path.StartsWith(m.Path + ".", StringComparison.Ordinal)))
-        {
-            try
-            {
-                o.Validate(m.Path);
-            }
-            catch (OptionsException ex)
-            {
-                m.Errors.Add(new ConfigError(ex.Path, ex.Message[(ex.Path.Length + 2)..]));
-            }
-        }
-        return o;
-    }
-
-    private static StreamConfig BindStream(ConfigNode r) => BindStream(r, new SinksConfig());
-
-    private static StreamConfig BindStream(ConfigNode r, SinksConfig instanceSinks)
-    {
-        string id = r.Has("id") ? Id(r, "id", "") : "";
-        string uri = r.RequiredString("uri");
-        if (!r.Has("id") && uri.Length > 0) id = Ingest.SourceUri.DeriveStreamId(uri);
-        var d = new SourceOptions();
-        var source = new SourceOptions
-        {
-            Id = id,
-            Uri = uri,
-            Format = r.OptionalString("format"),
-            Mode = r.Enum("mode", SourceMode.Auto),
-            MaxFps = r.Double("max_fps", 0, 0, 1000),
-            Loop = r.Bool("loop", false),
-            DecoderThreads = r.Int("decoder_threads", 0, 0, 64),
-            HwAccel = r.OptionalString("hwaccel"),
-            RtspTransport = r.Enum("rtsp_transport", RtspTransport.Tcp),
-            OpenTimeout = TimeSpan.FromSeconds(r.Double("open_timeout_seconds", d.OpenTimeout.TotalSeconds, 0.1, 600)),
-            ReadTimeout = TimeSpan.FromSeconds(r.Double("read_timeout_seconds", d.ReadTimeout.TotalSeconds, 0.1, 600)),
-            ReconnectInitialDelay = TimeSpan.FromSeconds(r.Double("reconnect_initial_seconds", d.ReconnectInitialDelay.TotalSeconds, 0.01, 600)),
-            ReconnectMaxDelay = TimeSpan.FromSeconds(r.Double("reconnect_max_seconds", d.ReconnectMaxDelay.TotalSeconds, 0.01, 3600)),
-            MaxReconnectAttempts = r.Int("max_reconnect_attempts", 0, 0, int.MaxValue),
-            OutputWidth = r.Int("width", 0, 0, 16384),
-            OutputHeight = r.Int("height", 0, 0, 16384),
-            ChannelCapacity = r.Int("queue", d.ChannelCapacity, 1, 1024),
-            FfmpegOptions = r.Map("ffmpeg_options"),
-        };
-        var zones = r.Children("zones").Select(z =>
-        {
-            var zone = new ZoneConfig(z.RequiredString("name"), z.Points("polygon", 3), z.Strings("classes", []));
-            z.ReportUnknown();
-            return zone;
-        }).ToList();
-        var lines = r.Children("lines").Select(l =>
-        {
-            var from = l.Points("points", 2);
-            var line = new LineConfig(l.RequiredString("name"), from.Count > 0 ? from[0] : default, from.Count > 1 ? from[1] : default, l.Strings("classes", []));
-            l.ReportUnknown();
-            return line;
-        }).ToList();
-        var sinks = r.Has("sinks") ? BindSinks(r.Child("sinks"), instanceSinks) : null;
-        bool enabled = r.Bool("enabled", true);
-        r.ReportUnknown();
-        return new StreamConfig { Id = id, Source = source, Zones = zones, Lines = lines, Sinks = sinks, Enabled = enabled };
-    }
+    private static YamlNode? Find(YamlMappingNode map, string key) =>
+        map.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: { } k } && k == key).Value;
 }

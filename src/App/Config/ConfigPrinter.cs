@@ -1,70 +1,100 @@
+using System.Collections;
 using System.Globalization;
 
 namespace StreamVision.App.Config;
 
-/// <summary>Prints the effective configuration (after defaults and environment overrides) as YAML-like text.</summary>
+/// <summary>
+/// Prints the effective configuration (after defaults, inheritance and environment overrides) as YAML, every option with
+/// its key as <see cref="OptionsBinder"/> reads it. Secrets (<see cref="Core.OptionSecretAttribute"/>) print as
+/// <c>(set)</c>, passwords inside URLs as <c>***</c>; an output that is off prints as <c>false</c>, other unset values as <c>~</c>.
+/// </summary>
 public static class ConfigPrinter
 {
-    public static void Print(SvConfig c, TextWriter o)
+    public static void Print(SvConfig c, TextWriter o) => PrintRecord(c, o, 0);
+
+    private static void PrintRecord(object record, TextWriter o, int indent)
     {
-        var ci = CultureInfo.InvariantCulture;
-        o.WriteLine($"instance: {c.Instance}");
-        o.WriteLine($"http:\n  listen: {(c.Http.Listen.Length == 0 ? "\"\" (off)" : c.Http.Listen)}");
-        o.WriteLine(string.Create(ci, $"frame_pool_mb: {c.FramePoolMb}\nshutdown_seconds: {c.ShutdownSeconds}"));
-        var d = c.Detector;
-        o.WriteLine("detector:");
-        o.WriteLine($"  model: {d.Model}\n  family: {d.Family.ToString().ToLowerInvariant()}\n  providers: [{string.Join(", ", d.Providers)}]\n  threads: {d.Threads}");
-        o.WriteLine(string.Create(ci, $"  confidence: {d.Options.ConfidenceThreshold}\n  nms_iou: {d.Options.NmsIouThreshold}\n  max_detections: {d.Options.MaxDetections}"));
-        o.WriteLine($"  classes: [{string.Join(", ", d.Classes)}]");
-        o.WriteLine(string.Create(ci, $"  batch:\n    max_size: {d.Batch.MaxBatch}\n    max_wait_ms: {d.Batch.MaxWait.TotalMilliseconds}"));
-        var t = c.Tracker.Options;
-        o.WriteLine($"tracker:\n  enabled: {c.Tracker.Enabled.ToString().ToLowerInvariant()}");
-        o.WriteLine(string.Create(ci, $"  high_score: {t.HighScore}\n  low_score: {t.LowScore}\n  new_track_score: {t.NewTrackScore}\n  min_hits: {t.MinHits}\n  lost_timeout_seconds: {t.LostTimeoutSeconds}\n  class_aware: {t.ClassAware.ToString().ToLowerInvariant()}\n  max_tracks: {t.MaxTracks}"));
-        PrintSinks(c.Sinks, o, "");
-        o.WriteLine($"streams:{(c.Streams.Count == 0 ? " []" : "")}");
-        foreach (var s in c.Streams)
+        foreach (var m in OptionModel.Keyed(record.GetType()))
         {
-            var src = s.Source;
-            o.WriteLine($"  - id: {s.Id}\n    uri: {Ingest.SourceUri.Redact(src.Uri)}\n    mode: {src.Mode.ToString().ToLowerInvariant()}\n    enabled: {s.Enabled.ToString().ToLowerInvariant()}");
-            o.WriteLine(string.Create(ci, $"    max_fps: {src.MaxFps}\n    loop: {src.Loop.ToString().ToLowerInvariant()}\n    rtsp_transport: {src.RtspTransport.ToString().ToLowerInvariant()}\n    open_timeout_seconds: {src.OpenTimeout.TotalSeconds}\n    read_timeout_seconds: {src.ReadTimeout.TotalSeconds}"));
-            foreach (var z in s.Zones) o.WriteLine($"    zone {z.Name}: {z.Polygon.Count} points{(z.Classes.Count > 0 ? ", classes " + string.Join("/", z.Classes) : "")}");
-            foreach (var l in s.Lines) o.WriteLine(string.Create(ci, $"    line {l.Name}: ({l.From.X},{l.From.Y}) -> ({l.To.X},{l.To.Y})"));
-            if (s.Sinks is not null) PrintSinks(s.Sinks, o, "    ");
+            var value = OptionModel.ValueOf(record, m);
+            PrintMember(m, value, o, indent);
         }
     }
 
-    private static void PrintSinks(SinksConfig s, TextWriter o, string indent)
+    private static void PrintMember(OptionMember m, object? value, TextWriter o, int indent)
     {
-        o.WriteLine($"{indent}sinks:");
-        if (s.Video is { } v) o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{indent}  video: {{path: {v.Path}, codec: {v.Codec}, preset: {v.Preset}, crf: {v.Crf}, segment_seconds: {v.SegmentSeconds}}}"));
-        if (s.Events is { } e) o.WriteLine($"{indent}  events: {e}");
-        if (s.Tracks is { } t) o.WriteLine($"{indent}  tracks: {t}");
-        if (s.Mqtt is { } m) PrintMqtt(m, o, indent + "  ");
-        if (s.Webhook is { } w) o.WriteLine($"{indent}  webhook: {{url: {Ingest.SourceUri.Redact(w.Url)}, max_attempts: {w.MaxAttempts}}}");
-        if (s.Snapshots is { } sn) o.WriteLine($"{indent}  snapshots: {sn}");
-        o.WriteLine($"{indent}  preview: {s.Preview.ToString().ToLowerInvariant()}\n{indent}  queue: {s.QueueCapacity}");
-        if (s.Obscure.Count > 0) o.WriteLine($"{indent}  obscure: [{string.Join(", ", s.Obscure)}]");
+        string pad = new(' ', indent);
+        var t = m.ValueType;
+        if (value is null)
+        {
+            // An output that is off says so (a ~ would inherit the instance's when read back).
+            o.WriteLine($"{pad}{m.Key}: {(m.Switchable ? "false" : "~")}");
+        }
+        else if (m.Secret)
+        {
+            o.WriteLine($"{pad}{m.Key}: (set)");
+        }
+        else if (OptionModel.IsRecord(t))
+        {
+            o.WriteLine($"{pad}{m.Key}:");
+            PrintRecord(value, o, indent + 2);
+        }
+        else if (OptionModel.ElementType(t) is { } elem && OptionModel.IsRecord(elem))
+        {
+            var items = ((IEnumerable)value).Cast<object>().ToList();
+            o.WriteLine(items.Count == 0 ? $"{pad}{m.Key}: []" : $"{pad}{m.Key}:");
+            foreach (var item in items)
+            {
+                var w = new StringWriter();
+                PrintRecord(item, w, indent + 4);
+                string text = w.ToString();
+                // The first line of an item carries the list dash.
+                o.Write($"{pad}  - {text.TrimStart(' ')}");
+            }
+        }
+        else if (OptionModel.DictionaryValueType(t) is not null)
+        {
+            var dict = (IDictionary)value;
+            o.WriteLine(dict.Count == 0 ? $"{pad}{m.Key}: {{}}" : $"{pad}{m.Key}:");
+            foreach (DictionaryEntry e in dict) o.WriteLine($"{pad}  {e.Key}: {Scalar(e.Value)}");
+        }
+        else
+        {
+            o.WriteLine($"{pad}{m.Key}: {Value(value, m.Key)}");
+        }
     }
 
-    private static void PrintMqtt(Sinks.MqttOptions m, TextWriter o, string indent)
+    private static string Value(object value, string key) => value switch
     {
-        var ci = CultureInfo.InvariantCulture;
-        o.WriteLine($"{indent}mqtt:");
-        o.WriteLine($"{indent}  host: {m.Host}\n{indent}  port: {m.Port}\n{indent}  protocol: {(m.Protocol == Sinks.MqttProtocol.V5 ? "5" : "3.1.1")}");
-        o.WriteLine($"{indent}  client_id: {m.ClientId ?? "streamvision-{instance}"}");
-        if (m.Username is not null) o.WriteLine($"{indent}  username: {m.Username}");
-        if (m.Password is not null) o.WriteLine($"{indent}  password: (set)");
-        if (m.Tls is { } t)
-        {
-            o.WriteLine($"{indent}  tls:\n{indent}    enabled: true\n{indent}    ca_file: {t.CaFile ?? "(system trust store)"}");
-            if (t.CertFile is not null) o.WriteLine($"{indent}    cert_file: {t.CertFile}\n{indent}    key_file: {t.KeyFile}");
-            if (t.ServerName is not null) o.WriteLine($"{indent}    server_name: {t.ServerName}");
-        }
-        o.WriteLine($"{indent}  qos: {m.Qos}\n{indent}  topic: {m.Topic}\n{indent}  state_topic: {Topic(m.StateTopic)}\n{indent}  instance_state_topic: {Topic(m.InstanceStateTopic)}");
-        o.WriteLine(string.Create(ci, $"{indent}  keepalive_seconds: {m.KeepAliveSeconds}\n{indent}  buffer: {m.BufferCapacity}\n{indent}  max_inflight: {m.MaxInflight}"));
-        o.WriteLine(string.Create(ci, $"{indent}  reconnect_delay_seconds: {m.ReconnectDelaySeconds}\n{indent}  max_reconnect_delay_seconds: {m.MaxReconnectDelaySeconds}"));
-        o.WriteLine(string.Create(ci, $"{indent}  connect_timeout_seconds: {m.ConnectTimeoutSeconds}\n{indent}  drain_timeout_seconds: {m.DrainTimeoutSeconds}"));
+        TimeSpan ts => OptionModel.Number(OptionModel.FromDuration(ts, key)),
+        (float x, float y) => string.Create(CultureInfo.InvariantCulture, $"[{x}, {y}]"),
+        string or bool or Enum or IConvertible => Scalar(value),
+        IEnumerable list => "[" + string.Join(", ", list.Cast<object>().Select(i => i is string s ? Quote(s, flow: true) : Value(i, key))) + "]",
+        _ => Scalar(value),
+    };
 
-        static string Topic(string? t) => string.IsNullOrEmpty(t) ? "\"\" (none)" : t;
+    /// <summary>One value as YAML: numbers invariant, enums by their file names, text quoted where YAML would misread it.</summary>
+    public static string Scalar(object? value) => value switch
+    {
+        null => "~",
+        bool b => b ? "true" : "false",
+        Enum e => Quote(OptionModel.EnumName(e)),
+        float f => f.ToString(CultureInfo.InvariantCulture),
+        double d => d.ToString(CultureInfo.InvariantCulture),
+        IFormattable n => n.ToString(null, CultureInfo.InvariantCulture),
+        string s => Quote(Ingest.SourceUri.Redact(s)),
+        _ => Quote(value.ToString() ?? ""),
+    };
+
+    /// <summary>Quotes text YAML would read otherwise (<paramref name="flow"/>: an item of a [a, b] list, where , [ ] { } matter too).</summary>
+    private static string Quote(string s, bool flow = false)
+    {
+        bool plain = s.Length > 0 && !s.StartsWith(' ') && !s.EndsWith(' ') && !s.EndsWith(':') && s.IndexOfAny(['\'', '"', '\n']) < 0
+            && (!flow || s.IndexOfAny([',', '[', ']', '{', '}']) < 0)
+            && !s.Contains(": ", StringComparison.Ordinal) && !s.Contains(" #", StringComparison.Ordinal)
+            && "[]{},&*!|>%@`-?~".IndexOf(s[0]) < 0 && s is not ("true" or "false" or "null" or "yes" or "no" or "on" or "off")
+            && !double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+        if (plain) return s;
+        return "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
     }
 }

@@ -1,3 +1,5 @@
+using StreamVision.Analytics;
+using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Ingest;
 using StreamVision.Sinks;
@@ -5,87 +7,146 @@ using StreamVision.Tracking;
 
 namespace StreamVision.App.Config;
 
-/// <summary>The whole instance, as one YAML file describes it (see config/*.yaml and README "Configuration").</summary>
+// The configuration file is these records bound by OptionsBinder: every stage is configured by its own options type
+// (SourceOptions, DetectorStageOptions, ByteTrackerOptions, AnalyticsOptions, the sinks' options). The records here hold
+// only what the file needs beyond the stages: the instance, the HTTP server, which sinks a stream has, templates with
+// {instance} and {stream}, and switches. docs/configuration.md is generated from all of them (config reference).
+
+/// <summary>The whole instance, as one YAML file describes it (see config/*.yaml and docs/configuration.md).</summary>
 public sealed record SvConfig
 {
-    /// <summary>Instance id: carried in topics, file names and metrics so instances never collide. Default: the host name.</summary>
+    /// <summary>
+    /// Instance id: carried in topics, file names, events and metrics (<c>{instance}</c> in templates) so that instances
+    /// never collide. Default: the host name in lower case.
+    /// </summary>
+    [OptionPattern(IdPattern, IdRule), OptionDefault("the host name, lower case")]
     public string Instance { get; init; } = Environment.MachineName.ToLowerInvariant();
+    /// <summary>The HTTP server: dashboard, API, <c>/metrics</c>.</summary>
     public HttpConfig Http { get; init; } = new();
+    /// <summary>The detection stage, shared by all streams and batched across them.</summary>
     public DetectorStageOptions Detector { get; init; } = new();
+    /// <summary>The tracker each stream runs.</summary>
     public TrackerConfig Tracker { get; init; } = new();
+    /// <summary>Outputs of every stream; a stream's own <c>sinks</c> override these key by key.</summary>
     public SinksConfig Sinks { get; init; } = new();
+    /// <summary>The streams (cameras, files) this instance runs. Empty: none (add them over the HTTP API).</summary>
     public IReadOnlyList<StreamConfig> Streams { get; init; } = [];
-    /// <summary>Bytes of frame buffers in flight across all streams (MiB). Bounds memory whatever the inputs. Default 1024.</summary>
+    /// <summary>Bytes of decoded frames in flight across all streams, MiB: bounds memory whatever the inputs. Default 1024.</summary>
+    [OptionRange(64, 65536)]
     public int FramePoolMb { get; init; } = 1024;
-    /// <summary>Seconds a graceful shutdown may take to drain queues and finalise outputs. Default 10.</summary>
+    /// <summary>Seconds a graceful shutdown (or a stream's removal) may take to drain queues and finalise outputs. 0 = stop at once. Default 10.</summary>
+    [OptionRange(0, 600)]
     public double ShutdownSeconds { get; init; } = 10;
+
+    /// <summary>Ids of instances and streams: they become parts of file names, topics and metric labels.</summary>
+    public const string IdPattern = "^[A-Za-z0-9._-]{1,64}$";
+    public const string IdRule = "1..64 letters, digits, '-', '_' or '.'";
+
+    /// <summary>Throws <see cref="OptionsException"/> for what involves several streams (unique ids).</summary>
+    public void Validate(string path = "")
+    {
+        foreach (var dup in Streams.GroupBy(s => s.Id).Where(g => g.Key.Length > 0 && g.Count() > 1))
+            throw new OptionsException(path.Length == 0 ? "streams" : $"{path}.streams", $"stream id '{dup.Key}' is used {dup.Count()} times; ids must be unique");
+    }
 }
 
+/// <summary>The HTTP server of the instance.</summary>
 public sealed record HttpConfig
 {
-    /// <summary>Address of the HTTP server (dashboard, API, /metrics). Empty disables it. Default http://127.0.0.1:8080.</summary>
+    /// <summary>Address the server listens on (dashboard, API, <c>/metrics</c>); port 0 picks a free one. Empty = no HTTP server. Default http://127.0.0.1:8080.</summary>
     public string Listen { get; init; } = "http://127.0.0.1:8080";
+
+    public void Validate(string path = "http")
+    {
+        if (Listen.Length > 0 && !Uri.TryCreate(Listen, UriKind.Absolute, out _))
+            throw new OptionsException($"{path}.listen", $"must be a URL like http://127.0.0.1:8080, got '{Listen}'");
+    }
 }
 
+/// <summary>
+/// The tracker: the stage's own <see cref="ByteTrackerOptions"/> (keys at this level) plus what the configuration decides
+/// around it, whether it runs and which motion model it uses.
+/// </summary>
 public sealed record TrackerConfig
 {
+    /// <summary>Track objects (false: detections go to analytics and sinks without track ids, so zones, lines and track events stay empty). Default true.</summary>
     public bool Enabled { get; init; } = true;
-    /// <summary>Motion model: kalman (default) or a path to a learned ONNX model such as models/motion-gru.onnx.</summary>
+    /// <summary>Motion model: <c>kalman</c> (constant velocity, default) or the path of a learned ONNX model such as <c>models/motion-gru.onnx</c>.</summary>
     public string Motion { get; init; } = "kalman";
+    /// <summary>The tracker's options.</summary>
+    [OptionInline]
     public ByteTrackerOptions Options { get; init; } = new();
+
+    public void Validate(string path = "tracker")
+    {
+        if (Motion != "kalman" && !Motion.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new OptionsException($"{path}.motion", $"must be kalman or a path to an .onnx motion model, got '{Motion}'");
+        Options.Validate(path);
+    }
 }
 
-public sealed record VideoOutputConfig
-{
-    /// <summary>Path or URL template; {instance} and {stream} are replaced. Formats by extension, or rtsp://, or .m3u8 for HLS.</summary>
-    public required string Path { get; init; }
-    public string Codec { get; init; } = "libx264";
-    public string Preset { get; init; } = "veryfast";
-    public int Crf { get; init; } = 23;
-    /// <summary>Start a new file every this many seconds (0 = one file).</summary>
-    public double SegmentSeconds { get; init; }
-}
-
+/// <summary>
+/// A stream's outputs. Each is its sink's own options record; paths, folders and the template keys say where with
+/// <c>{instance}</c> and <c>{stream}</c>, replaced per stream. An output is off when absent (the preview is on unless
+/// <c>preview: false</c>).
+/// </summary>
 public sealed record SinksConfig
 {
-    public VideoOutputConfig? Video { get; init; }
-    /// <summary>JSON-lines events file template ({instance}, {stream}).</summary>
-    public string? Events { get; init; }
-    /// <summary>MOT track file template.</summary>
-    public string? Tracks { get; init; }
-    /// <summary>Rotate event files after this many MiB (0 = never).</summary>
+    /// <summary>Annotated video: a file (<c>.mp4</c>, <c>.mkv</c>; cut with <c>segment_seconds</c>), an HLS playlist (<c>.m3u8</c>) or an <c>rtsp://</c> push. Off when absent.</summary>
+    public VideoSinkOptions? Video { get; init; }
+    /// <summary>Events as JSON lines; a single value is the file's path. Off when absent.</summary>
+    public JsonLinesOptions? Events { get; init; }
+    /// <summary>
+    /// Rotate event files after this many MiB (older key, kept for existing files: used when <c>events.rotate_bytes</c> is 0).
+    /// 0 = never. Default 0.
+    /// </summary>
+    [OptionRange(0, 1 << 20)]
     public int EventsRotateMb { get; init; }
-    /// <summary>Events to an MQTT broker (every option of <see cref="MqttOptions"/>; its InstanceId is set from <see cref="SvConfig.Instance"/>).</summary>
+    /// <summary>
+    /// MOTChallenge track file (<c>frame,id,x,y,w,h,score,-1,-1,-1</c>), path template with <c>{instance}</c> and
+    /// <c>{stream}</c>. The track writer has no other options. Off when absent.
+    /// </summary>
+    public string? Tracks { get; init; }
+    /// <summary>Events to an MQTT broker; streams naming the same broker and client id share one connection. Off when absent.</summary>
     public MqttOptions? Mqtt { get; init; }
-    public WebhookConfig? Webhook { get; init; }
-    /// <summary>Folder for best-frame JPEG snapshots of each track, written when it ends.</summary>
-    public string? Snapshots { get; init; }
-    /// <summary>MJPEG preview for the dashboard.</summary>
-    public bool Preview { get; init; } = true;
-    /// <summary>Items each sink may queue before it drops (live) or waits (files). Default 16.</summary>
-    public int QueueCapacity { get; init; } = 16;
-    /// <summary>Classes pixelated instead of boxed in video and preview.</summary>
+    /// <summary>Events POSTed as JSON to an HTTP endpoint, with retries and backoff. Off when absent.</summary>
+    public WebhookOptions? Webhook { get; init; }
+    /// <summary>Best crop and frame of each track as JPEGs when it ends; a single value is the folder. Off when absent.</summary>
+    public SnapshotOptions? Snapshots { get; init; }
+    /// <summary>MJPEG live preview for the dashboard (<c>/api/streams/{id}/preview.mjpeg</c>). On by default; <c>false</c> switches it off.</summary>
+    public MjpegPreviewOptions? Preview { get; init; } = new();
+    /// <summary>
+    /// The queue in front of each sink (the preview keeps its own: two pictures, oldest dropped); a single value is its
+    /// capacity. When full, files wait and live streams drop the oldest (counted).
+    /// </summary>
+    public SinkRunnerOptions Queue { get; init; } = new();
+    /// <summary>Class names pixelated instead of boxed in video and preview (privacy), e.g. <c>[face]</c>. Empty = none.</summary>
     public IReadOnlyList<string> Obscure { get; init; } = [];
+
+    /// <summary>Items each sink may queue (<see cref="SinkRunnerOptions.Capacity"/> of <see cref="Queue"/>).</summary>
+    public int QueueCapacity => Queue.Capacity;
 }
 
-public sealed record WebhookConfig
-{
-    public required string Url { get; init; }
-    public int MaxAttempts { get; init; } = 5;
-}
-
-public sealed record ZoneConfig(string Name, IReadOnlyList<(float X, float Y)> Polygon, IReadOnlyList<string> Classes);
-
-public sealed record LineConfig(string Name, (float X, float Y) From, (float X, float Y) To, IReadOnlyList<string> Classes);
-
+/// <summary>
+/// One stream: its source (<see cref="SourceOptions"/>) and its zones and lines (<see cref="AnalyticsOptions"/>), both
+/// with their keys at the stream's level, plus its own outputs and a switch.
+/// </summary>
 public sealed record StreamConfig
 {
-    public required string Id { get; init; }
+    /// <summary>Where frames come from and how.</summary>
+    [OptionInline]
     public required SourceOptions Source { get; init; }
-    public IReadOnlyList<ZoneConfig> Zones { get; init; } = [];
-    public IReadOnlyList<LineConfig> Lines { get; init; } = [];
-    /// <summary>Per-stream sink settings; null uses the instance's.</summary>
+    /// <summary>Zones, lines and counts.</summary>
+    [OptionInline]
+    public AnalyticsOptions Analytics { get; init; } = new();
+    /// <summary>This stream's outputs: keys given here override those of the instance's <c>sinks</c>, the rest are inherited. Absent = the instance's.</summary>
+    [OptionDefault("the instance's sinks")]
     public SinksConfig? Sinks { get; init; }
-    /// <summary>false: configured but not started.</summary>
+    /// <summary>false: configured but not started. Default true.</summary>
     public bool Enabled { get; init; } = true;
+
+    /// <summary>The stream id (<see cref="SourceOptions.StreamId"/>: given, or derived from the URI).</summary>
+    public string Id => Source.StreamId;
+    public IReadOnlyList<ZoneOptions> Zones => Analytics.Zones;
+    public IReadOnlyList<LineOptions> Lines => Analytics.Lines;
 }

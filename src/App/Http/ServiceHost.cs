@@ -29,17 +29,21 @@ public sealed class ServiceHost : IAsyncDisposable
     private readonly WebApplication? _web;
     private readonly ProcessMetrics? _process;
     private readonly ILogger _logger;
+    private readonly StackTraceOnce _stacks = new();
     private int _disposed;
 
-    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ILogger logger)
+    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, ILogger logger)
     {
         Manager = manager;
         _web = web;
         _process = process;
+        Reloader = reloader;
         _logger = logger;
     }
 
     public StreamManager Manager { get; }
+    /// <summary>Reloads the configuration file (SIGHUP, <c>POST /api/reload</c>), one reload at a time; null when the service was started without a file.</summary>
+    public ConfigReloader? Reloader { get; }
     /// <summary>What <c>/metrics</c> serves: every stage of every stream of this service, on a registry of its own.</summary>
     public PipelineMetrics Metrics => Manager.Metrics;
     /// <summary>Where the HTTP server listens (the real port when the config asked for port 0), or null when off.</summary>
@@ -47,7 +51,8 @@ public sealed class ServiceHost : IAsyncDisposable
 
     /// <param name="metrics">Where the service's stages record and what /metrics serves; null = a new registry of its own
     /// (services in one process stay independent, see <see cref="PipelineMetrics"/>).</param>
-    public static async Task<ServiceHost> StartAsync(SvConfig config, ILoggerFactory loggers, PipelineMetrics? metrics = null)
+    /// <param name="configPath">The file <paramref name="config"/> came from: what <see cref="Reloader"/> reads again; null = no reloading.</param>
+    public static async Task<ServiceHost> StartAsync(SvConfig config, ILoggerFactory loggers, PipelineMetrics? metrics = null, string? configPath = null)
     {
         var logger = loggers.CreateLogger("streamvision");
         metrics ??= new PipelineMetrics();
@@ -67,7 +72,8 @@ public sealed class ServiceHost : IAsyncDisposable
                 builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
                 web = builder.Build();
             }
-            var host = new ServiceHost(manager, web, process, logger);
+            var reloader = configPath is null ? null : new ConfigReloader(configPath, manager, logger);
+            var host = new ServiceHost(manager, web, process, reloader, logger);
             if (web is not null)
             {
                 host.Map(web);
@@ -91,6 +97,26 @@ public sealed class ServiceHost : IAsyncDisposable
 
     private void Map(WebApplication web)
     {
+        // Kestrel's own logging is off (the service logs through its factory): an endpoint that throws is logged here,
+        // with its stack the first time, and answered with a JSON error.
+        web.Use(async (HttpContext ctx, RequestDelegate next) =>
+        {
+            try
+            {
+                await next(ctx).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                if (_stacks.IsFirst(ex)) _logger.LogError(ex, "HTTP {Method} {Path} failed: {Error}", ctx.Request.Method, ctx.Request.Path.Value, ex.Message);
+                else _logger.LogError("HTTP {Method} {Path} failed: {Error}", ctx.Request.Method, ctx.Request.Path.Value, ex.Message);
+                if (!ctx.Response.HasStarted)
+                {
+                    ctx.Response.Clear();
+                    ctx.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                    await ctx.Response.WriteAsJsonAsync(new { errors = new[] { $"{ex.GetType().Name}: {ex.Message}" } }, s_json).ConfigureAwait(false);
+                }
+            }
+        });
         web.MapGet("/", () => Results.Content(Dashboard.Value, "text/html; charset=utf-8"));
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/readyz", () => Manager.Ready ? Results.Text("ready\n") : Results.Text("starting\n", statusCode: 503));
@@ -113,17 +139,37 @@ public sealed class ServiceHost : IAsyncDisposable
             {
                 return Results.Json(new { errors = ex.Errors.Select(e => e.ToString()).ToList() }, s_json, statusCode: 400);
             }
-            if (Manager.TryGet(cfg.Id, out var existing) && existing.Status is StreamStatus.Running or StreamStatus.Starting)
-                return Results.Json(new { errors = new[] { $"stream '{cfg.Id}' already exists" } }, s_json, statusCode: 409);
             try
             {
                 var host = await Manager.AddAsync(cfg).ConfigureAwait(false);
                 return Results.Json(Describe(host), s_json, statusCode: 201);
             }
+            catch (StreamExistsException)
+            {
+                // Decided under the manager's gate: a reload or another request may have added it a moment ago.
+                return Results.Json(new { errors = new[] { $"stream '{cfg.Id}' already exists" } }, s_json, statusCode: 409);
+            }
+            catch (ServiceStoppingException ex)
+            {
+                return Results.Json(new { errors = new[] { ex.Message } }, s_json, statusCode: 503);
+            }
             catch (Exception ex) when (ex is StreamVisionException or IOException or UnauthorizedAccessException)
             {
                 return Results.Json(new { errors = new[] { ex.Message } }, s_json, statusCode: 400);
             }
+        });
+        web.MapPost("/api/reload", async () =>
+        {
+            if (Reloader is null) return Results.Json(new { errors = new[] { "the service was started without a configuration file" } }, s_json, statusCode: 404);
+            var r = await Reloader.RequestAsync().ConfigureAwait(false);
+            return Results.Json(new
+            {
+                applied = r.Applied,
+                added = r.Added,
+                removed = r.Removed,
+                restarted = r.Restarted,
+                errors = r.Errors.Select(e => e.ToString()).ToList(),
+            }, s_json, statusCode: r.Ok ? 200 : r.Applied ? 422 : 400);
         });
         web.MapDelete("/api/streams/{id}", async (string id) =>
             await Manager.RemoveAsync(id).ConfigureAwait(false) ? Results.NoContent() : NotFound(id));
@@ -210,6 +256,8 @@ public sealed class ServiceHost : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await Manager.DisposeAsync().ConfigureAwait(false);
+        // A reload asked for meanwhile finds the manager stopping and changes nothing; wait for it to say so.
+        if (Reloader is not null) await Reloader.Idle.ConfigureAwait(false);
         if (_web is not null)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));

@@ -12,9 +12,10 @@ public sealed class ServiceResources
 {
     /// <summary>
     /// Where sinks rent the frames they draw on (video, preview, snapshots): never the decoders' pool, so a decoder waiting
-    /// on a full pool cannot hold up the sinks that would free it.
+    /// on a full pool cannot hold up the sinks that would free it. Uncapped: each sink holds at most two frames at a time
+    /// (video, preview), so its size follows the streams; a cap could only make a sink holding one copy wait for a second.
     /// </summary>
-    public FramePool SinkPool { get; } = new();
+    public FramePool SinkPool { get; } = new(new FramePoolOptions { MaxBytes = long.MaxValue });
 
     /// <summary>Each running stream's live preview, for the dashboard's MJPEG endpoint.</summary>
     public ConcurrentDictionary<string, MjpegPreviewSink> Previews { get; } = new(StringComparer.Ordinal);
@@ -37,11 +38,34 @@ public static class SinkFactory
     public static StreamAnalytics? CreateAnalytics(StreamConfig stream, int index, IReadOnlyList<string> classNames)
     {
         if (stream.Zones.Count == 0 && stream.Lines.Count == 0) return null;
-        return new StreamAnalytics(new AnalyticsOptions
+        return new StreamAnalytics(stream.Analytics, classNames, $"streams[{index}]");
+    }
+
+    /// <summary>
+    /// The video output for <paramref name="path"/> (expanded): an <c>.m3u8</c> path or an <c>rtsp://</c> URL starts from
+    /// <see cref="VideoSinkOptions.ForHls"/> or <see cref="VideoSinkOptions.ForRtspPush"/>, and every key the configuration
+    /// changed from its default wins over the preset (extra options merge, the configuration's winning).
+    /// </summary>
+    public static VideoSinkOptions VideoOptions(VideoSinkOptions v, string path)
+    {
+        VideoSinkOptions? preset = path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase)
+            ? VideoSinkOptions.ForHls(path, v.SegmentSeconds > 0 ? v.SegmentSeconds : 2)
+            : path.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase) ? VideoSinkOptions.ForRtspPush(path) : null;
+        if (preset is null) return v with { Path = path };
+        var d = new VideoSinkOptions { Path = path };
+        var extra = new Dictionary<string, string>(preset.ExtraOptions ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (k, val) in v.ExtraOptions ?? new Dictionary<string, string>()) extra[k] = val;
+        return v with
         {
-            Zones = stream.Zones.Select(z => new ZoneOptions { Name = z.Name, Polygon = z.Polygon, Classes = z.Classes }).ToList(),
-            Lines = stream.Lines.Select(l => new LineOptions { Name = l.Name, From = l.From, To = l.To, Classes = l.Classes }).ToList(),
-        }, classNames, $"streams[{index}]");
+            Path = path,
+            Name = v.Name != d.Name ? v.Name : preset.Name,
+            Format = v.Format ?? preset.Format,
+            Codec = v.Codec != d.Codec ? v.Codec : preset.Codec,
+            Preset = v.Preset != d.Preset ? v.Preset : preset.Preset,
+            ExtraOptions = extra,
+            // HLS cuts its own segments (hls_time above).
+            SegmentSeconds = preset.Format == "hls" ? 0 : v.SegmentSeconds,
+        };
     }
 
     public static List<SinkSpec> Create(StreamConfig stream, SvConfig instance, SinksConfig sinks, IReadOnlyList<string> classNames,
@@ -50,54 +74,52 @@ public static class SinkFactory
         var list = new List<SinkSpec>();
         string Path(string t) => Expand(t, instance.Instance, stream.Id);
         var obscure = sinks.Obscure.Count > 0 ? new HashSet<string>(sinks.Obscure, StringComparer.OrdinalIgnoreCase) : null;
-        var annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = obscure };
+        AnnotatorOptions Annotator(AnnotatorOptions a) => a with { ClassNames = classNames, ObscureClasses = obscure };
+        // Every sink's queue: the configured one, waiting (files) or dropping the oldest (live).
+        var queue = sinks.Queue with { Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest };
         try
         {
             if (sinks.Video is { } v)
             {
-                string path = Path(v.Path);
-                var o = path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase)
-                    ? VideoSinkOptions.ForHls(path, v.SegmentSeconds > 0 ? v.SegmentSeconds : 2)
-                    : path.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase)
-                        ? VideoSinkOptions.ForRtspPush(path)
-                        : new VideoSinkOptions { Path = path, SegmentSeconds = v.SegmentSeconds };
-                o = o with { Codec = v.Codec, Preset = v.Preset, Crf = v.Crf, Annotator = annotator };
+                var o = VideoOptions(v, Path(v.Path));
+                o = o with { Annotator = Annotator(o.Annotator) };
                 o.Validate("sinks.video");
-                list.Add(new SinkSpec(new VideoFileSink(o, 0, pool, overlays, logger, metrics)));
+                list.Add(new SinkSpec(new VideoFileSink(o, 0, pool, overlays, logger, metrics), queue));
             }
-            if (sinks.Tracks is { } t) list.Add(new SinkSpec(new MotTrackSink(Path(t))));
+            if (sinks.Tracks is { } t) list.Add(new SinkSpec(new MotTrackSink(Path(t)), queue));
             if (sinks.Events is { } e)
             {
-                list.Add(new SinkSpec(new JsonLinesEventSink(new JsonLinesOptions
+                list.Add(new SinkSpec(new JsonLinesEventSink(e with
                 {
-                    Path = Path(e),
-                    RotateBytes = sinks.EventsRotateMb * 1024L * 1024L,
+                    Path = Path(e.Path),
+                    RotateBytes = e.RotateBytes > 0 ? e.RotateBytes : sinks.EventsRotateMb * 1024L * 1024L,
                     InstanceId = instance.Instance,
-                })));
+                }), queue));
             }
             if (sinks.Mqtt is { } m)
             {
                 var mo = m with { InstanceId = instance.Instance };
                 mo.Validate("sinks.mqtt");
-                list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger, resources.Mqtt, metrics)));
+                list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger, resources.Mqtt, metrics), queue));
             }
             if (sinks.Webhook is { } w)
             {
-                var wo = new WebhookOptions { Url = w.Url, MaxAttempts = w.MaxAttempts, InstanceId = instance.Instance };
+                var wo = w with { InstanceId = instance.Instance };
                 wo.Validate("sinks.webhook");
-                list.Add(new SinkSpec(new WebhookEventSink(wo, stream.Id, null, logger, metrics)));
+                list.Add(new SinkSpec(new WebhookEventSink(wo, stream.Id, null, logger, metrics), queue));
             }
             if (sinks.Snapshots is { } sn)
             {
-                list.Add(new SinkSpec(new SnapshotSink(new SnapshotOptions { Directory = Path(sn), InstanceId = instance.Instance }, null, logger),
-                    new SinkRunnerOptions { Capacity = sinks.QueueCapacity, Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest }));
+                // Snapshots keep copies for as long as tracks live: a pool of their own, capped by their max_bytes (a copy that
+                // does not fit is skipped, never waited for), so they bound their memory and never touch the decoders' pool.
+                list.Add(new SinkSpec(new SnapshotSink(sn with { Directory = Path(sn.Directory), InstanceId = instance.Instance }, null, logger), queue));
             }
-            if (sinks.Preview)
+            if (sinks.Preview is { } p)
             {
-                var preview = new MjpegPreviewSink(new MjpegPreviewOptions { Annotator = annotator }, pool, overlays);
+                var preview = new MjpegPreviewSink(p with { Annotator = Annotator(p.Annotator) }, pool, overlays);
                 resources.Previews[stream.Id] = preview;
                 // A preview never holds anything up: it shows the newest picture and drops the rest.
-                list.Add(new SinkSpec(preview, new SinkRunnerOptions { Capacity = 2, Policy = SinkQueuePolicy.DropOldest }));
+                list.Add(new SinkSpec(preview, queue with { Capacity = 2, Policy = SinkQueuePolicy.DropOldest }));
             }
             return list;
         }

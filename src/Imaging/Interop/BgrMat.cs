@@ -1,17 +1,22 @@
+using System.Buffers;
 using OpenCvSharp;
+using OpenCvSharp.Internal;
 
 namespace StreamVision.Imaging.Interop;
 
 /// <summary>
-/// The one place where borrowed pixel memory becomes an OpenCV <see cref="Mat"/>: each call pins the caller's span, wraps
-/// it in a header with its row stride (<see cref="Mat.FromPixelData(int, int, MatType, IntPtr, long)"/>, no copy), runs
-/// one OpenCV operation and frees the header before it returns, so no pointer outlives the pin. Callers validate sizes
-/// first (<see cref="Check"/>); OpenCV's own errors surface as <see cref="ImagingException"/>. Headers and proxies are
-/// disposed here, never left to finalizers.
+/// The one place where borrowed pixel memory becomes an OpenCV image: each call pins the caller's span, wraps it in a
+/// header with its row stride (no copy), runs one OpenCV operation and deletes the header before it returns, so no
+/// pointer outlives the pin. The per-frame paths (resize, drawing) use <see cref="NativeMat"/> headers (OpenCvSharp's
+/// P/Invoke layer, nothing allocated); JPEG and the background model use OpenCvSharp's <see cref="Mat"/>
+/// (<see cref="Mat.FromPixelData(int, int, MatType, IntPtr, long)"/>), disposed here, never left to finalizers.
+/// Callers validate sizes first (<see cref="Check"/>); OpenCV's own errors surface as <see cref="ImagingException"/>.
 /// </summary>
 internal static unsafe class BgrMat
 {
-    /// <summary>Throws when <paramref name="pixels"/> cannot hold a <paramref name="width"/> x <paramref name="height"/> BGR24 image with <paramref name="stride"/>.</summary>
+    private const int AntiAlias = (int)LineTypes.AntiAlias;
+
+    /// <summary>Throws when <paramref name="length"/> bytes cannot hold a <paramref name="width"/> x <paramref name="height"/> BGR24 image with <paramref name="stride"/>.</summary>
     public static void Check(int length, int width, int height, int stride, string paramName)
     {
         if (width <= 0 || height <= 0 || stride < width * 3 || length < (long)stride * (height - 1) + width * 3)
@@ -22,14 +27,14 @@ internal static unsafe class BgrMat
     {
         fixed (byte* p = pixels)
         {
-            using var m = Header(p, width, height, stride);
             try
             {
-                Cv2.Rectangle(m, rect, color, thickness, LineTypes.Link8);
+                using var m = NativeMat.Bgr(p, width, height, stride, Proxies.None);
+                NativeMethods.HandleException(NativeMethods.imgproc_rectangle_Mat_Rect(m.Handle, rect, color, thickness, (int)LineTypes.Link8, 0));
             }
             catch (OpenCVException ex)
             {
-                throw new ImagingException("draw rectangle", ex.Message, ex);
+                throw Failed("draw rectangle", ex);
             }
         }
     }
@@ -38,15 +43,14 @@ internal static unsafe class BgrMat
     {
         fixed (byte* p = pixels)
         {
-            using var m = Header(p, width, height, stride);
-            using var io = InputOutputArray.Create(m);
             try
             {
-                Cv2.Line(io, a, b, color, thickness, LineTypes.AntiAlias);
+                using var m = NativeMat.Bgr(p, width, height, stride, Proxies.Out);
+                NativeMethods.HandleException(NativeMethods.imgproc_line(m.Out, a, b, color, thickness, AntiAlias, 0));
             }
             catch (OpenCVException ex)
             {
-                throw new ImagingException("draw line", ex.Message, ex);
+                throw Failed("draw line", ex);
             }
         }
     }
@@ -55,32 +59,31 @@ internal static unsafe class BgrMat
     {
         fixed (byte* p = pixels)
         {
-            using var m = Header(p, width, height, stride);
-            using var io = InputOutputArray.Create(m);
             try
             {
-                Cv2.Circle(io, center, radius, color, thickness, LineTypes.AntiAlias);
+                using var m = NativeMat.Bgr(p, width, height, stride, Proxies.Out);
+                NativeMethods.HandleException(NativeMethods.imgproc_circle(m.Out, center, radius, color, thickness, AntiAlias, 0));
             }
             catch (OpenCVException ex)
             {
-                throw new ImagingException("draw circle", ex.Message, ex);
+                throw Failed("draw circle", ex);
             }
         }
     }
 
+    /// <summary>Hershey simplex text with its baseline-left corner at <paramref name="origin"/>.</summary>
     public static void Text(Span<byte> pixels, int width, int height, int stride, string text, Point origin, double scale, Scalar color, int thickness)
     {
         fixed (byte* p = pixels)
         {
-            using var m = Header(p, width, height, stride);
-            using var io = InputOutputArray.Create(m);
             try
             {
-                Cv2.PutText(io, text, origin, HersheyFonts.HersheySimplex, scale, color, thickness, LineTypes.AntiAlias);
+                using var m = NativeMat.Bgr(p, width, height, stride, Proxies.Out);
+                NativeMethods.HandleException(NativeMethods.imgproc_putText(m.Out, text, origin, (int)HersheyFonts.HersheySimplex, scale, color, thickness, AntiAlias, 0));
             }
             catch (OpenCVException ex)
             {
-                throw new ImagingException("draw text", ex.Message, ex);
+                throw Failed("draw text", ex);
             }
         }
     }
@@ -91,17 +94,15 @@ internal static unsafe class BgrMat
         fixed (byte* p = pixels)
         fixed (int* q = xy)
         {
-            using var m = Header(p, width, height, stride);
-            using var io = InputOutputArray.Create(m);
-            using var points = Mat.FromPixelData(xy.Length / 2, 1, MatType.CV_32SC2, (IntPtr)q);
-            using var pts = InputArray.Create(points);
             try
             {
-                Cv2.Polylines(io, pts, closed, color, thickness, LineTypes.AntiAlias);
+                using var m = NativeMat.Bgr(p, width, height, stride, Proxies.Out);
+                using var points = NativeMat.Points(q, xy.Length / 2);
+                NativeMethods.HandleException(NativeMethods.imgproc_polylines_InputOutputArray(m.Out, points.In, closed ? 1 : 0, color, thickness, AntiAlias, 0));
             }
             catch (OpenCVException ex)
             {
-                throw new ImagingException("draw polyline", ex.Message, ex);
+                throw Failed("draw polyline", ex);
             }
         }
     }
@@ -110,30 +111,36 @@ internal static unsafe class BgrMat
     /// Fills the polygon <paramref name="xy"/> blended with the pixels under it: only <paramref name="bounds"/> (the
     /// polygon's bounding box inside the image) is touched, through a copy of it that is drawn on and weighted back.
     /// </summary>
+    /// <remarks>The copy is a pooled buffer filled row by row here: OpenCV's own copy (<c>Mat.Clone</c>/<c>CopyTo</c>)
+    /// costs about 7 µs per call in this build whatever the size (its IPP path), more than the whole blend of a label.</remarks>
     public static void FillPolyBlend(Span<byte> pixels, int width, int height, int stride, ReadOnlySpan<int> xy, Rect bounds, Scalar color, double alpha)
     {
-        fixed (byte* p = pixels)
-        fixed (int* q = xy)
+        int rowBytes = bounds.Width * 3;
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(rowBytes * bounds.Height);
+        try
         {
-            using var m = Header(p, width, height, stride);
-            using var roi = new Mat(m, bounds);
-            using var overlay = roi.Clone();
-            using var io = InputOutputArray.Create(overlay);
-            using var points = Mat.FromPixelData(xy.Length / 2, 1, MatType.CV_32SC2, (IntPtr)q);
-            using var pts = InputArray.Create(points);
-            using var src1 = InputArray.Create(overlay);
-            using var src2 = InputArray.Create(roi);
-            using var dst = OutputArray.Create(roi);
-            try
+            for (int r = 0; r < bounds.Height; r++)
+                pixels.Slice((bounds.Y + r) * stride + bounds.X * 3, rowBytes).CopyTo(scratch.AsSpan(r * rowBytes, rowBytes));
+            fixed (byte* p = pixels)
+            fixed (int* q = xy)
+            fixed (byte* o = scratch)
             {
-                Cv2.FillPoly(io, pts, color, LineTypes.AntiAlias, 0, new Point(-bounds.X, -bounds.Y));
-                Cv2.AddWeighted(src1, alpha, src2, 1 - alpha, 0, dst);
+                byte* under = p + (long)bounds.Y * stride + bounds.X * 3;
+                using var roi = NativeMat.Bgr(under, bounds.Width, bounds.Height, stride, Proxies.In | Proxies.Out);
+                using var overlay = NativeMat.Bgr(o, bounds.Width, bounds.Height, rowBytes, Proxies.In | Proxies.Out);
+                using var points = NativeMat.Points(q, xy.Length / 2);
+                NativeMethods.HandleException(NativeMethods.imgproc_fillPoly_InputOutputArray(overlay.Out, points.In, color, AntiAlias, 0, new Point(-bounds.X, -bounds.Y)));
+                NativeMethods.HandleException(NativeMethods.core_addWeighted(overlay.In, alpha, roi.In, 1 - alpha, 0, roi.Out, -1));
+                EnsureSameData(roi, under, "fill polygon");
             }
-            catch (OpenCVException ex)
-            {
-                throw new ImagingException("fill polygon", ex.Message, ex);
-            }
-            EnsureSameData(roi, p + (long)bounds.Y * stride + bounds.X * 3, "fill polygon");
+        }
+        catch (OpenCVException ex)
+        {
+            throw Failed("fill polygon", ex);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
@@ -142,24 +149,20 @@ internal static unsafe class BgrMat
     {
         fixed (byte* p = pixels)
         {
-            using var m = Header(p, width, height, stride);
-            using var roi = new Mat(m, region);
-            using var small = new Mat();
-            using var roiIn = InputArray.Create(roi);
-            using var smallOut = OutputArray.Create(small);
-            using var smallIn = InputArray.Create(small);
-            using var roiOut = OutputArray.Create(roi);
-            var smallSize = new Size(Math.Max(1, region.Width / block), Math.Max(1, region.Height / block));
             try
             {
-                Cv2.Resize(roiIn, smallOut, smallSize, 0, 0, InterpolationFlags.Area);
-                Cv2.Resize(smallIn, roiOut, region.Size, 0, 0, InterpolationFlags.Nearest);
+                byte* at = p + (long)region.Y * stride + region.X * 3;
+                using var roi = NativeMat.Bgr(at, region.Width, region.Height, stride, Proxies.In | Proxies.Out);
+                using var small = NativeMat.Empty(Proxies.In | Proxies.Out);
+                var smallSize = new Size(Math.Max(1, region.Width / block), Math.Max(1, region.Height / block));
+                NativeMethods.HandleException(NativeMethods.imgproc_resize(roi.In, small.Out, smallSize, 0, 0, (int)InterpolationFlags.Area));
+                NativeMethods.HandleException(NativeMethods.imgproc_resize(small.In, roi.Out, region.Size, 0, 0, (int)InterpolationFlags.Nearest));
+                EnsureSameData(roi, at, "pixelate");
             }
             catch (OpenCVException ex)
             {
-                throw new ImagingException("pixelate", ex.Message, ex);
+                throw Failed("pixelate", ex);
             }
-            EnsureSameData(roi, p + (long)region.Y * stride + region.X * 3, "pixelate");
         }
     }
 
@@ -168,19 +171,19 @@ internal static unsafe class BgrMat
     {
         fixed (byte* p = pixels)
         {
-            using var m = Header(p, width, height, stride);
-            using var roi = new Mat(m, region);
-            using var roiIn = InputArray.Create(roi);
-            using var roiOut = OutputArray.Create(roi);
             try
             {
-                Cv2.GaussianBlur(roiIn, roiOut, new Size(kernel, kernel), 0);
+                // A region of the whole picture: the blur reads the pixels around the box for its border, as it always did.
+                byte* at = p + (long)region.Y * stride + region.X * 3;
+                using var whole = NativeMat.Bgr(p, width, height, stride, Proxies.None);
+                using var roi = NativeMat.Region(whole, region, Proxies.In | Proxies.Out);
+                NativeMethods.HandleException(NativeMethods.imgproc_GaussianBlur(roi.In, roi.Out, new Size(kernel, kernel), 0, 0, BorderTypes.Default));
+                EnsureSameData(roi, at, "blur");
             }
             catch (OpenCVException ex)
             {
-                throw new ImagingException("blur", ex.Message, ex);
+                throw Failed("blur", ex);
             }
-            EnsureSameData(roi, p + (long)region.Y * stride + region.X * 3, "blur");
         }
     }
 
@@ -191,20 +194,17 @@ internal static unsafe class BgrMat
         fixed (byte* s = src)
         fixed (byte* d = dst)
         {
-            using var sm = Header(s, srcWidth, srcHeight, srcStride);
-            using var roi = new Mat(sm, region);
-            using var dm = Header(d, dstWidth, dstHeight, dstStride);
-            using var input = InputArray.Create(roi);
-            using var output = OutputArray.Create(dm);
             try
             {
-                Cv2.Resize(input, output, new Size(dstWidth, dstHeight), 0, 0, InterpolationFlags.Linear);
+                using var input = NativeMat.Bgr(s + (long)region.Y * srcStride + region.X * 3, region.Width, region.Height, srcStride, Proxies.In);
+                using var output = NativeMat.Bgr(d, dstWidth, dstHeight, dstStride, Proxies.Out);
+                NativeMethods.HandleException(NativeMethods.imgproc_resize(input.In, output.Out, new Size(dstWidth, dstHeight), 0, 0, (int)InterpolationFlags.Linear));
+                EnsureSameData(output, d, "resize");
             }
             catch (OpenCVException ex)
             {
-                throw new ImagingException("resize", ex.Message, ex);
+                throw Failed("resize", ex);
             }
-            EnsureSameData(dm, d, "resize");
         }
     }
 
@@ -311,8 +311,10 @@ internal static unsafe class BgrMat
     /// An output header must still point at the caller's memory: OpenCV reallocates a destination whose size or type
     /// does not match, which would silently write into a private buffer instead.
     /// </summary>
-    private static void EnsureSameData(Mat m, byte* expected, string operation)
+    private static void EnsureSameData(in NativeMat m, byte* expected, string operation)
     {
-        if (m.Data != (IntPtr)expected) throw new ImagingException(operation, "OpenCV reallocated the destination instead of writing into the caller's buffer");
+        if (m.Data != expected) throw new ImagingException(operation, "OpenCV reallocated the destination instead of writing into the caller's buffer");
     }
+
+    private static ImagingException Failed(string operation, OpenCVException ex) => new(operation, ex.Message, ex);
 }

@@ -111,8 +111,8 @@ public partial class ConfigLoaderTests
     public void OnnxRuntimeSpinningIsOffUnlessAsked()
     {
         var empty = new Dictionary<string, string>();
-        Assert.False(ConfigLoader.LoadText("", "d.yaml", empty).Detector.AllowSpinning);
-        Assert.True(ConfigLoader.LoadText("detector:\n  allow_spinning: true\n", "s.yaml", empty).Detector.AllowSpinning);
+        Assert.False(ConfigLoader.LoadText("", "d.yaml", empty).Detector.Session.AllowSpinning);
+        Assert.True(ConfigLoader.LoadText("detector:\n  allow_spinning: true\n", "s.yaml", empty).Detector.Session.AllowSpinning);
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadText("detector:\n  allow_spinning: often\n", "b.yaml", empty));
         Assert.Equal("detector.allow_spinning", ex.Errors.Single().Path);
     }

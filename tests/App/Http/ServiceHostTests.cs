@@ -75,6 +75,12 @@ public class ServiceHostTests
         var pattern = after.Single(s => s.GetProperty("id").GetString() == "pattern");
         Assert.Equal("running", pattern.GetProperty("status").GetString());
         Assert.True(pattern.GetProperty("frames").GetInt64() > before);
+
+        // A graceful stop returns every frame to both pools (decoders' and sinks').
+        await host.DisposeAsync();
+        Assert.Equal(0, host.Manager.Pool.Outstanding);
+        Assert.Equal(0, host.Manager.Resources.SinkPool.Outstanding);
+        Assert.True(host.Manager.Resources.SinkPool.TotalRents > 0); // video and preview drew their copies there
     }
 
     [Fact]
@@ -100,5 +106,8 @@ public class ServiceHostTests
         Assert.Equal("failed", broken.GetProperty("status").GetString());
         Assert.Contains("missing.mp4", broken.GetProperty("error").GetString());
         Assert.Equal(20, streams.Single(s => s.GetProperty("id").GetString() == "good").GetProperty("frames").GetInt64());
+        await host.DisposeAsync();
+        Assert.Equal(0, host.Manager.Pool.Outstanding);
+        Assert.Equal(0, host.Manager.Resources.SinkPool.Outstanding);
     }
 }

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace StreamVision.Ingest.Tests.Support;
+namespace StreamVision.Testing;
 
-/// <summary>A logger that keeps every line, for asserting what a source reported.</summary>
+/// <summary>A logger that keeps every line (level and formatted message), for asserting what a stage reported.</summary>
 internal sealed class ListLogger : ILogger
 {
     private readonly ConcurrentQueue<(LogLevel Level, string Message)> _lines = new();
@@ -17,5 +17,9 @@ internal sealed class ListLogger : ILogger
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         _lines.Enqueue((logLevel, formatter(state, exception)));
 
+    public List<string> At(LogLevel level) => _lines.Where(l => l.Level == level).Select(l => l.Message).ToList();
+
     public bool Contains(string text) => _lines.Any(l => l.Message.Contains(text, StringComparison.Ordinal));
+
+    public override string ToString() => string.Join("\n", _lines.Select(l => $"{l.Level}: {l.Message}"));
 }
