@@ -34,7 +34,7 @@ public sealed record SourceOptions
     /// Stream id carried by every frame, metric label, file name and topic (<c>{stream}</c> in templates). Empty (default):
     /// derived from <see cref="Uri"/> (file name, device, host_port_path).
     /// </summary>
-    [OptionPattern("^[A-Za-z0-9._-]{1,64}$", "1..64 letters, digits, '-', '_' or '.'")]
+    [OptionPattern("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$", "1..64 letters, digits, '-', '_' or '.', not starting with '.'")]
     public string Id { get; init; } = "";
 
     /// <summary>What to read: a file path, rtsp://, http(s):// (also HLS .m3u8), udp://, srt://, /dev/videoN, <c>lavfi:GRAPH</c> or <c>testsrc</c>. Required.</summary>

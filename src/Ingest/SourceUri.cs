@@ -94,7 +94,7 @@ public static class SourceUri
         var sb = new StringBuilder(raw.Length);
         foreach (char c in raw)
             sb.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_');
-        string id = sb.ToString().Trim('_');
+        string id = sb.ToString().Trim('_').TrimStart('.');
         return id.Length == 0 ? "stream" : id;
     }
 

@@ -80,6 +80,42 @@ public static class ConfigLoader
         return s;
     }
 
+    /// <summary>
+    /// Binds a stream given as a JSON object already parsed from the request stream (the HTTP API's POST body), with the
+    /// same rules as <see cref="LoadStream(string, int)"/>: the body is never held as one string.
+    /// </summary>
+    public static StreamConfig LoadStream(System.Text.Json.JsonElement json, int index = 0)
+    {
+        if (json.ValueKind != System.Text.Json.JsonValueKind.Object)
+            throw new ConfigException("stream", [new ConfigError("(body)", "must be an object with at least id and uri")]);
+        var errors = new List<ConfigError>();
+        var s = BindStream((YamlMappingNode)ToYaml(json), index, errors);
+        if (errors.Count > 0) throw new ConfigException("stream", errors);
+        return s;
+    }
+
+    /// <summary>A JSON value as the YAML node the binder reads: strings quoted (so "null" stays text), numbers and booleans plain.</summary>
+    private static YamlNode ToYaml(System.Text.Json.JsonElement e) => e.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.Object => ToYamlMapping(e),
+        System.Text.Json.JsonValueKind.Array => new YamlSequenceNode(e.EnumerateArray().Select(ToYaml)),
+        System.Text.Json.JsonValueKind.String => new YamlScalarNode(e.GetString()) { Style = ScalarStyle.DoubleQuoted },
+        System.Text.Json.JsonValueKind.Null => new YamlScalarNode("null"),
+        _ => new YamlScalarNode(e.GetRawText()),
+    };
+
+    private static YamlMappingNode ToYamlMapping(System.Text.Json.JsonElement e)
+    {
+        var map = new YamlMappingNode();
+        foreach (var p in e.EnumerateObject())
+        {
+            var key = new YamlScalarNode(p.Name);
+            if (map.Children.ContainsKey(key)) throw new ConfigException("stream", [new ConfigError(p.Name, "is given twice")]);
+            map.Children.Add(key, ToYaml(p.Value));
+        }
+        return map;
+    }
+
     private static void ApplyEnvironment(YamlMappingNode root, IDictionary env, List<ConfigError> errors)
     {
         foreach (DictionaryEntry e in env)

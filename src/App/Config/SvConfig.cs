@@ -39,8 +39,8 @@ public sealed record SvConfig
     public double ShutdownSeconds { get; init; } = 10;
 
     /// <summary>Ids of instances and streams: they become parts of file names, topics and metric labels.</summary>
-    public const string IdPattern = "^[A-Za-z0-9._-]{1,64}$";
-    public const string IdRule = "1..64 letters, digits, '-', '_' or '.'";
+    public const string IdPattern = "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$";
+    public const string IdRule = "1..64 letters, digits, '-', '_' or '.', not starting with '.' (ids become file names)";
 
     /// <summary>Throws <see cref="OptionsException"/> for what involves several streams (unique ids).</summary>
     public void Validate(string path = "")
@@ -50,17 +50,82 @@ public sealed record SvConfig
     }
 }
 
-/// <summary>The HTTP server of the instance.</summary>
+/// <summary>
+/// The HTTP server of the instance, and what its API may do: who gets in (<see cref="Token"/>), how much it may send
+/// (<see cref="MaxBodyBytes"/>, <see cref="ChangesPerMinute"/>), where streams added through it may write
+/// (<see cref="OutputRoot"/>) and which servers they may send to (<see cref="AllowedTargets"/>).
+/// </summary>
 public sealed record HttpConfig
 {
     /// <summary>Address the server listens on (dashboard, API, <c>/metrics</c>); port 0 picks a free one. Empty = no HTTP server. Default http://127.0.0.1:8080.</summary>
     public string Listen { get; init; } = "http://127.0.0.1:8080";
+    /// <summary>
+    /// API token: every request but <c>/healthz</c>, <c>/readyz</c>, the dashboard page and <c>/api/login</c> must carry it
+    /// (<c>Authorization: Bearer TOKEN</c>, or the cookie <c>/api/login</c> sets). At least 16 characters. Required when
+    /// <c>listen</c> is not a loopback address (unless <c>allow_unauthenticated</c>). Null (default) = no token.
+    /// </summary>
+    [OptionSecret]
+    public string? Token { get; init; }
+    /// <summary>A file holding the API token (first line; e.g. a mounted secret), read at start. Null (default) = none. Not together with <c>token</c>.</summary>
+    public string? TokenFile { get; init; }
+    /// <summary>Serve a non-loopback <c>listen</c> address without a token: anyone who reaches the port may add streams. Default false.</summary>
+    public bool AllowUnauthenticated { get; init; }
+    /// <summary><c>/metrics</c> without the token (for a Prometheus that cannot send one). Default false: behind the token when one is set.</summary>
+    public bool MetricsPublic { get; init; }
+    /// <summary>Largest request body, bytes; larger ones are refused with 413 before they are read. Default 1048576 (1 MiB).</summary>
+    [OptionRange(1024, 64L << 20)]
+    public long MaxBodyBytes { get; init; } = 1 << 20;
+    /// <summary>
+    /// Stream additions, removals and reloads each client address may make per minute (a bucket of this many, refilled
+    /// evenly); beyond it 429 with <c>Retry-After</c>. 0 = no limit. Default 60.
+    /// </summary>
+    [OptionRange(0, 1_000_000)]
+    public int ChangesPerMinute { get; init; } = 60;
+    /// <summary>
+    /// The folder under which streams added through the API write (video, segments, events, tracks, snapshots): their
+    /// paths must be relative to it, without <c>..</c>; a symbolic link leading out of it, or an existing file the service
+    /// did not create, is refused. Relative to the working directory at start; created when missing.
+    /// Configuration-file streams are not confined (the operator may use any path). Default <c>out</c>.
+    /// </summary>
+    public string OutputRoot { get; init; } = "out";
+    /// <summary>
+    /// Servers streams added through the API may send to (webhook URLs, MQTT brokers, network video pushes): URL prefixes
+    /// such as <c>https://hooks.example.com/streamvision/</c> or <c>mqtt://broker.local:1883</c>. Empty (default) = none:
+    /// API streams write files only. Configuration-file streams are not checked.
+    /// </summary>
+    public IReadOnlyList<string> AllowedTargets { get; init; } = [];
+
+    /// <summary>True when <see cref="Listen"/> names a loopback address (127.0.0.0/8, ::1, localhost).</summary>
+    public bool IsLoopback => Listen.Length == 0 || (Uri.TryCreate(Listen, UriKind.Absolute, out var u) && IsLoopbackHost(u.Host));
+
+    internal static bool IsLoopbackHost(string host)
+    {
+        host = host.Trim('[', ']');
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
+        return System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip);
+    }
 
     public void Validate(string path = "http")
     {
         if (Listen.Length > 0 && !Uri.TryCreate(Listen, UriKind.Absolute, out _))
             throw new OptionsException($"{path}.listen", $"must be a URL like http://127.0.0.1:8080, got '{Listen}'");
+        if (Token is not null && TokenFile is not null)
+            throw new OptionsException($"{path}.token_file", "give either token or token_file, not both");
+        if (Token is not null && Token.Trim().Length < MinTokenLength)
+            throw new OptionsException($"{path}.token", $"must be at least {MinTokenLength} characters (e.g. openssl rand -hex 24)");
+        if (Token is null && TokenFile is null && !IsLoopback && !AllowUnauthenticated)
+            throw new OptionsException($"{path}.token",
+                $"required when listen ({Listen}) is not a loopback address: set token or token_file, or allow_unauthenticated: true to let anyone who reaches the port in");
+        if (string.IsNullOrWhiteSpace(OutputRoot)) throw new OptionsException($"{path}.output_root", "must name a folder");
+        for (int i = 0; i < AllowedTargets.Count; i++)
+        {
+            if (!Uri.TryCreate(AllowedTargets[i], UriKind.Absolute, out var u) || u.Host.Length == 0)
+                throw new OptionsException($"{path}.allowed_targets[{i}]", $"must be a URL prefix like https://hooks.example.com/ or mqtt://broker:1883, got '{AllowedTargets[i]}'");
+        }
     }
+
+    /// <summary>Shortest token accepted.</summary>
+    public const int MinTokenLength = 16;
 }
 
 /// <summary>

@@ -1,8 +1,12 @@
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
@@ -30,16 +34,27 @@ public sealed class ServiceHost : IAsyncDisposable
     private readonly ProcessMetrics? _process;
     private readonly ILogger _logger;
     private readonly StackTraceOnce _stacks = new();
+    private readonly ApiAccess? _access;
+    private readonly ApiOutputPolicy? _outputs;
     private int _disposed;
 
-    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, ILogger logger)
+    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, ILogger logger,
+        ApiAccess? access, ApiOutputPolicy? outputs)
     {
         Manager = manager;
         _web = web;
         _process = process;
         Reloader = reloader;
         _logger = logger;
+        _access = access;
+        _outputs = outputs;
     }
+
+    /// <summary>Where streams added through the API may write (null with HTTP off).</summary>
+    public ApiOutputPolicy? Outputs => _outputs;
+
+    /// <summary>The rate-limiting policy on stream additions, removals, reloads and logins.</summary>
+    private const string ChangesPolicy = "changes";
 
     public StreamManager Manager { get; }
     /// <summary>Reloads the configuration file (SIGHUP, <c>POST /api/reload</c>), one reload at a time; null when the service was started without a file.</summary>
@@ -55,6 +70,10 @@ public sealed class ServiceHost : IAsyncDisposable
     public static async Task<ServiceHost> StartAsync(SvConfig config, ILoggerFactory loggers, PipelineMetrics? metrics = null, string? configPath = null)
     {
         var logger = loggers.CreateLogger("streamvision");
+        // Refused before anything starts: a non-loopback address without a token (the options say so too), an unreadable token file.
+        config.Http.Validate();
+        var access = config.Http.Listen.Length > 0 ? ApiAccess.From(config.Http) : null;
+        var outputs = config.Http.Listen.Length > 0 ? new ApiOutputPolicy(config.Http, config.Instance) : null;
         metrics ??= new PipelineMetrics();
         // Process and runtime figures only where /metrics serves them (with HTTP off nobody would read them).
         var process = config.Http.Listen.Length > 0 ? new ProcessMetrics(metrics, config.Instance) : null;
@@ -69,11 +88,39 @@ public sealed class ServiceHost : IAsyncDisposable
                 builder.Logging.ClearProviders();
                 builder.Services.AddSingleton(loggers);
                 builder.WebHost.UseUrls(config.Http.Listen);
-                builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+                builder.WebHost.ConfigureKestrel(k =>
+                {
+                    k.AddServerHeader = false;
+                    // Bodies beyond the limit are refused (413) before they are read: a large POST costs no memory.
+                    k.Limits.MaxRequestBodySize = config.Http.MaxBodyBytes;
+                });
+                int perMinute = config.Http.ChangesPerMinute;
+                builder.Services.AddRateLimiter(o =>
+                {
+                    o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+                    o.OnRejected = async (ctx, ct) =>
+                    {
+                        if (ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry))
+                            ctx.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        await ctx.HttpContext.Response.WriteAsJsonAsync(new { errors = new[] { $"too many changes: at most {perMinute} per minute (http.changes_per_minute)" } }, s_json, ct)
+                            .ConfigureAwait(false);
+                    };
+                    // One bucket per client address, refilled evenly: a burst of perMinute, then one every 60/perMinute s.
+                    o.AddPolicy(ChangesPolicy, ctx => perMinute == 0
+                        ? RateLimitPartition.GetNoLimiter("")
+                        : RateLimitPartition.GetTokenBucketLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "", _ => new TokenBucketRateLimiterOptions
+                        {
+                            TokenLimit = perMinute,
+                            TokensPerPeriod = 1,
+                            ReplenishmentPeriod = TimeSpan.FromSeconds(60.0 / perMinute),
+                            QueueLimit = 0,
+                            AutoReplenishment = true,
+                        }));
+                });
                 web = builder.Build();
             }
             var reloader = configPath is null ? null : new ConfigReloader(configPath, manager, logger);
-            var host = new ServiceHost(manager, web, process, reloader, logger);
+            var host = new ServiceHost(manager, web, process, reloader, logger, access, outputs);
             if (web is not null)
             {
                 host.Map(web);
@@ -82,7 +129,8 @@ public sealed class ServiceHost : IAsyncDisposable
                     .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
                 var addr = addresses?.FirstOrDefault() ?? web.Urls.FirstOrDefault();
                 host.Address = addr is null ? null : new Uri(addr);
-                logger.LogInformation("dashboard and API on {Address}", host.Address);
+                logger.LogInformation("dashboard and API on {Address} ({Auth}); API streams write under {Root}", host.Address,
+                    access!.Token is null ? "no token" : "token required", outputs!.Root);
             }
             await manager.StartAsync().ConfigureAwait(false);
             return host;
@@ -105,6 +153,16 @@ public sealed class ServiceHost : IAsyncDisposable
             {
                 await next(ctx).ConfigureAwait(false);
             }
+            catch (BadHttpRequestException ex) when (!ctx.Response.HasStarted)
+            {
+                // Kestrel's own refusals: a body over http.max_body_bytes (413), a malformed or truncated request (400).
+                ctx.Response.Clear();
+                ctx.Response.StatusCode = ex.StatusCode;
+                string why = ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? $"request body larger than {_access!.MaxBodyBytes} bytes (http.max_body_bytes)"
+                    : ex.Message;
+                await ctx.Response.WriteAsJsonAsync(new { errors = new[] { why } }, s_json).ConfigureAwait(false);
+            }
             catch (Exception ex) when (!ctx.RequestAborted.IsCancellationRequested)
             {
                 if (_stacks.IsFirst(ex)) _logger.LogError(ex, "HTTP {Method} {Path} failed: {Error}", ctx.Request.Method, ctx.Request.Path.Value, ex.Message);
@@ -117,7 +175,29 @@ public sealed class ServiceHost : IAsyncDisposable
                 }
             }
         });
+        web.Use(async (HttpContext ctx, RequestDelegate next) =>
+        {
+            if (_access!.Allows(ctx)) await next(ctx).ConfigureAwait(false);
+            else await ApiAccess.RefuseAsync(ctx).ConfigureAwait(false);
+        });
+        web.UseRateLimiter();
         web.MapGet("/", () => Results.Content(Dashboard.Value, "text/html; charset=utf-8"));
+        web.MapPost(ApiAccess.LoginPath, async (HttpContext ctx) =>
+        {
+            string? token = null;
+            try
+            {
+                using var doc = await JsonDocument.ParseAsync(ctx.Request.Body, default, ctx.RequestAborted).ConfigureAwait(false);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String)
+                    token = t.GetString();
+            }
+            catch (JsonException)
+            {
+            }
+            if (token is null) return Results.Json(new { errors = new[] { "body must be {\"token\": \"...\"}" } }, s_json, statusCode: 400);
+            if (!_access!.Login(ctx, token)) return Results.Json(new { errors = new[] { "wrong token" } }, s_json, statusCode: 401);
+            return Results.NoContent();
+        }).RequireRateLimiting(ChangesPolicy);
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/readyz", () => Manager.Ready ? Results.Text("ready\n") : Results.Text("starting\n", statusCode: 503));
         // prometheus-net's exporter: text format 0.0.4, or OpenMetrics when the scraper asks for it (Accept header).
@@ -128,16 +208,20 @@ public sealed class ServiceHost : IAsyncDisposable
             Manager.TryGet(id, out var h) ? Results.Json(Describe(h), s_json) : NotFound(id));
         web.MapPost("/api/streams", async (HttpRequest request) =>
         {
-            string body;
-            using (var reader = new StreamReader(request.Body)) body = await reader.ReadToEndAsync().ConfigureAwait(false);
             StreamConfig cfg;
             try
             {
-                cfg = ConfigLoader.LoadStream(body);
+                cfg = await ReadStreamAsync(request).ConfigureAwait(false);
+                // What an API stream may write and where it may send (the configuration file's streams are the operator's).
+                cfg = _outputs!.Confine(cfg);
             }
             catch (ConfigException ex)
             {
                 return Results.Json(new { errors = ex.Errors.Select(e => e.ToString()).ToList() }, s_json, statusCode: 400);
+            }
+            catch (OptionsException ex)
+            {
+                return Results.Json(new { errors = new[] { ex.Message } }, s_json, statusCode: 400);
             }
             try
             {
@@ -157,7 +241,7 @@ public sealed class ServiceHost : IAsyncDisposable
             {
                 return Results.Json(new { errors = new[] { ex.Message } }, s_json, statusCode: 400);
             }
-        });
+        }).RequireRateLimiting(ChangesPolicy);
         web.MapPost("/api/reload", async () =>
         {
             if (Reloader is null) return Results.Json(new { errors = new[] { "the service was started without a configuration file" } }, s_json, statusCode: 404);
@@ -170,9 +254,9 @@ public sealed class ServiceHost : IAsyncDisposable
                 restarted = r.Restarted,
                 errors = r.Errors.Select(e => e.ToString()).ToList(),
             }, s_json, statusCode: r.Ok ? 200 : r.Applied ? 422 : 400);
-        });
+        }).RequireRateLimiting(ChangesPolicy);
         web.MapDelete("/api/streams/{id}", async (string id) =>
-            await Manager.RemoveAsync(id).ConfigureAwait(false) ? Results.NoContent() : NotFound(id));
+            await Manager.RemoveAsync(id).ConfigureAwait(false) ? Results.NoContent() : NotFound(id)).RequireRateLimiting(ChangesPolicy);
         web.MapGet("/api/streams/{id}/preview.mjpeg", async (string id, HttpContext ctx) =>
         {
             if (!Manager.Resources.Previews.TryGetValue(id, out var preview))
@@ -199,6 +283,28 @@ public sealed class ServiceHost : IAsyncDisposable
             Manager.Resources.Previews.TryGetValue(id, out var preview) && preview.TryGetLatest(out var jpeg)
                 ? Results.Bytes(jpeg, "image/jpeg")
                 : NotFound(id));
+    }
+
+    /// <summary>
+    /// A stream from a POST body: JSON parsed from the request stream (never held as one string), or YAML when the content
+    /// type says so (read whole, but never beyond <c>http.max_body_bytes</c>: Kestrel stops the read).
+    /// </summary>
+    private static async Task<StreamConfig> ReadStreamAsync(HttpRequest request)
+    {
+        if (request.ContentType is { } type && type.Contains("yaml", StringComparison.OrdinalIgnoreCase))
+        {
+            using var reader = new StreamReader(request.Body);
+            return ConfigLoader.LoadStream(await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false));
+        }
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return ConfigLoader.LoadStream(doc.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            throw new ConfigException("stream", [new ConfigError("(body)", $"not valid JSON: {ex.Message} (send YAML with Content-Type: application/yaml)")]);
+        }
     }
 
     private static object DescribeNotStarted(StreamConfig c, string error) => new

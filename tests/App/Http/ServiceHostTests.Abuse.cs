@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging.Abstractions;
+using StreamVision.App.Config;
+using StreamVision.App.Http;
+using Xunit.Abstractions;
+
+namespace StreamVision.App.Tests.Http;
+
+/// <summary>These tests measure this process's managed heap: nothing else may run beside them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasuringCollection
+{
+    public const string Name = "measures the process's memory";
+}
+
+/// <summary>
+/// An API under abuse keeps its memory: large bodies are refused before they are read, changes are rate-limited, and
+/// streams added and removed again and again leave no metric series, no state and no heap behind. Bounds are on memory and
+/// series, never on time.
+/// </summary>
+[Collection(MemoryMeasuringCollection.Name)]
+public class ServiceHostAbuseTests(ITestOutputHelper output)
+{
+    private static SvConfig Config(string dir, string http = "", string detector = "model: none") => ConfigLoader.LoadText($$"""
+        instance: abuse
+        http:
+          listen: http://127.0.0.1:0
+          output_root: {{dir}}/out
+        {{http}}
+        detector:
+          {{detector}}
+        streams:
+          - id: keep
+            uri: lavfi:testsrc2=size=160x120:rate=15
+            mode: live
+        """, "abuse.yaml", new Dictionary<string, string>());
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>The managed heap after full, compacting collections (what the process really holds).</summary>
+    private static long Heap()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    /// <summary>A body that never ends early: <paramref name="bytes"/> of a JSON string, written in pieces, with no Content-Length (chunked).</summary>
+    private sealed class EndlessJson(long bytes) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            var piece = Encoding.ASCII.GetBytes(new string('a', 64 * 1024));
+            await stream.WriteAsync("{\"id\": \"big\", \"uri\": \""u8.ToArray());
+            for (long sent = 0; sent < bytes; sent += piece.Length) await stream.WriteAsync(piece);
+            await stream.WriteAsync("\"}"u8.ToArray());
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    private static async Task<HttpStatusCode?> PostAsync(HttpClient http, HttpContent content)
+    {
+        try
+        {
+            return (await http.PostAsync("/api/streams", content)).StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            // The server answered 413 and closed while the client was still sending: the client sees a reset.
+            return null;
+        }
+    }
+
+    [Fact]
+    public async Task LargeBodiesAreRefusedBeforeTheyAreReadAndTheirMemoryReturns()
+    {
+        const int big = 25 << 20;
+        string dir = TestEnvironment.NewTempDir();
+        await using var host = await ServiceHost.StartAsync(Config(dir), NullLoggerFactory.Instance);
+        using var http = new HttpClient { BaseAddress = host.Address };
+        // Like curl for bodies over 1 MB: the client waits for the server's go-ahead, so the refusal arrives before it sends.
+        using var polite = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromMinutes(2), DefaultRequestHeaders = { ExpectContinue = true } };
+        // Warm up every path the abuse takes (JIT, pools), then measure.
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/api/streams", Json("""{"id": "w"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await PostAsync(http, new ByteArrayContent(new byte[2 << 20])));
+        long before = Heap(), rssBefore = Environment.WorkingSet;
+        var heaps = new List<long>();
+        for (int round = 0; round < 3; round++)
+        {
+            // Four at once with a Content-Length (refused before a byte is read) and four chunked (stopped at the limit). A
+            // client that sends on without waiting may see the connection reset instead of the 413: the server read no more
+            // than the limit either way.
+            var sized = Enumerable.Range(0, 4).Select(_ =>
+            {
+                var body = new byte[big];
+                Encoding.ASCII.GetBytes("{\"id\": \"big\", \"uri\": \"").CopyTo(body, 0);
+                body.AsSpan(22).Fill((byte)'a');
+                return PostAsync(polite, new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } });
+            });
+            var chunked = Enumerable.Range(0, 4).Select(_ => PostAsync(polite, new EndlessJson(big) { Headers = { ContentType = new("application/json") } }));
+            var statuses = await Task.WhenAll(sized.Concat(chunked));
+            output.WriteLine($"round {round}: {string.Join(", ", statuses.Select(s => s?.ToString() ?? "reset"))}");
+            Assert.All(statuses[..4], s => Assert.Equal(HttpStatusCode.RequestEntityTooLarge, s));
+            Assert.All(statuses[4..], s => Assert.True(s is HttpStatusCode.RequestEntityTooLarge or null, $"chunked: {s}"));
+            heaps.Add(Heap());
+        }
+        var refusal = await http.PostAsync("/api/streams", new ByteArrayContent(new byte[2 << 20]));
+        Assert.Contains("http.max_body_bytes", await refusal.Content.ReadAsStringAsync());
+
+        // The service is unharmed and the memory is back: 600 MB sent in three rounds left less than one body's worth
+        // behind (buffer pools filling once), and the later rounds added nothing to what the first left.
+        Assert.Equal("keep", (await http.GetFromJsonAsync<JsonElement[]>("/api/streams"))!.Single().GetProperty("id").GetString());
+        long rssAfter = Environment.WorkingSet;
+        output.WriteLine($"managed heap {before / 1e6:F1} -> {string.Join(" -> ", heaps.Select(h => (h / 1e6).ToString("F1", CultureInfo.InvariantCulture)))} MB; " +
+            $"working set {rssBefore / 1e6:F0} -> {rssAfter / 1e6:F0} MB");
+        Assert.True(heaps[0] - before < big, $"managed heap grew {(heaps[0] - before) / 1e6:F1} MB after 8 refused 25 MB bodies");
+        Assert.True(heaps[2] - heaps[0] < 4 << 20, $"managed heap grew {(heaps[2] - heaps[0]) / 1e6:F1} MB over two more rounds");
+    }
+
+    [Fact]
+    public async Task ChangesBeyondTheRateAreRefusedWith429AndRetryAfter()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        await using var host = await ServiceHost.StartAsync(Config(dir, "  changes_per_minute: 3"), NullLoggerFactory.Instance);
+        using var http = new HttpClient { BaseAddress = host.Address };
+        // Three changes pass (whatever their outcome), the fourth of any kind is refused; reading is never limited.
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("/api/streams", Json("""{"id": "a", "uri": "lavfi:testsrc2=size=160x120:rate=15", "mode": "live"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/api/streams", Json("""{"id": "b"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/streams/a")).StatusCode);
+        foreach (var refused in new[]
+        {
+            await http.PostAsync("/api/streams", Json("""{"id": "c", "uri": "lavfi:testsrc2", "mode": "live"}""")),
+            await http.DeleteAsync("/api/streams/keep"),
+            await http.PostAsync("/api/reload", null),
+        })
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.True(int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture) >= 1);
+            Assert.Contains("changes_per_minute", await refused.Content.ReadAsStringAsync());
+        }
+        Assert.True(host.Manager.TryGet("keep", out _));
+        Assert.False(host.Manager.TryGet("c", out _));
+        for (int i = 0; i < 20; i++) Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/streams")).StatusCode);
+    }
+
+    /// <summary>Every series of a scrape, as <c>name{labels}</c> without the value.</summary>
+    private static HashSet<string> Series(string scrape) =>
+        Regex.Matches(scrape, @"^([a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})?) ", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToHashSet();
+
+    /// <summary>The service's own series (<c>sv_</c>, where everything keyed by stream, sink or track lives).</summary>
+    private static HashSet<string> Ours(HashSet<string> series) => series.Where(s => s.StartsWith("sv_", StringComparison.Ordinal)).ToHashSet();
+
+    private static double? Sample(string scrape, string series)
+    {
+        var m = Regex.Match(scrape, "^" + Regex.Escape(series) + @" (\S+)$", RegexOptions.Multiline);
+        return m.Success ? double.Parse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture) : null;
+    }
+
+    [Fact]
+    public async Task AddAndDeleteCyclesLeaveNoSeriesNoStateAndNoHeapBehind()
+    {
+        const int cycles = 15;
+        string dir = TestEnvironment.NewTempDir();
+        string detections = Path.Combine(dir, "detections.txt");
+        var sb = new StringBuilder();
+        for (int f = 1; f <= 5000; f++) sb.Append(CultureInfo.InvariantCulture, $"{f},-1,60,40,40,40,0.9,-1,-1,-1\n");
+        File.WriteAllText(detections, sb.ToString());
+        var cfg = Config(dir, "  changes_per_minute: 0", $"model: detections-file\n  detections: {detections}");
+        await using var host = await ServiceHost.StartAsync(cfg, NullLoggerFactory.Instance);
+        using var http = new HttpClient { BaseAddress = host.Address };
+        // Every kind of per-stream state: sinks writing files (segments too), snapshots, a zone and a line, the tracker.
+        const string body = """
+            {"id": "cycle", "uri": "lavfi:testsrc2=size=160x120:rate=25", "mode": "live",
+             "zones": [{"name": "all", "polygon": [[0, 0], [160, 0], [160, 120], [0, 120]]}],
+             "lines": [{"name": "mid", "points": [[80, 0], [80, 120]]}],
+             "sinks": {"events": "{stream}/events.jsonl", "tracks": "{stream}/tracks.txt", "snapshots": "{stream}/snaps",
+                       "video": {"path": "{stream}/video.mkv", "preset": "ultrafast", "segment_seconds": 1}}}
+            """;
+
+        async Task CycleAsync()
+        {
+            var add = await http.PostAsync("/api/streams", Json(body));
+            Assert.True(add.StatusCode == HttpStatusCode.Created, await add.Content.ReadAsStringAsync());
+            Assert.True(host.Manager.TryGet("cycle", out var running));
+            string last = "";
+            await Poll.UntilAsync(async () =>
+            {
+                string s = last = await http.GetStringAsync("/metrics");
+                return Sample(s, "sv_tracker_active_tracks{stream=\"cycle\"}") == 1
+                    && Sample(s, "sv_events_total{stream=\"cycle\",type=\"zone_enter\"}") >= 1
+                    && Sample(s, "sv_sink_items_written_total{stream=\"cycle\",sink=\"mot\"}") > 0
+                    && Sample(s, "sv_sink_items_written_total{stream=\"cycle\",sink=\"video\"}") > 30;
+            }, TimeSpan.FromSeconds(30), "the cycled stream's series").ContinueWith(t =>
+            {
+                if (t.IsFaulted) output.WriteLine(string.Join("\n", last.Split('\n').Where(l => l.Contains("cycle", StringComparison.Ordinal) && !l.Contains("_bucket", StringComparison.Ordinal))));
+                return t;
+            }).Unwrap();
+            Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/streams/cycle")).StatusCode);
+            string scrape = await http.GetStringAsync("/metrics");
+            Assert.DoesNotContain("stream=\"cycle\"", scrape);
+        }
+
+        await CycleAsync(); // the first brings every lazily created series and pool to life
+        var all = Series(await http.GetStringAsync("/metrics"));
+        var series = Ours(all);
+        long heap = Heap();
+        int previews = host.Manager.Resources.Previews.Count;
+        for (int i = 0; i < cycles; i++) await CycleAsync();
+        var allAfter = Series(await http.GetStringAsync("/metrics"));
+        var seriesAfter = Ours(allAfter);
+        long heapAfter = Heap();
+        output.WriteLine($"sv_ series {series.Count} -> {seriesAfter.Count} (all {all.Count} -> {allAfter.Count}); managed heap {heap / 1e6:F1} -> {heapAfter / 1e6:F1} MB over {cycles} cycles");
+
+        Assert.True(series.SetEquals(seriesAfter),
+            $"series differ after {cycles} cycles: added {string.Join(" ", seriesAfter.Except(series))}; gone {string.Join(" ", series.Except(seriesAfter))}");
+        // The runtime's and Kestrel's meters (published by prometheus-net's adapter a while after start) come and stay,
+        // but none is keyed by stream.
+        Assert.DoesNotContain(allAfter, s => s.Contains("stream=", StringComparison.Ordinal) && !s.Contains("stream=\"keep\"", StringComparison.Ordinal));
+        Assert.Equal(previews, host.Manager.Resources.Previews.Count);
+        Assert.Equal(["keep"], host.Manager.Streams.Select(s => s.Id));
+        // Each cycle built and dropped a pipeline with four sinks, two regions and a tracker: none of it stays.
+        Assert.True(heapAfter - heap < 4 << 20, $"managed heap grew {(heapAfter - heap) / 1e6:F1} MB over {cycles} cycles");
+        // Its segments were written again and again under the root (a re-added stream may overwrite its own files).
+        Assert.True(new FileInfo(Path.Combine(dir, "out", "cycle", "video-00000.mkv")).Length > 0);
+    }
+}

@@ -1,0 +1,154 @@
+using StreamVision.App.Config;
+using StreamVision.App.Service;
+using StreamVision.Core;
+
+namespace StreamVision.App.Tests.Service;
+
+/// <summary>Where a stream added through the API may write and send: on real folders, files and symbolic links.</summary>
+public class ApiOutputPolicyTests
+{
+    private static (ApiOutputPolicy Policy, string Root, string Outside) NewPolicy(params string[] allowedTargets)
+    {
+        string dir = TestEnvironment.NewTempDir("svpolicy");
+        string outside = Path.Combine(dir, "outside");
+        Directory.CreateDirectory(outside);
+        var policy = new ApiOutputPolicy(new HttpConfig { OutputRoot = "root", AllowedTargets = allowedTargets }, "inst", dir);
+        return (policy, Path.Combine(dir, "root"), outside);
+    }
+
+    private static StreamConfig Stream(string json) => ConfigLoader.LoadStream(System.Text.Json.JsonDocument.Parse(json).RootElement);
+
+    private static OptionsException Refused(ApiOutputPolicy policy, string json) =>
+        Assert.Throws<OptionsException>(() => policy.Confine(Stream(json)));
+
+    [Fact]
+    public void RelativePathsLandUnderTheRootAndSingleFilesAreCreatedNew()
+    {
+        var (policy, root, _) = NewPolicy();
+        var s = policy.Confine(Stream("""{"id": "cam", "uri": "testsrc", "sinks": {"tracks": "t/{stream}.txt", "events": "{instance}/{stream}.jsonl", "snapshots": "snaps/{stream}"}}"""));
+        Assert.Equal(Path.Combine(root, "t", "cam.txt"), s.Sinks!.Tracks);
+        Assert.Equal(Path.Combine(root, "inst", "cam.jsonl"), s.Sinks.Events!.Path);
+        Assert.Equal(Path.Combine(root, "snaps", "cam"), s.Sinks.Snapshots!.Directory);
+        Assert.True(File.Exists(s.Sinks.Tracks));
+        Assert.True(Directory.Exists(s.Sinks.Snapshots.Directory));
+        // The same stream again (removed and re-added): the files are the service's own, so it may write them again.
+        File.WriteAllText(s.Sinks.Tracks!, "1,1,0,0,1,1,1,-1,-1,-1\n");
+        var again = policy.Confine(Stream("""{"id": "cam", "uri": "testsrc", "sinks": {"tracks": "t/{stream}.txt"}}"""));
+        Assert.Equal(s.Sinks.Tracks, again.Sinks!.Tracks);
+    }
+
+    [Theory]
+    [InlineData("""{"tracks": "/etc/passwd"}""", "sinks.tracks", "relative")]
+    [InlineData("""{"tracks": "/proc/self/mem"}""", "sinks.tracks", "relative")]
+    [InlineData("""{"tracks": "../escape.txt"}""", "sinks.tracks", "'..'")]
+    [InlineData("""{"tracks": "a/../../escape.txt"}""", "sinks.tracks", "'..'")]
+    [InlineData("""{"tracks": "~/x.txt"}""", "sinks.tracks", "relative")]
+    [InlineData("""{"events": "file:///tmp/x.jsonl"}""", "sinks.events.path", "relative")]
+    [InlineData("""{"video": {"path": "/tmp/x.mp4"}}""", "sinks.video.path", "relative")]
+    [InlineData("""{"video": {"path": "x.mp4", "format": "tee"}}""", "sinks.video.format", "tee")]
+    [InlineData("""{"video": {"path": "x.mp4", "extra_options": {"x264-params": "dump-yuv=/tmp/y"}}}""", "sinks.video.extra_options.x264-params", "cannot be given")]
+    [InlineData("""{"video": {"path": "x.m3u8", "extra_options": {"hls_segment_filename": "/tmp/s%d.ts"}}}""", "sinks.video.extra_options.hls_segment_filename", "cannot be given")]
+    [InlineData("""{"snapshots": "/var/tmp"}""", "sinks.snapshots.directory", "relative")]
+    [InlineData("""{"webhook": {"url": "http://127.0.0.1:9/hook"}}""", "sinks.webhook.url", "http.allowed_targets")]
+    [InlineData("""{"mqtt": {"host": "10.1.2.3"}}""", "sinks.mqtt.host", "http.allowed_targets")]
+    [InlineData("""{"video": "rtsp://10.0.0.1/live"}""", "sinks.video.path", "http.allowed_targets")]
+    public void PathsOutsideTheRootAndUnlistedTargetsAreRefusedNamingTheKey(string sinks, string key, string why)
+    {
+        var (policy, root, _) = NewPolicy();
+        var ex = Refused(policy, $$"""{"id": "cam", "uri": "testsrc", "sinks": {{sinks}}}""");
+        Assert.Equal(key, ex.Path);
+        Assert.Contains(why, ex.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root));
+    }
+
+    [Fact]
+    public void ASymbolicLinkLeadingOutOfTheRootIsRefused()
+    {
+        var (policy, root, outside) = NewPolicy();
+        Directory.CreateSymbolicLink(Path.Combine(root, "link"), outside);
+        Directory.CreateDirectory(Path.Combine(root, "inner"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "inner", "up"), "../../outside");
+        File.CreateSymbolicLink(Path.Combine(root, "file-link.txt"), Path.Combine(outside, "target.txt"));
+
+        Assert.Contains("symbolic link", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"tracks": "link/t.txt"}}""").Message);
+        Assert.Contains("symbolic link", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"tracks": "inner/up/deeper/t.txt"}}""").Message);
+        Assert.Contains("symbolic link", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"tracks": "file-link.txt"}}""").Message);
+        Assert.Contains("symbolic link", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"snapshots": "link"}}""").Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+        // A link that stays inside the root is fine.
+        Directory.CreateSymbolicLink(Path.Combine(root, "alias"), Path.Combine(root, "inner"));
+        var s = policy.Confine(Stream("""{"id": "c", "uri": "testsrc", "sinks": {"tracks": "alias/t.txt"}}"""));
+        Assert.True(File.Exists(Path.Combine(root, "inner", "t.txt")), s.Sinks!.Tracks);
+    }
+
+    [Fact]
+    public void AnExistingFileTheServiceDidNotCreateIsNeverOverwritten()
+    {
+        var (policy, root, _) = NewPolicy();
+        string mine = Path.Combine(root, "operator.txt");
+        File.WriteAllText(mine, "keep me");
+        foreach (var (sinks, key) in new[]
+        {
+            ("""{"tracks": "operator.txt"}""", "sinks.tracks"),
+            ("""{"events": "operator.txt"}""", "sinks.events.path"),
+            ("""{"video": {"path": "operator.txt", "format": "mp4"}}""", "sinks.video.path"),
+        })
+        {
+            var ex = Refused(policy, $$"""{"id": "c", "uri": "testsrc", "sinks": {{sinks}}}""");
+            Assert.Equal(key, ex.Path);
+            Assert.Contains("not created by this service", ex.Message);
+        }
+        // Files the sink would name itself: segments beside a foreign file of the same family, rotated event files.
+        File.WriteAllText(Path.Combine(root, "cam-00003.mp4"), "x");
+        Assert.Equal("sinks.video.path", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"video": {"path": "cam.mp4", "segment_seconds": 2}}}""").Path);
+        File.WriteAllText(Path.Combine(root, "ev.jsonl.2"), "x");
+        Assert.Equal("sinks.events.path", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"events": "ev.jsonl"}}""").Path);
+        File.WriteAllText(Path.Combine(root, "live7.ts"), "x");
+        Assert.Equal("sinks.video.path", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"video": "live.m3u8"}}""").Path);
+        Directory.CreateDirectory(Path.Combine(root, "full"));
+        File.WriteAllText(Path.Combine(root, "full", "a.jpg"), "x");
+        Assert.Equal("sinks.snapshots.directory", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"snapshots": "full"}}""").Path);
+        Assert.Equal("keep me", File.ReadAllText(mine));
+        // A refused request leaves nothing behind, not even the outputs it named first.
+        Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"tracks": "new.txt", "events": "operator.txt"}}""");
+        Assert.False(File.Exists(Path.Combine(root, "new.txt")));
+    }
+
+    [Fact]
+    public void NetworkTargetsPassOnlyUnderAnAllowedPrefix()
+    {
+        var (policy, _, _) = NewPolicy("http://127.0.0.1:8099/hooks/", "mqtt://127.0.0.1:1883");
+        policy.Confine(Stream("""{"id": "c", "uri": "testsrc", "sinks": {"webhook": {"url": "http://127.0.0.1:8099/hooks/a"}, "mqtt": {"host": "127.0.0.1", "port": 1883}}}"""));
+        Assert.Equal("sinks.webhook.url", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"webhook": {"url": "http://127.0.0.1:8099/admin"}}}""").Path);
+        Assert.Equal("sinks.webhook.url", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"webhook": {"url": "http://127.0.0.1:8100/hooks/a"}}}""").Path);
+        Assert.Equal("sinks.webhook.url", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"webhook": {"url": "https://127.0.0.1:8099/hooks/a"}}}""").Path);
+        Assert.Equal("sinks.mqtt.host", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"mqtt": {"host": "127.0.0.1", "port": 1884}}}""").Path);
+    }
+
+    [Theory]
+    [InlineData("lavfi:testsrc2=size=160x120:rate=25")]
+    [InlineData("lavfi:smptebars=size=320x240:rate=15,realtime")]
+    [InlineData("testsrc")]
+    public void LavfiGeneratorsPass(string uri) => NewPolicy().Policy.Confine(Stream($$"""{"id": "c", "uri": "{{uri}}"}"""));
+
+    [Theory]
+    [InlineData("lavfi:testsrc2,vidstabdetect=result=/tmp/x.trf")]
+    [InlineData("lavfi:testsrc2,signature=filename=x")]
+    [InlineData("lavfi:movie=/etc/passwd")]
+    [InlineData("lavfi:testsrc2;[0]psnr")]
+    public void LavfiFiltersThatReachFilesAreRefused(string uri)
+    {
+        var ex = Refused(NewPolicy().Policy, $$"""{"id": "c", "uri": "{{uri}}"}""");
+        Assert.Equal("uri", ex.Path);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".hidden")]
+    [InlineData("a/b")]
+    public void StreamIdsThatAreNotSafeFileNamesAreRefused(string id)
+    {
+        var ex = Assert.Throws<ConfigException>(() => Stream($$"""{"id": "{{id}}", "uri": "testsrc"}"""));
+        Assert.Contains(ex.Errors, e => e.Path.EndsWith("id", StringComparison.Ordinal));
+    }
+}
