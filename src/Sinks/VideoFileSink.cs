@@ -177,8 +177,10 @@ public sealed class VideoFileSink : ISink
     public long FramesWritten => _framesBefore + (_writer?.FramesWritten ?? 0);
     /// <summary>Frames dropped while a network output was down.</summary>
     public long FramesDropped => Interlocked.Read(ref _dropped);
-    /// <summary>Every file or URL opened so far, in order (one per segment).</summary>
+    /// <summary>The files or URLs opened so far, in order (one per segment); the latest <see cref="MaxOutputsListed"/> of a long run.</summary>
     public IReadOnlyList<string> Outputs => _segments;
+    /// <summary>How many entries <see cref="Outputs"/> keeps: a stream cut into 1-second segments for months holds no growing list.</summary>
+    public const int MaxOutputsListed = 256;
     /// <summary>The encoder really used (after any fallback).</summary>
     public string? ActiveCodec { get; private set; }
     /// <summary>Why the configured encoder was replaced by libx264, or null.</summary>
@@ -334,6 +336,7 @@ public sealed class VideoFileSink : ISink
             FallbackReason = ex.Message;
         }
         _segmentIndex = index;
+        if (_segments.Count == MaxOutputsListed) _segments.RemoveAt(0);
         _segments.Add(path);
         return writer;
     }

@@ -174,7 +174,7 @@ public class OptionsBinderTests
             "detector.motion.history: must be 1..100000, got 0",
             "frame_pool_mb: must be a whole number 64..65536, got '12.5'",
             "http: must be a mapping (key: value lines)",
-            "instance: must be 1..64 letters, digits, '-', '_' or '.', got 'has space'",
+            "instance: must be 1..64 letters, digits, '-', '_' or '.', not starting with '.' (ids become file names), got 'has space'",
             "streams[0].ffmpeg_options: must be a mapping (key: value lines)",
             "streams[0].max_fps: must be 0..1000, got -1",
             "streams[0].mode: must be one of auto, file, live, got 'sometimes'",
@@ -360,7 +360,7 @@ public class OptionsBinderTests
         if (OptionModel.ElementType(t) is { } e)
         {
             if (OptionModel.IsPoint(e)) return [Points((1, 1), (20, 1), (20, 20)), Points((1, 1), (20, 20))];
-            return [new List<object> { "cpu" }, new List<object> { "sv-test" }];
+            return [new List<object> { "cpu" }, new List<object> { "sv-test" }, new List<object> { "http://127.0.0.1:9/" }];
         }
         if (OptionModel.DictionaryValueType(t) is not null) return [new Dictionary<string, object> { ["sv-key"] = "sv-value" }];
         throw new InvalidOperationException($"{m.Key}: no test values for {t}");
