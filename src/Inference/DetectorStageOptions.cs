@@ -33,6 +33,23 @@ public sealed record DetectorStageOptions
     /// <summary>How frames of all streams are gathered into batches.</summary>
     public BatcherOptions Batch { get; init; } = new();
 
+    /// <summary>
+    /// The files this detector reads, each with its key: the model file for a path, the detection file for
+    /// <c>detections-file</c>; none for <c>none</c>, <c>motion</c> and the built-in names (set-up fetches those).
+    /// </summary>
+    public IEnumerable<(string Key, string Path)> Files()
+    {
+        if (string.Equals(Model, "detections-file", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!string.IsNullOrEmpty(DetectionsFile)) yield return ("detections", DetectionsFile);
+            yield break;
+        }
+        if (string.Equals(Model, "none", StringComparison.OrdinalIgnoreCase) || string.Equals(Model, "motion", StringComparison.OrdinalIgnoreCase)
+            || ModelCatalog.BuiltInNames.Contains(Model, StringComparer.OrdinalIgnoreCase))
+            yield break;
+        yield return ("model", Model);
+    }
+
     /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>
     public void Validate(string path = "detector")
     {

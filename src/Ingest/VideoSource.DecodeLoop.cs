@@ -45,7 +45,7 @@ public sealed partial class VideoSource
         {
             if (error is not null)
             {
-                Volatile.Write(ref _lastError, error);
+                SetLastError(error);
                 Log.Failed(_logger, StreamId, Unprefixed(error), error is SourceException { InnerException: MediaException or null } ? null : error.InnerException);
                 SetState(SourceState.Failed);
             }
@@ -157,7 +157,7 @@ public sealed partial class VideoSource
                 }
             }
             retry = true;
-            Volatile.Write(ref _lastError, failure);
+            SetLastError(failure);
             if (FramesDecoded > decodedBefore) failures = 0;
             failures++;
             if (_options.MaxReconnectAttempts > 0 && failures > _options.MaxReconnectAttempts)

@@ -45,7 +45,7 @@ public sealed partial class VideoSource : IAsyncDisposable
     private int _state;
     private MediaInfo? _info;
     private string _hardwareStatus = "";
-    private Exception? _lastError;
+    private Failure? _lastError;
     private long _framesDecoded;
     private long _framesDelivered;
     private long _framesSkipped;
@@ -117,7 +117,16 @@ public sealed partial class VideoSource : IAsyncDisposable
     public string HardwareStatus => Volatile.Read(ref _hardwareStatus);
 
     /// <summary>The last failure (open, read, end of a live stream); null when none happened.</summary>
-    public Exception? LastError => Volatile.Read(ref _lastError);
+    public Exception? LastError => Volatile.Read(ref _lastError)?.Error;
+
+    /// <summary>When <see cref="LastError"/> happened (UTC); null when none happened.</summary>
+    public DateTimeOffset? LastErrorTime => Volatile.Read(ref _lastError)?.At;
+
+    /// <summary>
+    /// The failure the source is in now: <see cref="LastError"/> while it is failed, backing off or reconnecting after it;
+    /// null once frames flow again (a live source that recovered) and for a source that never failed.
+    /// </summary>
+    public Exception? CurrentError => State is SourceState.Streaming ? null : LastError;
 
     /// <summary>Frames out of the decoder, also skipped and dropped ones.</summary>
     public long FramesDecoded => Interlocked.Read(ref _framesDecoded);
@@ -219,6 +228,11 @@ public sealed partial class VideoSource : IAsyncDisposable
     public override string ToString() => $"{StreamId} ({_redactedUrl}, {(IsLive ? "live" : "file")}, {State})";
 
     private void SetState(SourceState state) => Volatile.Write(ref _state, (int)state);
+
+    private void SetLastError(Exception error) => Volatile.Write(ref _lastError, new Failure(error, DateTimeOffset.UtcNow));
+
+    /// <summary>A failure and its time, swapped as one.</summary>
+    private sealed record Failure(Exception Error, DateTimeOffset At);
 
     private void OnFrameDropped(Frame frame)
     {

@@ -30,9 +30,11 @@ public static class ConfigCommand
             var c = ConfigLoader.LoadFile(path);
             ConfigPrinter.Print(c, output);
             // Files are checked when the service starts; here a missing one is only a warning (configs travel between machines).
-            var m = c.Detector.Model;
-            if (m != "none" && !Inference.ModelCatalog.BuiltInNames.Contains(m, StringComparer.OrdinalIgnoreCase) && !File.Exists(m))
-                error.WriteLine($"config: warning: detector.model: file not found here: '{m}'");
+            // Built-in detectors (motion, none, the bundled model names) read no file of the user's.
+            foreach (var (key, file) in c.Detector.Files())
+            {
+                if (!File.Exists(file)) error.WriteLine($"config: warning: detector.{key}: file not found here: '{file}'");
+            }
             return ExitCodes.Ok;
         }
         catch (ConfigException ex)

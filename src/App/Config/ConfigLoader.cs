@@ -34,7 +34,27 @@ public static class ConfigLoader
     public static SvConfig LoadFile(string path, IDictionary? environment = null)
     {
         if (!File.Exists(path)) throw new ConfigException(path, [new ConfigError("(file)", "not found")]);
-        return LoadText(File.ReadAllText(path), path, environment);
+        string text = File.ReadAllText(path);
+        // An empty file (or one of comments only) is almost always a mistake (a truncated copy, the wrong file): refuse it
+        // rather than run a service with no streams on defaults. LoadText("") still gives the defaults to callers that ask.
+        if (IsEmptyDocument(text))
+            throw new ConfigException(path, [new ConfigError("(file)", "is empty (no settings, no streams): give at least a streams: list or http.listen")]);
+        return LoadText(text, path, environment);
+    }
+
+    /// <summary>True when <paramref name="yaml"/> holds no YAML node at all (empty, blank or comments only).</summary>
+    private static bool IsEmptyDocument(string yaml)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException)
+        {
+            return false; // LoadText reports it with its line and column
+        }
+        return stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" or "~" or "null" };
     }
 
     public static SvConfig LoadText(string yaml, string source = "(config)", IDictionary? environment = null)
@@ -60,8 +80,12 @@ public static class ConfigLoader
         return config;
     }
 
-    /// <summary>Binds a stream given as a mapping (the HTTP API's POST body), with the same rules.</summary>
-    public static StreamConfig LoadStream(string yamlOrJson, int index = 0)
+    /// <summary>
+    /// Binds a stream given as a mapping (the HTTP API's POST body), with the same rules. With <paramref name="sinks"/> (the
+    /// instance's <c>sinks:</c>), a <c>sinks</c> key starts from them as a configuration file's stream does: the keys it
+    /// gives override, the rest are inherited.
+    /// </summary>
+    public static StreamConfig LoadStream(string yamlOrJson, int index = 0, SinksConfig? sinks = null)
     {
         var errors = new List<ConfigError>();
         var stream = new YamlStream();
@@ -75,21 +99,21 @@ public static class ConfigLoader
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode m)
             throw new ConfigException("stream", [new ConfigError("(body)", "must be an object with at least id and uri")]);
-        var s = BindStream(m, index, errors);
+        var s = BindStream(m, index, errors, sinks);
         if (errors.Count > 0) throw new ConfigException("stream", errors);
         return s;
     }
 
     /// <summary>
     /// Binds a stream given as a JSON object already parsed from the request stream (the HTTP API's POST body), with the
-    /// same rules as <see cref="LoadStream(string, int)"/>: the body is never held as one string.
+    /// same rules as <see cref="LoadStream(string, int, SinksConfig?)"/>: the body is never held as one string.
     /// </summary>
-    public static StreamConfig LoadStream(System.Text.Json.JsonElement json, int index = 0)
+    public static StreamConfig LoadStream(System.Text.Json.JsonElement json, int index = 0, SinksConfig? sinks = null)
     {
         if (json.ValueKind != System.Text.Json.JsonValueKind.Object)
             throw new ConfigException("stream", [new ConfigError("(body)", "must be an object with at least id and uri")]);
         var errors = new List<ConfigError>();
-        var s = BindStream((YamlMappingNode)ToYaml(json), index, errors);
+        var s = BindStream((YamlMappingNode)ToYaml(json), index, errors, sinks);
         if (errors.Count > 0) throw new ConfigException("stream", errors);
         return s;
     }
@@ -167,10 +191,11 @@ public static class ConfigLoader
         return config;
     }
 
-    private static StreamConfig BindStream(YamlMappingNode map, int index, List<ConfigError> errors)
+    private static StreamConfig BindStream(YamlMappingNode map, int index, List<ConfigError> errors, SinksConfig? sinks)
     {
         string path = $"streams[{index}]";
         var binder = new OptionsBinder(errors, typeof(StreamConfig), path);
+        if (sinks is not null) binder.Inherit[typeof(SinksConfig)] = sinks;
         return WithId(binder.Bind<StreamConfig>(map, path));
     }
 

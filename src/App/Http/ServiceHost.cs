@@ -211,9 +211,12 @@ public sealed class ServiceHost : IAsyncDisposable
             StreamConfig cfg;
             try
             {
-                cfg = await ReadStreamAsync(request).ConfigureAwait(false);
-                // What an API stream may write and where it may send (the configuration file's streams are the operator's).
-                cfg = _outputs!.Confine(cfg);
+                // Its sinks start from the instance's (as a configuration-file stream's do).
+                var instanceSinks = Manager.Config.Sinks;
+                cfg = await ReadStreamAsync(request, instanceSinks).ConfigureAwait(false);
+                // What an API stream may write and where it may send (the configuration file's streams are the operator's,
+                // and so is what it inherits from the instance's sinks).
+                cfg = _outputs!.Confine(cfg, instanceSinks);
             }
             catch (ConfigException ex)
             {
@@ -289,17 +292,17 @@ public sealed class ServiceHost : IAsyncDisposable
     /// A stream from a POST body: JSON parsed from the request stream (never held as one string), or YAML when the content
     /// type says so (read whole, but never beyond <c>http.max_body_bytes</c>: Kestrel stops the read).
     /// </summary>
-    private static async Task<StreamConfig> ReadStreamAsync(HttpRequest request)
+    private static async Task<StreamConfig> ReadStreamAsync(HttpRequest request, SinksConfig instanceSinks)
     {
         if (request.ContentType is { } type && type.Contains("yaml", StringComparison.OrdinalIgnoreCase))
         {
             using var reader = new StreamReader(request.Body);
-            return ConfigLoader.LoadStream(await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false));
+            return ConfigLoader.LoadStream(await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false), sinks: instanceSinks);
         }
         try
         {
             using var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return ConfigLoader.LoadStream(doc.RootElement);
+            return ConfigLoader.LoadStream(doc.RootElement, sinks: instanceSinks);
         }
         catch (JsonException ex)
         {
@@ -331,7 +334,9 @@ public sealed class ServiceHost : IAsyncDisposable
             live = src.IsLive,
             status = h.Status.ToString().ToLowerInvariant(),
             source_state = src.State.ToString().ToLowerInvariant(),
-            error = h.Error ?? src.LastError?.Message,
+            // What is wrong now (cleared when a live source recovers); the last failure stays visible with its time.
+            error = h.Error ?? src.CurrentError?.Message,
+            last_error = src.LastError is { } last ? new { message = last.Message, at = src.LastErrorTime } : null,
             width = info?.Width ?? 0,
             height = info?.Height ?? 0,
             fps = Math.Round(h.Fps, 2),

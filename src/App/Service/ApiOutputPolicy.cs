@@ -55,42 +55,70 @@ public sealed class ApiOutputPolicy
 
     /// <summary>
     /// Checks the sinks an API request gave for <paramref name="stream"/> and returns them with every path made absolute
-    /// under <see cref="Root"/>; creates the single files (create-new) and their folders. Null sinks (the instance's, the
-    /// operator's templates) pass unchanged. Throws <see cref="OptionsException"/> naming the key
-    /// (<c>sinks.video.path</c>, <c>sinks.webhook.url</c>, ...) and why.
+    /// under <see cref="Root"/>; creates the single files (create-new) and their folders. What the stream inherits
+    /// unchanged from <paramref name="instance"/> (the operator's <c>sinks:</c>: file templates, brokers, webhook URLs) is
+    /// the operator's and passes, except a single-file template without <c>{stream}</c>, which would make the new stream
+    /// write another stream's file. Throws <see cref="OptionsException"/> naming the key (<c>sinks.video.path</c>,
+    /// <c>sinks.webhook.url</c>, ...) and why.
     /// </summary>
-    public StreamConfig Confine(StreamConfig stream)
+    public StreamConfig Confine(StreamConfig stream, SinksConfig? instance = null)
     {
         CheckSource(stream.Source);
-        if (stream.Sinks is not { } s) return stream;
+        if ((stream.Sinks ?? instance) is not { } s) return stream;
+        var op = instance ?? new SinksConfig();
         string id = stream.Id;
         var planned = new List<(string Key, string Path)>();
-        var video = s.Video is { } v ? ConfineVideo(v, id, planned) : null;
-        string? tracks = s.Tracks is { } t ? File("sinks.tracks", t, id, planned) : null;
-        JsonLinesOptions? events = null;
+        VideoSinkOptions? video = null;
+        if (s.Video is { } v)
+        {
+            if (v.Path == op.Video?.Path) SharedTemplate("sinks.video.path", v.Path, single: !v.Path.Contains("://", StringComparison.Ordinal));
+            video = v == op.Video ? v : ConfineVideo(v, id, planned, operatorPath: op.Video?.Path);
+        }
+        string? tracks = s.Tracks;
+        if (s.Tracks is { } t)
+        {
+            if (t == op.Tracks) SharedTemplate("sinks.tracks", t, single: true);
+            else tracks = File("sinks.tracks", t, id, planned);
+        }
+        JsonLinesOptions? events = s.Events;
         if (s.Events is { } e)
         {
-            string p = File("sinks.events.path", e.Path, id, planned);
-            // Rotation renames to PATH.1 .. PATH.keep: none of those may be someone else's file either.
-            Family("sinks.events.path", Path.GetDirectoryName(p)!, Path.GetFileName(p) + ".");
-            events = e with { Path = p };
+            if (e.Path == op.Events?.Path) SharedTemplate("sinks.events.path", e.Path, single: true);
+            else
+            {
+                string p = File("sinks.events.path", e.Path, id, planned);
+                // Rotation renames to PATH.1 .. PATH.keep: none of those may be someone else's file either.
+                Family("sinks.events.path", Path.GetDirectoryName(p)!, Path.GetFileName(p) + ".");
+                events = e with { Path = p };
+            }
         }
-        SnapshotOptions? snapshots = null;
-        if (s.Snapshots is { } sn)
+        SnapshotOptions? snapshots = s.Snapshots;
+        if (s.Snapshots is { } sn && sn.Directory != op.Snapshots?.Directory)
         {
             string dir = Resolve("sinks.snapshots.directory", sn.Directory, id);
             OwnDirectory("sinks.snapshots.directory", dir);
             snapshots = sn with { Directory = dir };
         }
-        if (s.Mqtt is { } m)
+        if (s.Mqtt is { } m && m != op.Mqtt)
         {
-            if (m.Tls is { CaFile: not null } or { CertFile: not null } or { KeyFile: not null })
+            if (m.Tls != op.Mqtt?.Tls && m.Tls is { CaFile: not null } or { CertFile: not null } or { KeyFile: not null })
                 throw new OptionsException("sinks.mqtt.tls", "certificate and key files cannot be given through the API; configure TLS files in the configuration file");
-            Target("sinks.mqtt.host", $"{(m.Tls is null ? "mqtt" : "mqtts")}://{m.Host}:{m.Port}/");
+            if (!(op.Mqtt is { } om && om.Host == m.Host && om.Port == m.Port && om.Tls is null == m.Tls is null))
+                Target("sinks.mqtt.host", $"{(m.Tls is null ? "mqtt" : "mqtts")}://{m.Host}:{m.Port}/");
         }
-        if (s.Webhook is { } w) Target("sinks.webhook.url", w.Url);
+        if (s.Webhook is { } w && w.Url != op.Webhook?.Url) Target("sinks.webhook.url", w.Url);
         foreach (var (key, path) in planned.Where(p => p.Path.Length > 0)) CreateOwn(key, path);
         return stream with { Sinks = s with { Video = video, Tracks = tracks, Events = events, Snapshots = snapshots } };
+    }
+
+    /// <summary>
+    /// An output template the stream inherits from the instance: the operator's, written as configured, but a single file
+    /// must carry <c>{stream}</c> or the new stream would write the file another stream writes.
+    /// </summary>
+    private static void SharedTemplate(string key, string template, bool single)
+    {
+        if (single && !template.Contains("{stream}", StringComparison.Ordinal))
+            throw new OptionsException(key, $"the instance's '{template}' has no {{stream}}: a stream added through the API would write the same file as the others; give this stream its own (a path under http.output_root) or switch it off (false)");
     }
 
     /// <summary>Filters an API stream's lavfi graph may use: generators and a few that only change the picture (some others write files: vidstabdetect, signature, psnr).</summary>
@@ -117,7 +145,7 @@ public sealed class ApiOutputPolicy
         }
     }
 
-    private VideoSinkOptions ConfineVideo(VideoSinkOptions v, string id, List<(string Key, string Path)> planned)
+    private VideoSinkOptions ConfineVideo(VideoSinkOptions v, string id, List<(string Key, string Path)> planned, string? operatorPath)
     {
         if (v.Format is { } f && !Formats.Contains(f))
             throw new OptionsException("sinks.video.format", $"'{f}' cannot be used through the API; one of {string.Join(", ", Formats.Order())}");
@@ -126,6 +154,8 @@ public sealed class ApiOutputPolicy
             if (!ExtraOptions.Contains(k))
                 throw new OptionsException($"sinks.video.extra_options.{k}", $"cannot be given through the API; allowed: {string.Join(", ", ExtraOptions.Order())}");
         }
+        // The operator's path with options of the request's (a preset, a format): the path stays as configured.
+        if (v.Path == operatorPath) return v;
         string expanded = SinkFactory.Expand(v.Path, _instance, id);
         if (expanded.Contains("://", StringComparison.Ordinal) && !expanded.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
         {

@@ -120,6 +120,55 @@ public class ConfigPrinterTests
             && l.Contains("decoder_threads, enabled,", StringComparison.Ordinal) && l.Contains(" max_fps, ", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ConfigCheckWarnsOnlyAboutFilesTheDetectorReads()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        string Check(string detector, out int rc)
+        {
+            string path = Path.Combine(dir, "c.yaml");
+            File.WriteAllText(path, $"detector:\n{detector}\nstreams:\n  - id: pattern\n    uri: testsrc\n");
+            var error = new StringWriter();
+            rc = ConfigCommand.Check(path, new StringWriter(), error);
+            return error.ToString();
+        }
+
+        // Built-in detectors read no file of the user's: no warning.
+        foreach (var builtIn in new[] { "motion", "MOTION", "none", "blazeface", "blazeface-back" })
+        {
+            Assert.Equal("", Check($"  model: {builtIn}", out int rc));
+            Assert.Equal(ExitCodes.Ok, rc);
+        }
+        // A model path or a detection file that is not here is named, with its key; the check still passes (configs travel).
+        string missing = Path.Combine(dir, "yolo.onnx");
+        Assert.Equal($"config: warning: detector.model: file not found here: '{missing}'\n", Check($"  model: {missing}", out int rc2).ReplaceLineEndings("\n"));
+        Assert.Equal(ExitCodes.Ok, rc2);
+        string dets = Path.Combine(dir, "det.txt");
+        Assert.Equal($"config: warning: detector.detections: file not found here: '{dets}'\n",
+            Check($"  model: detections-file\n  detections: {dets}", out _).ReplaceLineEndings("\n"));
+        File.WriteAllText(dets, "1,-1,0,0,10,10,0.9,-1,-1,-1\n");
+        Assert.Equal("", Check($"  model: detections-file\n  detections: {dets}", out _));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n\n   \n")]
+    [InlineData("# only a comment\n# and another\n")]
+    [InlineData("~\n")]
+    public void ConfigCheckRefusesAnEmptyFile(string text)
+    {
+        string path = Path.Combine(TestEnvironment.NewTempDir(), "empty.yaml");
+        File.WriteAllText(path, text);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, ConfigCommand.Check(path, output, error));
+        Assert.Equal("", output.ToString());
+        Assert.Contains("(file): is empty", error.ToString());
+        // The service refuses it the same way (it loads through the same function).
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadFile(path, new Dictionary<string, string>()));
+        Assert.Contains("give at least a streams: list", ex.Errors.Single().ToString());
+    }
+
     private static string Print(SvConfig c)
     {
         var w = new StringWriter();

@@ -172,7 +172,7 @@ public class ServiceHostAbuseTests(ITestOutputHelper output)
     [Fact]
     public async Task AddAndDeleteCyclesLeaveNoSeriesNoStateAndNoHeapBehind()
     {
-        const int cycles = 15;
+        const int cycles = 20;
         string dir = TestEnvironment.NewTempDir();
         string detections = Path.Combine(dir, "detections.txt");
         var sb = new StringBuilder();
@@ -218,7 +218,7 @@ public class ServiceHostAbuseTests(ITestOutputHelper output)
         var series = Ours(all);
         long heap = Heap();
         int previews = host.Manager.Resources.Previews.Count;
-        for (int i = 0; i < cycles; i++) await CycleAsync();
+        for (int i = 0; i < cycles; i++) { await CycleAsync(); if (i % 10 == 9) output.WriteLine($"after {i + 1}: {Heap() / 1e6:F2} MB"); }
         var allAfter = Series(await http.GetStringAsync("/metrics"));
         var seriesAfter = Ours(allAfter);
         long heapAfter = Heap();

@@ -110,4 +110,95 @@ public class ServiceHostTests
         Assert.Equal(0, host.Manager.Pool.Outstanding);
         Assert.Equal(0, host.Manager.Resources.SinkPool.Outstanding);
     }
+
+    [Fact]
+    public async Task AnErrorClearsWhenTheStreamRecoversAndTheLastOneStaysWithItsTime()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        string later = Path.Combine(dir, "later.mp4");
+        // A live camera that is not there yet: FFmpeg's movie source (looping, paced) over a file that appears later.
+        var cfg = ConfigLoader.LoadText($$"""
+            http:
+              listen: http://127.0.0.1:0
+            detector:
+              model: none
+            streams:
+              - id: cam
+                uri: "lavfi:movie={{later}}:loop=0,realtime"
+                mode: live
+                reconnect_initial_seconds: 0.05
+                reconnect_max_seconds: 0.2
+            """, "t.yaml", new Dictionary<string, string>());
+        await using var host = await ServiceHost.StartAsync(cfg, NullLoggerFactory.Instance);
+        using var http = new HttpClient { BaseAddress = host.Address };
+        JsonElement cam = default;
+        async Task<JsonElement> CamAsync() => cam = (await StreamsAsync(http)).Single(s => s.GetProperty("id").GetString() == "cam");
+
+        await Poll.UntilAsync(async () => (await CamAsync()).GetProperty("error").ValueKind == JsonValueKind.String, TimeSpan.FromSeconds(30), "the missing camera's error");
+        Assert.Contains("later.mp4", cam.GetProperty("error").GetString());
+        Assert.Equal("running", cam.GetProperty("status").GetString());
+        Assert.NotEqual("streaming", cam.GetProperty("source_state").GetString());
+        var failedAt = cam.GetProperty("last_error").GetProperty("at").GetDateTimeOffset();
+
+        // The camera comes (the file appears whole), frames flow: the error is gone, the last one is kept with its time.
+        File.Copy(TestMedia.H264(160, 120, 50), later + ".tmp");
+        File.Move(later + ".tmp", later);
+        await Poll.UntilAsync(async () => (await CamAsync()).GetProperty("frames").GetInt64() > 10 && cam.GetProperty("source_state").GetString() == "streaming",
+            TimeSpan.FromSeconds(30), "frames after the camera came");
+        Assert.Equal(JsonValueKind.Null, cam.GetProperty("error").ValueKind);
+        Assert.Equal("running", cam.GetProperty("status").GetString());
+        var last = cam.GetProperty("last_error");
+        Assert.Contains("later.mp4", last.GetProperty("message").GetString());
+        Assert.True(last.GetProperty("at").GetDateTimeOffset() >= failedAt);
+        Assert.True(cam.GetProperty("reconnects").GetInt64() >= 1);
+    }
+
+    [Fact]
+    public async Task AStreamAddedThroughTheApiStartsFromTheInstancesSinks()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        string detections = Path.Combine(dir, "detections.txt");
+        File.WriteAllLines(detections, Enumerable.Range(1, 3000).Select(f => $"{f},-1,60,40,40,40,0.9,-1,-1,-1"));
+        var cfg = ConfigLoader.LoadText($$"""
+            http:
+              listen: http://127.0.0.1:0
+              output_root: {{dir}}/out
+            detector:
+              model: detections-file
+              detections: {{detections}}
+            sinks:
+              events: {{dir}}/events/{stream}.jsonl
+              preview: false
+              queue: 9
+            """, "t.yaml", new Dictionary<string, string>());
+        await using var host = await ServiceHost.StartAsync(cfg, NullLoggerFactory.Instance);
+        using var http = new HttpClient { BaseAddress = host.Address };
+
+        // One stream gives no sinks, one gives a key of its own: both get the instance's events file and settings.
+        foreach (var body in new[]
+        {
+            """{"id": "plain", "uri": "lavfi:testsrc2=size=160x120:rate=25", "mode": "live"}""",
+            """{"id": "own", "uri": "lavfi:testsrc2=size=160x120:rate=25", "mode": "live", "sinks": {"tracks": "{stream}/tracks.txt"}}""",
+        })
+        {
+            var add = await http.PostAsync("/api/streams", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.True(add.StatusCode == HttpStatusCode.Created, await add.Content.ReadAsStringAsync());
+        }
+        foreach (var id in new[] { "plain", "own" })
+        {
+            string events = Path.Combine(dir, "events", id + ".jsonl");
+            await Poll.UntilAsync(() => Task.FromResult(File.Exists(events) && File.ReadAllText(events).Contains("\"track_started\"", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), $"{id}'s events in the instance's events file");
+            Assert.True(host.Manager.TryGet(id, out var h));
+            Assert.Equal(9, h!.Config.Sinks!.QueueCapacity);
+            Assert.Null(h.Config.Sinks.Preview);
+            var names = h.Sinks.Select(r => r.Sink.Name).ToList();
+            Assert.Contains("events", names);
+            Assert.DoesNotContain("preview", names);
+        }
+        // Its own key went under the output root (finalised when it is removed).
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/streams/own")).StatusCode);
+        Assert.True(new FileInfo(Path.Combine(dir, "out", "own", "tracks.txt")).Length > 0);
+        Assert.False(File.Exists(Path.Combine(dir, "out", "plain", "tracks.txt")));
+    }
 }

@@ -125,6 +125,50 @@ public class ApiOutputPolicyTests
         Assert.Equal("sinks.mqtt.host", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"mqtt": {"host": "127.0.0.1", "port": 1884}}}""").Path);
     }
 
+    [Fact]
+    public void WhatAStreamInheritsFromTheInstanceIsTheOperatorsAndWhatItAddsIsChecked()
+    {
+        var (policy, root, outside) = NewPolicy();
+        var instance = ConfigLoader.LoadText($$"""
+            sinks:
+              events: {{outside}}/{stream}.jsonl
+              mqtt: {host: 10.9.9.9, port: 1883}
+              webhook: {url: "http://10.9.9.9:8080/hook"}
+              queue: 77
+            """, "i.yaml", new Dictionary<string, string>()).Sinks;
+        StreamConfig Inheriting(string json) => ConfigLoader.LoadStream(System.Text.Json.JsonDocument.Parse(json).RootElement, sinks: instance);
+
+        // No sinks at all, or a key of its own: the operator's outputs (outside the root, brokers not on the allow-list) stay.
+        foreach (var json in new[]
+        {
+            """{"id": "a", "uri": "testsrc"}""",
+            """{"id": "b", "uri": "testsrc", "sinks": {"tracks": "{stream}.txt", "mqtt": {"qos": 0}}}""",
+        })
+        {
+            var s = policy.Confine(Inheriting(json), instance);
+            string id = s.Id;
+            Assert.Equal($"{outside}/{{stream}}.jsonl", s.Sinks!.Events!.Path);
+            Assert.Equal("10.9.9.9", s.Sinks.Mqtt!.Host);
+            Assert.Equal("http://10.9.9.9:8080/hook", s.Sinks.Webhook!.Url);
+            Assert.Equal(77, s.Sinks.QueueCapacity);
+            Assert.Equal(id == "b" ? Path.Combine(root, "b.txt") : null, s.Sinks.Tracks);
+        }
+        Assert.Equal(0, policy.Confine(Inheriting("""{"id": "b2", "uri": "testsrc", "sinks": {"mqtt": {"qos": 0}}}"""), instance).Sinks!.Mqtt!.Qos);
+        // What the request brings is checked as ever: another broker, another webhook, a path of its own outside the root.
+        Assert.Equal("sinks.mqtt.host", Assert.Throws<OptionsException>(() => policy.Confine(Inheriting("""{"id": "c", "uri": "testsrc", "sinks": {"mqtt": {"host": "10.1.1.1"}}}"""), instance)).Path);
+        Assert.Equal("sinks.webhook.url", Assert.Throws<OptionsException>(() => policy.Confine(Inheriting("""{"id": "c", "uri": "testsrc", "sinks": {"webhook": {"url": "http://10.9.9.9:8080/admin"}}}"""), instance)).Path);
+        Assert.Equal("sinks.events.path", Assert.Throws<OptionsException>(() => policy.Confine(Inheriting("""{"id": "c", "uri": "testsrc", "sinks": {"events": "/tmp/e.jsonl"}}"""), instance)).Path);
+        // Switched off by the request: off.
+        Assert.Null(policy.Confine(Inheriting("""{"id": "d", "uri": "testsrc", "sinks": {"events": false, "mqtt": false, "webhook": false}}"""), instance).Sinks!.Events);
+
+        // An instance file without {stream} would be every stream's file: an API stream must name its own or switch it off.
+        var shared = instance with { Tracks = $"{outside}/all-tracks.txt" };
+        var ex = Assert.Throws<OptionsException>(() => policy.Confine(ConfigLoader.LoadStream(System.Text.Json.JsonDocument.Parse("""{"id": "e", "uri": "testsrc"}""").RootElement, sinks: shared), shared));
+        Assert.Equal("sinks.tracks", ex.Path);
+        Assert.Contains("{stream}", ex.Message);
+        Assert.False(File.Exists(Path.Combine(outside, "all-tracks.txt")));
+    }
+
     [Theory]
     [InlineData("lavfi:testsrc2=size=160x120:rate=25")]
     [InlineData("lavfi:smptebars=size=320x240:rate=15,realtime")]
