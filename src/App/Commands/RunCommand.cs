@@ -35,7 +35,7 @@ public static class RunCommand
         ServiceHost host;
         try
         {
-            host = await ServiceHost.StartAsync(config, loggers).ConfigureAwait(false);
+            host = await ServiceHost.StartAsync(config, loggers, clusterSeeds: ClusterSeeds(config, path)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is StreamVisionException or IOException)
         {
@@ -48,7 +48,7 @@ public static class RunCommand
             try
             {
                 var next = ConfigLoader.LoadFile(path);
-                await host.Manager.ReloadAsync(next).ConfigureAwait(false);
+                await host.ReloadAsync(next, ClusterSeeds(next, path)).ConfigureAwait(false);
             }
             catch (ConfigException ex)
             {
@@ -68,4 +68,8 @@ public static class RunCommand
         Console.WriteLine("streamvision: stopped cleanly");
         return ExitCodes.Ok;
     }
+
+    /// <summary>In a cluster, the file's <c>streams:</c> as written: added to the cluster's list when missing.</summary>
+    private static IReadOnlyList<(string Id, string Spec)>? ClusterSeeds(SvConfig config, string path) =>
+        config.Cluster is null ? null : Service.StreamSpecs.FromConfigFile(File.ReadAllText(path));
 }

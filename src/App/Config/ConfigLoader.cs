@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using StreamVision.Cluster;
 using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Ingest;
@@ -121,6 +122,7 @@ public static class ConfigLoader
     {
         var defaults = new SvConfig();
         var http = r.Child("http");
+        var cluster = r.Child("cluster");
         var streams = r.Children("streams");
         var config = new SvConfig
         {
@@ -132,6 +134,7 @@ public static class ConfigLoader
             FramePoolMb = r.Int("frame_pool_mb", defaults.FramePoolMb, 64, 65536),
             ShutdownSeconds = r.Double("shutdown_seconds", defaults.ShutdownSeconds, 0, 600),
         };
+        if (cluster.Exists) config = config with { Cluster = BindCluster(cluster, config.Instance) };
         if (config.Http.Listen.Length > 0 && !Uri.TryCreate(config.Http.Listen, UriKind.Absolute, out _))
             r.Error("http.listen", $"must be a URL like http://127.0.0.1:8080, got '{config.Http.Listen}'");
         http.ReportUnknown();
@@ -140,6 +143,37 @@ public static class ConfigLoader
             r.Error("streams", $"stream id '{dup.Key}' is used {dup.Count()} times; ids must be unique");
         r.ReportUnknown();
         return config with { Streams = list };
+    }
+
+    /// <summary>Every <see cref="ClusterOptions"/> key, then the options' own checks under the node's path.</summary>
+    private static ClusterOptions BindCluster(ConfigNode c, string instance)
+    {
+        var d = new ClusterOptions();
+        // One URL, a list, or comma-separated URLs (handy in SV__CLUSTER__ENDPOINTS).
+        var endpoints = c.Strings("endpoints", []).SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        var o = new ClusterOptions
+        {
+            Endpoints = endpoints,
+            Name = c.String("name", d.Name),
+            InstanceId = instance,
+            LeaseSeconds = c.Int("lease_seconds", d.LeaseSeconds, 2, 600),
+            AdvertiseUrl = c.OptionalString("advertise_url"),
+            PollInterval = TimeSpan.FromMilliseconds(c.Int("poll_ms", (int)d.PollInterval.TotalMilliseconds, 50, 10000)),
+            RequestTimeout = TimeSpan.FromSeconds(c.Double("request_timeout_seconds", d.RequestTimeout.TotalSeconds, 0.1, 30)),
+        };
+        c.ReportUnknown();
+        if (!c.Errors.Any(e => e.Path.StartsWith(c.Path + ".", StringComparison.Ordinal)))
+        {
+            try
+            {
+                o.Validate(c.Path);
+            }
+            catch (OptionsException ex)
+            {
+                c.Errors.Add(new ConfigError(ex.Path, ex.Message[(ex.Path.Length + 2)..]));
+            }
+        }
+        return o;
     }
 
     private static string Id(ConfigNode r, string key, string fallback)

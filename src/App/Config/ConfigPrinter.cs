@@ -11,6 +11,12 @@ public static class ConfigPrinter
         o.WriteLine($"instance: {c.Instance}");
         o.WriteLine($"http:\n  listen: {(c.Http.Listen.Length == 0 ? "\"\" (off)" : c.Http.Listen)}");
         o.WriteLine(string.Create(ci, $"frame_pool_mb: {c.FramePoolMb}\nshutdown_seconds: {c.ShutdownSeconds}"));
+        if (c.Cluster is { } cl)
+        {
+            o.WriteLine($"cluster:\n  endpoints: [{string.Join(", ", cl.Endpoints)}]\n  name: {cl.Name}\n  lease_seconds: {cl.LeaseSeconds}");
+            o.WriteLine($"  advertise_url: {cl.AdvertiseUrl ?? "(the http listen address)"}");
+            o.WriteLine(string.Create(ci, $"  poll_ms: {cl.PollInterval.TotalMilliseconds}\n  request_timeout_seconds: {cl.RequestTimeout.TotalSeconds}"));
+        }
         var d = c.Detector;
         o.WriteLine("detector:");
         o.WriteLine($"  model: {d.Model}\n  family: {d.Family.ToString().ToLowerInvariant()}\n  providers: [{string.Join(", ", d.Providers)}]\n  threads: {d.Threads}");

@@ -1,3 +1,4 @@
+using StreamVision.Cluster;
 using StreamVision.Inference;
 using StreamVision.Ingest;
 using StreamVision.Sinks;
@@ -19,6 +20,8 @@ public sealed record SvConfig
     public int FramePoolMb { get; init; } = 1024;
     /// <summary>Seconds a graceful shutdown may take to drain queues and finalise outputs. Default 10.</summary>
     public double ShutdownSeconds { get; init; } = 10;
+    /// <summary>Membership of a cluster of instances sharing one camera list in etcd; null = a stand-alone instance (the default).</summary>
+    public ClusterOptions? Cluster { get; init; }
 }
 
 public sealed record HttpConfig
