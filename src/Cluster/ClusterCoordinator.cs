@@ -489,6 +489,28 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     }
 
     /// <summary>
+    /// Test hook: the instance vanishes as if its process had been killed: the loops stop, nothing is stopped, released
+    /// or revoked; its lease runs out in etcd and its keys go with it. The runner is not called again.
+    /// </summary>
+    internal async Task DangerousAbandonAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stop.Cancel();
+        foreach (var loop in new[] { _leaseLoop, _reconcileLoop })
+        {
+            if (loop is null) continue;
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        _store.Dispose();
+    }
+
+    /// <summary>
     /// Leaves the cluster: stops the loops and this instance's streams (draining), then revokes the lease so the other
     /// instances take the streams at once instead of after the lease. Idempotent.
     /// </summary>
