@@ -298,6 +298,7 @@ public static class ConfigLoader
             v.ReportUnknown();
         }
         var mqtt = r.Has("mqtt") ? BindMqtt(r.Child("mqtt")) : inherit.Mqtt;
+        var kafka = r.Has("kafka") ? BindKafka(r.Child("kafka")) : inherit.Kafka;
         WebhookConfig? webhook = inherit.Webhook;
         if (r.Has("webhook"))
         {
@@ -314,6 +315,7 @@ public static class ConfigLoader
             EventsRotateMb = r.Int("events_rotate_mb", inherit.EventsRotateMb, 0, 1 << 20),
             Tracks = r.OptionalString("tracks") ?? inherit.Tracks,
             Mqtt = mqtt,
+            Kafka = kafka,
             Webhook = webhook,
             Snapshots = r.OptionalString("snapshots") ?? inherit.Snapshots,
             Preview = r.Bool("preview", inherit.Preview),
@@ -385,6 +387,45 @@ public static class ConfigLoader
             catch (OptionsException ex)
             {
                 m.Errors.Add(new ConfigError(ex.Path, ex.Message[(ex.Path.Length + 2)..]));
+            }
+        }
+        return o;
+    }
+
+    /// <summary>Every <see cref="KafkaOptions"/> key, then the options' own checks under the node's path.</summary>
+    private static KafkaOptions BindKafka(ConfigNode k)
+    {
+        var d = new KafkaOptions();
+        var o = new KafkaOptions
+        {
+            // One host:port, a list, or comma-separated (handy in SV__SINKS__KAFKA__BROKERS).
+            Brokers = string.Join(",", k.Strings("brokers", []).SelectMany(b => b.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))),
+            Topic = k.String("topic", d.Topic),
+            ClientId = k.OptionalString("client_id"),
+            BufferCapacity = k.Int("buffer", d.BufferCapacity, 1, 1_000_000),
+            MaxInflight = k.Int("max_inflight", d.MaxInflight, 1, 100_000),
+            DeliveryTimeoutSeconds = k.Double("delivery_timeout_seconds", d.DeliveryTimeoutSeconds, 0, 86400),
+            LingerMs = k.Double("linger_ms", d.LingerMs, 0, 10000),
+            Compression = k.String("compression", d.Compression),
+            SecurityProtocol = k.String("security_protocol", d.SecurityProtocol),
+            SaslMechanism = k.String("sasl_mechanism", d.SaslMechanism),
+            Username = k.OptionalString("username"),
+            Password = k.OptionalString("password"),
+            CaFile = k.OptionalString("ca_file"),
+            DrainTimeoutSeconds = k.Double("drain_timeout_seconds", d.DrainTimeoutSeconds, 0, 600),
+            Properties = k.Map("properties"),
+        };
+        if (o.Brokers.Length == 0) k.Error("brokers", "missing (host:port of one or more Kafka brokers)");
+        k.ReportUnknown();
+        if (!k.Errors.Any(e => e.Path.StartsWith(k.Path + ".", StringComparison.Ordinal)))
+        {
+            try
+            {
+                o.Validate(k.Path);
+            }
+            catch (OptionsException ex)
+            {
+                k.Errors.Add(new ConfigError(ex.Path, ex.Message[(ex.Path.Length + 2)..]));
             }
         }
         return o;

@@ -46,10 +46,26 @@ public static class ConfigPrinter
         if (s.Events is { } e) o.WriteLine($"{indent}  events: {e}");
         if (s.Tracks is { } t) o.WriteLine($"{indent}  tracks: {t}");
         if (s.Mqtt is { } m) PrintMqtt(m, o, indent + "  ");
+        if (s.Kafka is { } k) PrintKafka(k, o, indent + "  ");
         if (s.Webhook is { } w) o.WriteLine($"{indent}  webhook: {{url: {Ingest.SourceUri.Redact(w.Url)}, max_attempts: {w.MaxAttempts}}}");
         if (s.Snapshots is { } sn) o.WriteLine($"{indent}  snapshots: {sn}");
         o.WriteLine($"{indent}  preview: {s.Preview.ToString().ToLowerInvariant()}\n{indent}  queue: {s.QueueCapacity}");
         if (s.Obscure.Count > 0) o.WriteLine($"{indent}  obscure: [{string.Join(", ", s.Obscure)}]");
+    }
+
+    private static void PrintKafka(Sinks.KafkaOptions k, TextWriter o, string indent)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        o.WriteLine($"{indent}kafka:\n{indent}  brokers: {k.Brokers}\n{indent}  topic: {k.Topic}\n{indent}  client_id: {k.ClientId ?? "streamvision-{instance}"}");
+        o.WriteLine(string.Create(ci, $"{indent}  buffer: {k.BufferCapacity}\n{indent}  max_inflight: {k.MaxInflight}\n{indent}  delivery_timeout_seconds: {k.DeliveryTimeoutSeconds}"));
+        o.WriteLine(string.Create(ci, $"{indent}  linger_ms: {k.LingerMs}\n{indent}  compression: {k.Compression}\n{indent}  security_protocol: {k.SecurityProtocol}"));
+        if (k.SecurityProtocol.StartsWith("sasl", StringComparison.Ordinal)) o.WriteLine($"{indent}  sasl_mechanism: {k.SaslMechanism}");
+        if (k.Username is not null) o.WriteLine($"{indent}  username: {k.Username}");
+        if (k.Password is not null) o.WriteLine($"{indent}  password: (set)");
+        if (k.CaFile is not null) o.WriteLine($"{indent}  ca_file: {k.CaFile}");
+        o.WriteLine(string.Create(ci, $"{indent}  drain_timeout_seconds: {k.DrainTimeoutSeconds}"));
+        foreach (var (key, value) in k.Properties ?? new Dictionary<string, string>())
+            o.WriteLine($"{indent}  properties.{key}: {(key.Contains("password", StringComparison.OrdinalIgnoreCase) || key.Contains("secret", StringComparison.OrdinalIgnoreCase) ? "(set)" : value)}");
     }
 
     private static void PrintMqtt(Sinks.MqttOptions m, TextWriter o, string indent)

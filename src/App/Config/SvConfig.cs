@@ -60,6 +60,8 @@ public sealed record SinksConfig
     public int EventsRotateMb { get; init; }
     /// <summary>Events to an MQTT broker (every option of <see cref="MqttOptions"/>; its InstanceId is set from <see cref="SvConfig.Instance"/>).</summary>
     public MqttOptions? Mqtt { get; init; }
+    /// <summary>Events to Kafka (every option of <see cref="KafkaOptions"/>; its InstanceId is set from <see cref="SvConfig.Instance"/>).</summary>
+    public KafkaOptions? Kafka { get; init; }
     public WebhookConfig? Webhook { get; init; }
     /// <summary>Folder for best-frame JPEG snapshots of each track, written when it ends.</summary>
     public string? Snapshots { get; init; }
