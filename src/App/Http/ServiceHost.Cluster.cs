@@ -184,7 +184,15 @@ public sealed partial class ServiceHost
         ["id"] = id,
         ["uri"] = Ingest.SourceUri.Redact(StreamSpecs.UriOf(spec)),
         ["status"] = owner is null ? "unassigned" : "unreachable",
+        ["fps"] = 0,
+        ["latency_ms"] = 0,
         ["frames"] = 0,
+        ["tracks"] = 0,
+        ["active_tracks"] = 0,
+        ["events"] = 0,
+        ["drops"] = 0,
+        ["reconnects"] = 0,
+        ["queue_depth"] = 0,
         ["owner"] = owner,
     };
 
