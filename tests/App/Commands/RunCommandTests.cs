@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace StreamVision.App.Tests.Commands;
 
-public class RunCommandTests
+public partial class RunCommandTests
 {
     [Fact]
     public async Task SigtermDrainsFinalisesAndExitsZero()
