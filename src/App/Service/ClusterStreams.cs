@@ -24,7 +24,14 @@ public sealed class ClusterStreams(StreamManager manager) : IStreamRunner
 
     public Task StopAsync(string id) => manager.RemoveAsync(id);
 
-    public Task StopAllAsync() => manager.StopAllAsync(TimeSpan.FromSeconds(manager.Config.ShutdownSeconds));
+    /// <summary>
+    /// Stops every stream of this instance (etcd lost, leaving the cluster) and keeps the manager usable: its own
+    /// <see cref="StreamManager.StopAllAsync"/> is for shutting down and refuses every later start.
+    /// </summary>
+    public async Task StopAllAsync()
+    {
+        foreach (var s in manager.Streams) await manager.RemoveAsync(s.Id).ConfigureAwait(false);
+    }
 }
 
 /// <summary>Stream definitions as the cluster stores them: one JSON object per stream, with the keys of a <c>streams:</c> item.</summary>
