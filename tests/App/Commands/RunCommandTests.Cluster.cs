@@ -101,9 +101,9 @@ public partial class RunCommandTests(ITestOutputHelper output)
 
             // Without etcd the streams stop before the lease could expire; they come back with etcd.
             sw.Restart();
-            etcd.StopAll();
+            etcd.KillAll();
             await Poll.UntilAsync(async () => (await ClusterNode.SampleAsync(nodes)).Count == 0, TimeSpan.FromSeconds(ClusterLease + 5), "streams stopped without etcd");
-            output.WriteLine($"all etcd members stopped: every stream stopped after {sw.Elapsed.TotalSeconds:0.0} s");
+            output.WriteLine($"all etcd members killed: every stream stopped after {sw.Elapsed.TotalSeconds:0.0} s");
             etcd.StartAll();
             await Poll.UntilAsync(async () => Placed(await ClusterNode.SampleAsync(nodes), streams, all), TimeSpan.FromSeconds(60), "streams back with etcd");
 
