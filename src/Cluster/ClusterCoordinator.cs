@@ -294,10 +294,17 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         }
         Interlocked.Exchange(ref _oldLease, lease);
         _metrics.Member.Set(0);
-        _metrics.Fences.Inc();
         int n = _owned.Count;
-        _logger.LogWarning("cluster {Cluster}: lease {Lease:x} lost ({Why}); stopping {Count} stream(s) here so that no stream runs twice; re-joining when etcd answers",
-            _options.Name, lease, why, n);
+        if (n > 0)
+        {
+            _metrics.Fences.Inc();
+            _logger.LogWarning("cluster {Cluster}: lease {Lease:x} lost ({Why}); stopping {Count} stream(s) here so that no stream runs twice; re-joining when etcd answers",
+                _options.Name, lease, why, n);
+        }
+        else
+        {
+            _logger.LogInformation("cluster {Cluster}: lease {Lease:x} lost ({Why}) while no stream ran here; re-joining when etcd answers", _options.Name, lease, why);
+        }
         try
         {
             await _runner.StopAllAsync().ConfigureAwait(false);
