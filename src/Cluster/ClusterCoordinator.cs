@@ -41,9 +41,9 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _owned = new(StringComparer.Ordinal);   // id -> spec it runs with
     private readonly ConcurrentDictionary<string, string> _errors = new(StringComparer.Ordinal);  // id -> why it did not start
     private readonly Dictionary<string, long> _unownedSince = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _fallbackFor = new(StringComparer.Ordinal);       // id -> first choice that left it
+    private readonly Dictionary<string, (string Member, long Since)> _fallbackFor = new(StringComparer.Ordinal); // id -> first choice that left it
     private readonly List<(string Id, string Spec)> _seeds = new();
-    private long _lease, _oldLease, _validUntil, _nextKeepAlive;
+    private long _lease, _oldLease, _validUntil, _nextKeepAlive, _lastReconcile;
     private string? _apiUrl;
     private Task? _leaseLoop, _reconcileLoop;
     private volatile ClusterView _view = ClusterView.Empty;
@@ -147,6 +147,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     /// <summary>Renewals stop this long before the lease could expire in etcd: the time a stop needs to halt the sources.</summary>
     private TimeSpan FenceMargin => TimeSpan.FromSeconds(Math.Min(1.0, _options.LeaseSeconds / 4.0));
     private TimeSpan KeepAliveInterval => TimeSpan.FromSeconds(_options.LeaseSeconds / 3.0);
+    /// <summary>A stream taken over from a first choice that left it unclaimed goes back to it only after this long (no flapping with a member that cannot claim).</summary>
+    private TimeSpan FallbackHold => TimeSpan.FromSeconds(5.0 * _options.LeaseSeconds);
 
     /// <summary>The lease while it is valid with the fence margin to spare, else 0.</summary>
     private long ValidLease()
@@ -292,10 +294,17 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         }
         Interlocked.Exchange(ref _oldLease, lease);
         _metrics.Member.Set(0);
-        _metrics.Fences.Inc();
         int n = _owned.Count;
-        _logger.LogWarning("cluster {Cluster}: lease {Lease:x} lost ({Why}); stopping {Count} stream(s) here so that no stream runs twice; re-joining when etcd answers",
-            _options.Name, lease, why, n);
+        if (n > 0)
+        {
+            _metrics.Fences.Inc();
+            _logger.LogWarning("cluster {Cluster}: lease {Lease:x} lost ({Why}); stopping {Count} stream(s) here so that no stream runs twice; re-joining when etcd answers",
+                _options.Name, lease, why, n);
+        }
+        else
+        {
+            _logger.LogInformation("cluster {Cluster}: lease {Lease:x} lost ({Why}) while no stream ran here; re-joining when etcd answers", _options.Name, lease, why);
+        }
         try
         {
             await _runner.StopAllAsync().ConfigureAwait(false);
@@ -309,6 +318,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         {
             foreach (var id in _owned.Keys.ToList()) await StopLocalAsync(id).ConfigureAwait(false);
             _fallbackFor.Clear();
+            _unownedSince.Clear();
             _metrics.Owned.Set(0);
         }
         finally
@@ -359,11 +369,15 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     private async Task ReconcileAsync(ClusterKeys.Snapshot snap, long lease, CancellationToken ct)
     {
         string me = InstanceId;
+        long now = Stopwatch.GetTimestamp();
+        // How long a stream has been unclaimed counts only over rounds seen one after the other: after a pause (no lease,
+        // etcd away) nothing has been watched, and an old first sighting would take streams from members that just came back.
+        if (_lastReconcile == 0 || Stopwatch.GetElapsedTime(_lastReconcile, now) > TimeSpan.FromSeconds(_options.LeaseSeconds / 2.0)) _unownedSince.Clear();
+        _lastReconcile = now;
         await SeedAsync(snap, lease, ct).ConfigureAwait(false);
         if (!snap.Members.ContainsKey(me))
             await _store.PutAsync(_keys.Member(me), MemberInfo.Json(me, _apiUrl), lease, ct).ConfigureAwait(false);
         var live = snap.Members.Keys.Append(me).Distinct(StringComparer.Ordinal).ToList();
-        long now = Stopwatch.GetTimestamp();
         foreach (var (id, spec) in snap.Streams)
         {
             if (ValidLease() != lease) return; // the lease loop fenced meanwhile
@@ -380,7 +394,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
                     _unownedSince.Remove(id);
                     if (takeOver)
                     {
-                        _fallbackFor[id] = ranked[0];
+                        _fallbackFor[id] = (ranked[0], now);
                         _logger.LogWarning("cluster {Cluster}: took stream {Stream} over: its first choice {Member} left it unclaimed", _options.Name, id, ranked[0]);
                     }
                     await StartLocalAsync(id, spec, ct).ConfigureAwait(false);
@@ -399,7 +413,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
                     await StopLocalAsync(id).ConfigureAwait(false);
                     await StartLocalAsync(id, spec, ct).ConfigureAwait(false);
                 }
-                else if (ranked[0] != me && !(_fallbackFor.TryGetValue(id, out var skipped) && skipped == ranked[0]))
+                else if (ranked[0] != me && !(_fallbackFor.TryGetValue(id, out var skipped) && skipped.Member == ranked[0]
+                    && Stopwatch.GetElapsedTime(skipped.Since, now) < FallbackHold))
                 {
                     // A member joined that should own this stream: stop here first, then release, so it never runs twice.
                     await StopLocalAsync(id).ConfigureAwait(false);

@@ -15,7 +15,7 @@ internal sealed class ClusterMetrics
         Owned = f.CreateGauge("sv_cluster_streams_owned", "Streams this instance owns");
         Claims = f.CreateCounter("sv_cluster_claims_total", "Streams this instance claimed");
         Handoffs = f.CreateCounter("sv_cluster_handoffs_total", "Streams this instance released to the member that should own them");
-        Fences = f.CreateCounter("sv_cluster_fences_total", "Times this instance stopped its streams because its lease could no longer be valid");
+        Fences = f.CreateCounter("sv_cluster_fences_total", "Times this instance stopped its streams because its lease could no longer be valid (with streams running)");
         EtcdErrors = f.CreateCounter("sv_cluster_etcd_errors_total", "etcd requests that failed or timed out");
     }
 

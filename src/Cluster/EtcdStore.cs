@@ -38,7 +38,7 @@ internal sealed class EtcdStore : IDisposable
     private static ByteString Bytes(string s) => ByteString.CopyFromUtf8(s);
 
     /// <summary>A new lease of <paramref name="ttlSeconds"/>; returns its id and the TTL etcd granted.</summary>
-    public Task<(long Id, long Ttl)> GrantAsync(int ttlSeconds, CancellationToken ct) => Call("grant a lease", async () =>
+    public Task<(long Id, long Ttl)> GrantAsync(int ttlSeconds, CancellationToken ct) => Call("grant a lease", ct, async () =>
     {
         var r = await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(r.Error)) throw new ClusterException($"etcd refused a lease: {r.Error}");
@@ -46,7 +46,7 @@ internal sealed class EtcdStore : IDisposable
     });
 
     /// <summary>One keep-alive: the lease's TTL as renewed, or 0 when etcd no longer knows the lease (it expired or was revoked).</summary>
-    public Task<long> KeepAliveAsync(long lease, TimeSpan timeout, CancellationToken ct) => Call("renew the lease", async () =>
+    public Task<long> KeepAliveAsync(long lease, TimeSpan timeout, CancellationToken ct) => Call("renew the lease", ct, async () =>
     {
         using var call = _leases.LeaseKeepAlive(deadline: Deadline(timeout), cancellationToken: ct);
         await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, ct).ConfigureAwait(false);
@@ -56,7 +56,7 @@ internal sealed class EtcdStore : IDisposable
     });
 
     /// <summary>Revokes a lease: every key bound to it is deleted at once.</summary>
-    public Task RevokeAsync(long lease, CancellationToken ct) => Call("revoke the lease", async () =>
+    public Task RevokeAsync(long lease, CancellationToken ct) => Call("revoke the lease", ct, async () =>
     {
         try
         {
@@ -70,14 +70,14 @@ internal sealed class EtcdStore : IDisposable
     });
 
     /// <summary>Every key under <paramref name="prefix"/> (a linearizable read).</summary>
-    public Task<IReadOnlyList<EtcdEntry>> RangeAsync(string prefix, CancellationToken ct) => Call("read the cluster", async () =>
+    public Task<IReadOnlyList<EtcdEntry>> RangeAsync(string prefix, CancellationToken ct) => Call("read the cluster", ct, async () =>
     {
         var r = await _client.GetRangeAsync(prefix, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
         return (IReadOnlyList<EtcdEntry>)r.Kvs.Select(kv => new EtcdEntry(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.Lease, kv.CreateRevision)).ToList();
     });
 
     /// <summary>Creates <paramref name="key"/> unless it exists (one transaction); bound to <paramref name="lease"/> when not 0. True when created.</summary>
-    public Task<bool> CreateAsync(string key, string value, long lease, CancellationToken ct) => Call($"create {key}", async () =>
+    public Task<bool> CreateAsync(string key, string value, long lease, CancellationToken ct) => Call($"create {key}", ct, async () =>
     {
         var txn = new TxnRequest();
         txn.Compare.Add(new Compare { Key = Bytes(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 });
@@ -87,14 +87,14 @@ internal sealed class EtcdStore : IDisposable
     });
 
     /// <summary>Writes <paramref name="key"/>, bound to <paramref name="lease"/> when not 0.</summary>
-    public Task PutAsync(string key, string value, long lease, CancellationToken ct) => Call($"write {key}", async () =>
+    public Task PutAsync(string key, string value, long lease, CancellationToken ct) => Call($"write {key}", ct, async () =>
     {
         await _client.PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value), Lease = lease }, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
         return 0;
     });
 
     /// <summary>Deletes <paramref name="key"/> only while it still holds <paramref name="value"/> under <paramref name="lease"/> (one transaction). True when deleted.</summary>
-    public Task<bool> DeleteIfAsync(string key, string value, long lease, CancellationToken ct) => Call($"release {key}", async () =>
+    public Task<bool> DeleteIfAsync(string key, string value, long lease, CancellationToken ct) => Call($"release {key}", ct, async () =>
     {
         var txn = new TxnRequest();
         txn.Compare.Add(new Compare { Key = Bytes(key), Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = Bytes(value) });
@@ -105,13 +105,13 @@ internal sealed class EtcdStore : IDisposable
     });
 
     /// <summary>Deletes <paramref name="key"/>; true when it existed.</summary>
-    public Task<bool> DeleteAsync(string key, CancellationToken ct) => Call($"delete {key}", async () =>
+    public Task<bool> DeleteAsync(string key, CancellationToken ct) => Call($"delete {key}", ct, async () =>
     {
         var r = await _client.DeleteAsync(new DeleteRangeRequest { Key = Bytes(key) }, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
         return r.Deleted > 0;
     });
 
-    private static async Task<T> Call<T>(string what, Func<Task<T>> call)
+    private static async Task<T> Call<T>(string what, CancellationToken ct, Func<Task<T>> call)
     {
         try
         {
@@ -126,6 +126,11 @@ internal sealed class EtcdStore : IDisposable
                 _ => ex.StatusCode.ToString(),
             };
             throw new ClusterException($"etcd: cannot {what}: {why}{(string.IsNullOrEmpty(ex.Status.Detail) ? "" : $" ({ex.Status.Detail})")}", ex);
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            // A deadline that ran out inside a streaming call surfaces as a cancellation, not as an RpcException.
+            throw new ClusterException($"etcd: cannot {what}: no answer in time", ex);
         }
         catch (InvalidOperationException ex)
         {
