@@ -181,15 +181,13 @@ public sealed class ModelSession : IDisposable
         if (!OnnxRuntimeInfo.TryLoad(out _, out var available, out var loadError)) throw new ModelException(path, loadError);
         available = availableProviders ?? available;
 
-        var so = NewSessionOptions();
+        var so = NewSessionOptions(options);
         var active = new List<string>();
         var skipped = new List<string>();
         // Provider option handles stay alive until the session exists (the session reads them while it is created).
         var handles = new List<IDisposable>();
         try
         {
-            if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
-            ApplySpinning(so, options.AllowSpinning);
             foreach (var p in options.Providers)
             {
                 string name = p.ToLowerInvariant();
@@ -227,11 +225,19 @@ public sealed class ModelSession : IDisposable
                 // CPU alone may still; if it cannot either, the model itself is the problem and that error is thrown.
                 foreach (var gpu in active.Take(active.Count - 1)) Skip(gpu, $"session creation failed: {OnnxRuntimeInfo.Reason(ex)}");
                 active.RemoveRange(0, active.Count - 1);
-                session = CreateCpuSession(path, options);
+                using var cpuOnly = NewSessionOptions(options);
+                try
+                {
+                    session = new InferenceSession(path, cpuOnly);
+                }
+                catch (OnnxRuntimeException cpuEx)
+                {
+                    throw Unloadable(path, cpuEx);
+                }
             }
             catch (OnnxRuntimeException ex)
             {
-                throw new ModelException(path, $"ONNX Runtime cannot load it: {ex.Message.Split('\n')[0]}", ex);
+                throw Unloadable(path, ex);
             }
             logger.LogInformation("model {Model}: providers {Providers}", System.IO.Path.GetFileName(path), string.Join(" > ", active));
             return new ModelSession(path, session, active, skipped);
@@ -249,32 +255,24 @@ public sealed class ModelSession : IDisposable
         }
     }
 
-    private static InferenceSession CreateCpuSession(string path, ModelSessionOptions options)
-    {
-        using var so = NewSessionOptions();
-        if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
-        ApplySpinning(so, options.AllowSpinning);
-        try
-        {
-            return new InferenceSession(path, so);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new ModelException(path, $"ONNX Runtime cannot load it: {ex.Message.Split('\n')[0]}", ex);
-        }
-    }
+    private static ModelException Unloadable(string path, OnnxRuntimeException ex) =>
+        new(path, $"ONNX Runtime cannot load it: {ex.Message.Split('\n')[0]}", ex);
 
-    internal static SessionOptions NewSessionOptions() => new()
+    /// <summary>Session options every session here starts from: full graph optimisation, errors-only logging, and the
+    /// caller's threads and spinning (<paramref name="options"/> null: ONNX Runtime's threads, spinning off).</summary>
+    internal static SessionOptions NewSessionOptions(ModelSessionOptions? options = null)
     {
-        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-    };
-
-    /// <summary>ONNX Runtime's session config keys for worker-thread spinning (intra-op and inter-op pools).</summary>
-    public static void ApplySpinning(SessionOptions so, bool allow)
-    {
-        so.AddSessionConfigEntry("session.intra_op.allow_spinning", allow ? "1" : "0");
-        so.AddSessionConfigEntry("session.inter_op.allow_spinning", allow ? "1" : "0");
+        var so = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        if (options?.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
+        // ONNX Runtime's session config keys for worker-thread spinning (intra-op and inter-op pools).
+        string spin = options?.AllowSpinning == true ? "1" : "0";
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", spin);
+        so.AddSessionConfigEntry("session.inter_op.allow_spinning", spin);
+        return so;
     }
 
     internal static void AppendCuda(SessionOptions so, ModelSessionOptions options, List<IDisposable> handles)

@@ -8,6 +8,7 @@ public sealed partial class ByteTracker
 {
     private Slot[] _slots = new Slot[16];
     private MotionState[] _motion = new MotionState[16];
+    private MotionState[] _lastHit = new MotionState[16]; // each track's motion state right after its last matched detection
     private int _count;
     private double[] _dts = new double[16];
 
@@ -18,6 +19,8 @@ public sealed partial class ByteTracker
         public TrackState State;
         public int Hits;
         public int Age;
+        public int Misses; // consecutive frames without a matched detection
+        public int FramesSinceUpdate; // frames since the motion model last took a detection (coasting matches count)
         public TimeSpan StartTime;
         public TimeSpan LastSeen;
         public float Score;
@@ -34,8 +37,10 @@ public sealed partial class ByteTracker
             int size = Math.Min(Math.Max(16, 2 * _slots.Length), Math.Max(Options.MaxTracks, 16));
             Array.Resize(ref _slots, size);
             Array.Resize(ref _motion, size);
+            Array.Resize(ref _lastHit, size);
         }
         _motion[_count] = state;
+        _lastHit[_count] = state;
         return _count++;
     }
 
@@ -50,6 +55,7 @@ public sealed partial class ByteTracker
             {
                 _slots[w] = _slots[r];
                 _motion[w] = _motion[r];
+                _lastHit[w] = _lastHit[r];
             }
             w++;
         }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using StreamVision.Core;
 using StreamVision.Tracking.Motion;
 
@@ -8,10 +9,14 @@ namespace StreamVision.Tracking;
 /// (<see cref="KalmanMotionModel"/> unless another <see cref="IMotionModel"/> is given).
 /// </summary>
 /// <remarks>
-/// <para>Call <see cref="Update"/> once per frame, in timestamp order, also when a frame has no detections: time drives
-/// prediction and how long lost tracks are kept. Per frame: every track is predicted by the real time step; high-score
-/// detections are matched to tracked and lost tracks; low-score detections to the tracked ones still unmatched; the
-/// remaining high ones to tentative tracks; what is left of the high ones starts tentative tracks.</para>
+/// <para>Call <see cref="Update(Detections, TimeSpan)"/> once per frame, in timestamp order, also when a frame has no
+/// detections: time drives prediction and how long lost tracks are kept. Per frame: every track is predicted by the real
+/// time step (and moved with the camera when <see cref="ByteTrackerOptions.CompensateCameraMotion"/>); high-score
+/// detections are matched to tracked and lost tracks (together, or tracked ones first:
+/// <see cref="ByteTrackerOptions.LostMatching"/>); low-score detections to the tracked ones still unmatched; the remaining
+/// high ones to tentative tracks. Then the matches are applied (a detection shared by two objects does not move its track:
+/// <see cref="ByteTrackerOptions.SharedDetectionIoU"/>), and what is left of the high detections starts tentative tracks
+/// unless it sits on a tracked one (<see cref="ByteTrackerOptions.NewTrackMaxIoU"/>).</para>
 /// <para>Ids: a track gets its id, from this instance's own counter (1, 2, 3, …), when it is confirmed after
 /// <see cref="ByteTrackerOptions.MinHits"/> hits, so confirmed ids have no gaps. Until then a tentative track carries a
 /// provisional negative id (-1, -2, …) that is never reused. Two trackers never share a counter.</para>
@@ -54,7 +59,16 @@ public sealed partial class ByteTracker
     /// <c>detections.SourceIndex[row]</c> maps further back to the detector's output.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pts"/> is earlier than the previous frame's (call <see cref="Reset"/> after a discontinuity).</exception>
-    public IReadOnlyList<Track> Update(Detections detections, TimeSpan pts)
+    public IReadOnlyList<Track> Update(Detections detections, TimeSpan pts) => Update(detections, pts, Matrix3x2.Identity);
+
+    /// <summary>
+    /// As <see cref="Update(Detections, TimeSpan)"/>, on a moving camera: <paramref name="cameraMotion"/> maps the previous
+    /// frame's pixels to this frame's (e.g. from Imaging's <c>CameraMotionEstimator</c>), and with
+    /// <see cref="ByteTrackerOptions.CompensateCameraMotion"/> every track's prediction is moved with it before matching
+    /// (its box, velocity, uncertainty and history). Without the option the motion is ignored.
+    /// </summary>
+    /// <param name="cameraMotion">Row-vector affine transform, as <see cref="Vector2.Transform(Vector2, Matrix3x2)"/> applies it.</param>
+    public IReadOnlyList<Track> Update(Detections detections, TimeSpan pts, Matrix3x2 cameraMotion)
     {
         ArgumentNullException.ThrowIfNull(detections);
         if (_started && pts < _lastPts)
@@ -65,31 +79,62 @@ public sealed partial class ByteTracker
         _lastPts = pts;
 
         PredictAll(dt);
+        if (Options.CompensateCameraMotion && !cameraMotion.IsIdentity) WarpAll(cameraMotion);
         SplitDetections(detections);
 
-        // Stage 1: high detections against tracked and lost tracks.
+        // Stage 1: high detections against tracked and lost tracks, together or tracked ones first.
         _candidates.Clear();
+        bool joint = Options.LostMatching == LostTrackMatching.Joint;
         for (int i = 0; i < _count; i++)
-            if (_slots[i].State is TrackState.Tracked or TrackState.Lost) _candidates.Add(i);
+            if (_slots[i].State == TrackState.Tracked || (joint && _slots[i].State == TrackState.Lost)) _candidates.Add(i);
         Match(_candidates, _high, detections, Options.HighMatchMinSimilarity, Options.FuseScore, pts, _unmatchedTracks, _remainingHigh);
+        if (!joint)
+        {
+            _candidates.Clear();
+            for (int i = 0; i < _count; i++)
+                if (_slots[i].State == TrackState.Lost) _candidates.Add(i);
+            _rows.Clear();
+            _rows.AddRange(_remainingHigh);
+            _tracksLeft.Clear();
+            _tracksLeft.AddRange(_unmatchedTracks);
+            Match(_candidates, _rows, detections, Options.LostMatchMinSimilarity, Options.FuseScore, pts, _unmatchedTracks, _remainingHigh);
+            _unmatchedTracks.AddRange(_tracksLeft);
+        }
 
         // Stage 2: low detections against tracked tracks still unmatched (lost ones are not revived by weak evidence).
         _candidates.Clear();
         foreach (int i in _unmatchedTracks)
             if (_slots[i].State == TrackState.Tracked) _candidates.Add(i);
         Match(_candidates, _low, detections, Options.LowMatchMinIoU, fuse: false, pts, _unmatchedTracks, _unmatchedDets);
-        foreach (int i in _unmatchedTracks) _slots[i].State = TrackState.Lost;
+        foreach (int i in _unmatchedTracks)
+        {
+            ref Slot s = ref _slots[i];
+            if (s.State == TrackState.Tracked && Options.LostHoldsSize)
+            {
+                _motion[i].Mean[6] = 0;
+                _motion[i].Mean[7] = 0;
+            }
+            s.State = TrackState.Lost;
+        }
 
-        // Stage 3: remaining high detections against tentative tracks; a tentative track that misses a frame is dropped.
+        // Stage 3: remaining high detections against tentative tracks; a tentative track that misses more frames than
+        // allowed is dropped.
         _candidates.Clear();
         for (int i = 0; i < _count; i++)
             if (_slots[i].State == TrackState.New) _candidates.Add(i);
         Match(_candidates, _remainingHigh, detections, Options.TentativeMatchMinSimilarity, Options.FuseScore, pts, _unmatchedTracks, _unmatchedDets);
-        foreach (int i in _unmatchedTracks) _slots[i].State = TrackState.Removed;
+        foreach (int i in _unmatchedTracks)
+            if (_slots[i].Misses >= Options.TentativeMaxMisses) _slots[i].State = TrackState.Removed;
+        ApplyMatches(detections, pts);
 
-        // New tentative tracks from what is left.
+        // New tentative tracks from what is left, unless they sit on a tracked track (a duplicate detection).
+        int live = _count;
         foreach (int row in _unmatchedDets)
-            if (detections.Scores[row] >= Options.NewTrackScore) StartTrack(detections, row, pts, firstFrame && Options.ConfirmAtStart);
+            if (detections.Scores[row] >= Options.NewTrackScore && !OverlapsTracked(detections.Boxes[row], live))
+                StartTrack(detections, row, pts, firstFrame && Options.ConfirmAtStart);
+
+        for (int i = 0; i < live; i++)
+            if (_slots[i].DetectionIndex < 0) _slots[i].Misses++;
 
         // Lost tracks past their time are removed.
         double timeout = Options.LostTimeoutSeconds;
@@ -104,13 +149,23 @@ public sealed partial class ByteTracker
 
     /// <summary>
     /// Forgets every track (e.g. after a stream discontinuity or a seek) but keeps the id counters, so ids stay unique
-    /// for the stream. The next <see cref="Update"/> may have any timestamp.
+    /// for the stream. The next <see cref="Update(Detections, TimeSpan)"/> may have any timestamp.
     /// </summary>
     public void Reset()
     {
         Array.Clear(_slots, 0, _count);
         _count = 0;
         _started = false;
+    }
+
+    /// <summary>True when <paramref name="box"/> overlaps one of the first <paramref name="live"/> tracked tracks by more than <see cref="ByteTrackerOptions.NewTrackMaxIoU"/>.</summary>
+    private bool OverlapsTracked(in Box box, int live)
+    {
+        float limit = Options.NewTrackMaxIoU;
+        if (limit >= 1) return false;
+        for (int i = 0; i < live; i++)
+            if (_slots[i].State == TrackState.Tracked && _motion[i].Box.IoU(box) > limit) return true;
+        return false;
     }
 
     private void PredictAll(double dt)
@@ -124,6 +179,7 @@ public sealed partial class ByteTracker
         {
             ref Slot s = ref _slots[i];
             s.Age++;
+            s.FramesSinceUpdate++;
             s.DetectionIndex = -1;
             s.Predicted = _motion[i].Box;
         }

@@ -2,7 +2,7 @@ using StreamVision.Core;
 
 namespace StreamVision.Tracking.Tests;
 
-public class ByteTrackerOptionsTests
+public partial class ByteTrackerOptionsTests
 {
     [Fact]
     public void Defaults_AreValid()
@@ -25,6 +25,14 @@ public class ByteTrackerOptionsTests
         { new ByteTrackerOptions { LostTimeoutSeconds = -1 }, "tracker.lostTimeoutSeconds" },
         { new ByteTrackerOptions { LostTimeoutSeconds = double.PositiveInfinity }, "tracker.lostTimeoutSeconds" },
         { new ByteTrackerOptions { MaxTracks = 0 }, "tracker.maxTracks" },
+        { new ByteTrackerOptions { LostMatching = (LostTrackMatching)7 }, "tracker.lostMatching" },
+        { new ByteTrackerOptions { LostMatchMinSimilarity = 1.5f }, "tracker.lostMatchMinSimilarity" },
+        { new ByteTrackerOptions { DirectionWeight = -0.1f }, "tracker.directionWeight" },
+        { new ByteTrackerOptions { SharedDetectionIoU = float.NaN }, "tracker.sharedDetectionIoU" },
+        { new ByteTrackerOptions { SharedDetectionWidthRatio = 11 }, "tracker.sharedDetectionWidthRatio" },
+        { new ByteTrackerOptions { LostBoxBuffer = 3 }, "tracker.lostBoxBuffer" },
+        { new ByteTrackerOptions { TentativeMaxMisses = -1 }, "tracker.tentativeMaxMisses" },
+        { new ByteTrackerOptions { NewTrackMaxIoU = 1.1f }, "tracker.newTrackMaxIoU" },
         { new ByteTrackerOptions { Kalman = new() { PositionNoise = -1 } }, "tracker.kalman.positionNoise" },
     };
 

@@ -44,10 +44,12 @@ public partial class ByteTrackerTests
         Assert.Equal([35], removedAt);
         Assert.Equal(0, tracker.Count);
 
-        // The object comes back after 2 s: it is a new track with a new id.
+        // The object comes back after 2 s: it is a new track, tentative until its MinHits-th hit, then with a new id.
         var tracks = tracker.Update(Dets((Walker(60), 0.9f)), At(60));
         Assert.Equal(TrackState.New, Assert.Single(tracks).State);
         tracks = tracker.Update(Dets((Walker(61), 0.9f)), At(61));
+        Assert.Equal(TrackState.New, Assert.Single(tracks).State);
+        tracks = tracker.Update(Dets((Walker(62), 0.9f)), At(62));
         Assert.Equal(2, Assert.Single(tracks).Id);
     }
 

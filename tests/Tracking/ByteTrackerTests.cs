@@ -59,7 +59,8 @@ public partial class ByteTrackerTests
         Assert.Empty(tracker.Update(Dets(), At(1)));
         tracker.Update(Dets((BoxAt(100, 100), 0.9f)), At(2));
         tracker.Update(Dets((BoxAt(102, 100), 0.9f)), At(3));
-        var tracks = tracker.Update(Detections.Empty, At(4));
+        tracker.Update(Dets((BoxAt(104, 100), 0.9f)), At(4)); // third hit: confirmed (MinHits)
+        var tracks = tracker.Update(Detections.Empty, At(5));
         Track t = Assert.Single(tracks);
         Assert.Equal(TrackState.Lost, t.State);
         Assert.Equal(-1, t.DetectionIndex);

@@ -32,25 +32,17 @@ public sealed class StreamHost : IAsyncDisposable
             .Source(config.Source).Detector(batcher).QueueCapacity(sinks.QueueCapacity);
         if (instance.Tracker.Enabled) builder.Tracker(instance.Tracker.Options, motion);
         int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
-        StreamVision.Analytics.StreamAnalytics? analytics;
-        try
-        {
-            analytics = SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames);
-        }
-        catch
-        {
-            m.RemoveStream(config.Id);
-            throw;
-        }
-        builder.Analytics(analytics);
-        bool lossless = config.Source.IsFile;
         List<SinkSpec> specs;
         try
         {
-            specs = SinkFactory.Create(config, instance, sinks, classNames, resources.SinkPool, resources, AnalyticsOverlays.Of(analytics), lossless, logger, m);
+            var analytics = SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames);
+            builder.Analytics(analytics);
+            specs = SinkFactory.Create(config, instance, sinks, classNames, resources.SinkPool, resources, AnalyticsOverlays.Of(analytics),
+                config.Source.IsFile, logger, m);
         }
         catch
         {
+            // A stream that could not be configured leaves no series behind (Build does the same for what fails after).
             m.RemoveStream(config.Id);
             throw;
         }

@@ -252,6 +252,39 @@ internal static unsafe class BgrMat
         }
     }
 
+    /// <summary>
+    /// Grey copy of a frame at <paramref name="size"/> into the owned <paramref name="gray"/> (area-averaged when smaller;
+    /// <paramref name="scratch"/> holds the resized colour image). OpenCV (re)allocates the owned Mats only when the size changes.
+    /// </summary>
+    public static void ToGray(ReadOnlySpan<byte> pixels, int width, int height, int stride, Mat scratch, Mat gray, Size size)
+    {
+        fixed (byte* p = pixels)
+        {
+            using var m = Header(p, width, height, stride);
+            using var input = InputArray.Create(m);
+            try
+            {
+                if (size.Width == width && size.Height == height)
+                {
+                    using var grayOut = OutputArray.Create(gray);
+                    Cv2.CvtColor(input, grayOut, ColorConversionCodes.BGR2GRAY);
+                }
+                else
+                {
+                    using (var scratchOut = OutputArray.Create(scratch))
+                        Cv2.Resize(input, scratchOut, size, 0, 0, InterpolationFlags.Area);
+                    using var scratchIn = InputArray.Create(scratch);
+                    using var grayOut = OutputArray.Create(gray);
+                    Cv2.CvtColor(scratchIn, grayOut, ColorConversionCodes.BGR2GRAY);
+                }
+            }
+            catch (OpenCVException ex)
+            {
+                throw new ImagingException("grey conversion", ex.Message, ex);
+            }
+        }
+    }
+
     /// <summary>Runs the background model on the frame in place (no copy) and writes its foreground mask.</summary>
     public static void ApplyBackground(OpenCvSharp.BackgroundSubtractor model, ReadOnlySpan<byte> pixels, int width, int height, int stride, Mat mask, double learningRate)
     {

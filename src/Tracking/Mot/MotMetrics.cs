@@ -250,6 +250,26 @@ public sealed class MotMetrics
         });
     }
 
+    /// <summary>
+    /// Several sequences and their combination (<see cref="Combine"/>) as one indented JSON object:
+    /// <c>{"sequences": [...], "overall": {...}}</c>, each entry like <see cref="ToJson()"/>.
+    /// </summary>
+    public static string ToJson(IEnumerable<MotMetrics> sequences, MotMetrics overall)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentNullException.ThrowIfNull(overall);
+        return WriteJson(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("sequences");
+            foreach (MotMetrics m in sequences) WriteObject(w, m);
+            w.WriteEndArray();
+            w.WritePropertyName("overall");
+            WriteObject(w, overall);
+            w.WriteEndObject();
+        });
+    }
+
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Name}: MOTA {Mota:P1} IDF1 {Idf1:P1} HOTA {Hota:P1} IDSW {IdSwitches}");
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using StreamVision.Core;
 using StreamVision.Tracking.Motion;
 
@@ -10,12 +11,12 @@ namespace StreamVision.Tracking.Mot;
 /// </summary>
 public static class MotReplay
 {
-    /// <summary>Reads <paramref name="detectionsPath"/> and replays it (see <see cref="Run(IReadOnlyList{MotRow}, float, ByteTrackerOptions?, double, IMotionModel?)"/>).</summary>
+    /// <summary>Reads <paramref name="detectionsPath"/> and replays it (see <see cref="Run(IReadOnlyList{MotRow}, float, ByteTrackerOptions?, double, IMotionModel?, IReadOnlyDictionary{int, Matrix3x2}?)"/>).</summary>
     public static List<MotRow> Run(string detectionsPath, float minScore = float.NegativeInfinity, ByteTrackerOptions? options = null,
-        double fps = 25, IMotionModel? motionModel = null)
+        double fps = 25, IMotionModel? motionModel = null, IReadOnlyDictionary<int, Matrix3x2>? cameraMotion = null)
     {
         ArgumentNullException.ThrowIfNull(detectionsPath);
-        return Run(MotFile.Read(detectionsPath), minScore, options, fps, motionModel);
+        return Run(MotFile.Read(detectionsPath), minScore, options, fps, motionModel, cameraMotion);
     }
 
     /// <summary>
@@ -26,9 +27,13 @@ public static class MotReplay
     /// <param name="options">Tracker options (defaults when null).</param>
     /// <param name="fps">Frame rate of the sequence, frames per second: gives each frame its timestamp.</param>
     /// <param name="motionModel">Motion model (the tracker's default Kalman filter when null).</param>
+    /// <param name="cameraMotion">
+    /// Camera motion into each frame (key: frame number; value: the previous frame's pixels to this frame's), used when
+    /// <see cref="ByteTrackerOptions.CompensateCameraMotion"/> is on; frames without an entry did not move.
+    /// </param>
     /// <returns>One row per track box: frame, track id, box of the track, confidence = its detection's score.</returns>
     public static List<MotRow> Run(IReadOnlyList<MotRow> detections, float minScore = float.NegativeInfinity, ByteTrackerOptions? options = null,
-        double fps = 25, IMotionModel? motionModel = null)
+        double fps = 25, IMotionModel? motionModel = null, IReadOnlyDictionary<int, Matrix3x2>? cameraMotion = null)
     {
         ArgumentNullException.ThrowIfNull(detections);
         if (!(fps > 0) || !double.IsFinite(fps)) throw new ArgumentOutOfRangeException(nameof(fps), fps, "must be a positive frame rate");
@@ -51,7 +56,8 @@ public static class MotReplay
             }
             var dets = rows.Length == 0 ? Detections.Empty : new Detections(boxes, scores, new int[rows.Length]);
             var pts = TimeSpan.FromSeconds((frame - first) / fps);
-            foreach (Track t in tracker.Update(dets, pts))
+            Matrix3x2 motion = cameraMotion is not null && cameraMotion.TryGetValue(frame, out Matrix3x2 m) ? m : Matrix3x2.Identity;
+            foreach (Track t in tracker.Update(dets, pts, motion))
                 if (t.State == TrackState.Tracked && t.DetectionIndex >= 0)
                     output.Add(MotRow.FromBox(frame, t.Id, t.Box, t.Score));
         }

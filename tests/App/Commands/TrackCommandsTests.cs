@@ -1,8 +1,9 @@
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace StreamVision.App.Tests;
 
-public class TrackCommandsTests
+public partial class TrackCommandsTests(ITestOutputHelper log)
 {
     [Fact]
     public void TrackThenEvalOnTudCampusPrintsMetrics()
@@ -24,6 +25,103 @@ public class TrackCommandsTests
         string text = output.ToString();
         var json = JsonDocument.Parse(text[text.IndexOf('{', StringComparison.Ordinal)..]).RootElement;
         Assert.True(json.GetProperty("mota").GetDouble() > 0.6, text);
+    }
+
+    [Fact]
+    public void TrackAndEvalAFolderOfSequencesPrintEachAndThePooledRow()
+    {
+        string data = Path.Combine(TestEnvironment.SharedData, "mot15");
+        string results = Path.Combine(TestEnvironment.NewTempDir(), "frcnn");
+        var (code, text) = Run(["track", "-d", data, "--det-name", "det-frcnn.txt", "-o", results]);
+        Assert.Equal(0, code);
+        Assert.True(File.Exists(Path.Combine(results, "TUD-Campus.txt")) && File.Exists(Path.Combine(results, "TUD-Stadtmitte.txt")), text);
+
+        (code, text) = Run(["eval-mot", "--gt", data, "--tracks", results]);
+        Assert.Equal(0, code);
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).SkipWhile(l => !l.StartsWith("Sequence", StringComparison.Ordinal)).ToArray();
+        Assert.Contains("HOTA", lines[0]);
+        Assert.Contains("AssA", lines[0]);
+        Assert.StartsWith("TUD-Campus", lines[1]);
+        Assert.StartsWith("TUD-Stadtmitte", lines[2]);
+        Assert.StartsWith("OVERALL", lines[3]);
+
+        // JSON: both sequences and the pool, which sums the counts of the two.
+        (code, text) = Run(["eval-mot", "--gt", data, "--tracks", results, "--json"]);
+        Assert.Equal(0, code);
+        var root = Json(text);
+        var seqs = root.GetProperty("sequences").EnumerateArray().ToList();
+        Assert.Equal(2, seqs.Count);
+        var overall = root.GetProperty("overall");
+        foreach (string count in (string[])["falsePositives", "misses", "idSwitches", "gtBoxes", "trackBoxes", "idtp"])
+            Assert.Equal(seqs.Sum(e => e.GetProperty(count).GetInt64()), overall.GetProperty(count).GetInt64());
+        double mota = 1 - (double)(overall.GetProperty("falsePositives").GetInt64() + overall.GetProperty("misses").GetInt64()
+            + overall.GetProperty("idSwitches").GetInt64()) / overall.GetProperty("gtBoxes").GetInt64();
+        Assert.Equal(mota, overall.GetProperty("mota").GetDouble(), 6);
+
+        // The same pair of sequences given as files, in order.
+        (code, text) = Run(["eval-mot",
+            "--gt", Path.Combine(data, "TUD-Campus", "gt", "gt.txt"), "--gt", Path.Combine(data, "TUD-Stadtmitte", "gt", "gt.txt"),
+            "--tracks", Path.Combine(results, "TUD-Campus.txt"), "--tracks", Path.Combine(results, "TUD-Stadtmitte.txt"), "--json"]);
+        Assert.Equal(0, code);
+        Assert.Equal(overall.GetProperty("mota").GetDouble(), Json(text).GetProperty("overall").GetProperty("mota").GetDouble());
+    }
+
+    [Fact]
+    public void TrackSetChangesTrackerOptions_AndMistakesAreUsageErrors()
+    {
+        string det = Path.Combine(TestEnvironment.SharedData, "mot15", "TUD-Campus", "det", "det-frcnn.txt");
+        string dir = TestEnvironment.NewTempDir();
+        Assert.Equal(0, Run(["track", "-d", det, "-o", Path.Combine(dir, "default.txt")]).Code);
+        Assert.Equal(0, Run(["track", "-d", det, "-o", Path.Combine(dir, "one.txt"), "--set", "min_hits=1", "--set", "NewTrackScore=0.5"]).Code);
+        // Confirming at the first hit reports more boxes than waiting for three.
+        Assert.True(File.ReadAllLines(Path.Combine(dir, "one.txt")).Length > File.ReadAllLines(Path.Combine(dir, "default.txt")).Length);
+
+        var (code, text) = Run(["track", "-d", det, "-o", Path.Combine(dir, "x.txt"), "--set", "min_hitz=2"]);
+        Assert.Equal(2, code);
+        Assert.Contains("tracker.min_hitz: unknown key", text);
+        Assert.Contains("shared_detection_iou", text);
+        (code, text) = Run(["track", "-d", det, "-o", Path.Combine(dir, "x.txt"), "--set", "lost_matching=sideways"]);
+        Assert.Equal(2, code);
+        Assert.Contains("joint or after_tracked", text);
+        (code, text) = Run(["track", "-d", det, "-o", Path.Combine(dir, "x.txt"), "--set", "min_hits=0"]);
+        Assert.Equal(2, code);
+        Assert.Contains("tracker.minHits", text);
+    }
+
+    [Fact]
+    public void EvalMotPairingMistakesAreNamed()
+    {
+        string data = Path.Combine(TestEnvironment.SharedData, "mot15");
+        string empty = TestEnvironment.NewTempDir();
+        var (code, text) = Run(["eval-mot", "--gt", data, "--tracks", empty]);
+        Assert.Equal(1, code);
+        Assert.Contains("TUD-Campus.txt", text);
+        (code, text) = Run(["eval-mot", "--gt", Path.Combine(data, "TUD-Campus", "gt", "gt.txt"), "--gt", Path.Combine(data, "TUD-Stadtmitte", "gt", "gt.txt"),
+            "--tracks", Path.Combine(data, "TUD-Campus", "gt", "gt.txt")]);
+        Assert.Equal(2, code);
+        Assert.Contains("2 --gt file(s) but 1 --tracks file(s)", text);
+    }
+
+    /// <summary>The JSON object in what a command printed (other tests may print to the console meanwhile).</summary>
+    private static JsonElement Json(string text) =>
+        JsonDocument.Parse(text[text.IndexOf('{', StringComparison.Ordinal)..(text.LastIndexOf('}') + 1)]).RootElement;
+
+    /// <summary>Runs the command line, capturing what it prints (standard output and error together).</summary>
+    private static (int Code, string Text) Run(string[] args)
+    {
+        var output = new StringWriter();
+        TextWriter stdout = Console.Out, stderr = Console.Error;
+        Console.SetOut(output);
+        Console.SetError(output);
+        try
+        {
+            return (Program.Main(args), output.ToString());
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
     }
 
     [Fact]

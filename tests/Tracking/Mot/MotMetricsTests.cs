@@ -52,6 +52,46 @@ public class MotMetricsTests
     }
 
     [Fact]
+    public void ToJson_OfSequencesAndOverall_HoldsBoth()
+    {
+        MotMetrics campus = Campus();
+        MotMetrics stadtmitte = MotEvaluation.EvaluateFiles(SharedData.File("pymotmetrics", "TUD-Stadtmitte", "gt.txt"),
+            SharedData.File("pymotmetrics", "TUD-Stadtmitte", "test.txt"), "TUD-Stadtmitte");
+        MotMetrics overall = MotMetrics.Combine("OVERALL", [campus, stadtmitte]);
+        using var doc = JsonDocument.Parse(MotMetrics.ToJson([campus, stadtmitte], overall));
+        var sequences = doc.RootElement.GetProperty("sequences");
+        Assert.Equal(["TUD-Campus", "TUD-Stadtmitte"], sequences.EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+        JsonElement o = doc.RootElement.GetProperty("overall");
+        Assert.Equal("OVERALL", o.GetProperty("name").GetString());
+        // py-motmetrics' OVERALL row (see the data's README): counts are summed, ratios recomputed.
+        Assert.Equal(0.555116, o.GetProperty("mota").GetDouble(), 1e-3);
+        Assert.Equal(0.624296, o.GetProperty("idf1").GetDouble(), 1e-3);
+        Assert.Equal(14, o.GetProperty("idSwitches").GetInt32());
+        // HOTA pooled as TrackEval does: at each alpha the detection counts are summed and AssA is weighted by each
+        // sequence's true positives. A sequence's TP follows from its DetA = TP / (gt boxes + track boxes - TP).
+        MotMetrics[] parts = [campus, stadtmitte];
+        double hota = 0, detA = 0, assA = 0;
+        for (int a = 0; a < MotEvaluation.HotaAlphas.Count; a++)
+        {
+            double tp = 0, boxes = 0, assWeighted = 0;
+            foreach (MotMetrics m in parts)
+            {
+                double n = m.GroundTruthBoxes + m.TrackBoxes, d = m.DetAPerAlpha[a], t = d * n / (1 + d);
+                tp += t;
+                boxes += n;
+                assWeighted += m.AssAPerAlpha[a] * t;
+            }
+            double detAa = tp / (boxes - tp), assAa = tp > 0 ? assWeighted / tp : 0;
+            detA += detAa / 19;
+            assA += assAa / 19;
+            hota += Math.Sqrt(detAa * assAa) / 19;
+        }
+        Assert.Equal(detA, o.GetProperty("detA").GetDouble(), 1e-6);
+        Assert.Equal(assA, o.GetProperty("assA").GetDouble(), 1e-6);
+        Assert.Equal(hota, o.GetProperty("hota").GetDouble(), 1e-6);
+    }
+
+    [Fact]
     public void PerAlphaValues_AverageToTheSummary()
     {
         MotMetrics m = Campus();
