@@ -118,7 +118,7 @@ public sealed record ByteTrackerOptions
     /// Lower: crossing objects keep their own paths through merged detections; a track next to an object that just left
     /// may lag behind its detections for a frame.
     /// </summary>
-    [OptionRange(0, 1)]
+    [OptionKey("shared_detection_iou"), OptionRange(0, 1)]
     public float SharedDetectionIoU { get; init; } = 0.3f;
 
     /// <summary>
@@ -168,7 +168,7 @@ public sealed record ByteTrackerOptions
     /// 1: no limit). Lower: duplicate detections of a tracked object start no false track; an object emerging from behind
     /// another is picked up only once it overlaps less.
     /// </summary>
-    [OptionRange(0, 1)]
+    [OptionKey("new_track_max_iou"), OptionRange(0, 1)]
     public float NewTrackMaxIoU { get; init; } = 0.5f;
 
     /// <summary>
@@ -176,6 +176,8 @@ public sealed record ByteTrackerOptions
     /// <see cref="ByteTracker.Update(Detections, TimeSpan, System.Numerics.Matrix3x2)"/> (default false; BoT-SORT's
     /// camera-motion compensation). True for moving cameras (pan, tilt, zoom, a vehicle): tracks stay on their objects
     /// while the picture slides; false for fixed cameras, which then pay nothing for estimating a motion that is not there.
+    /// The caller estimates the motion (Imaging's <c>CameraMotionEstimator</c>): <c>streamvision track --camera-motion</c>
+    /// does; the streaming pipeline does not yet, so there the option has no effect.
     /// </summary>
     public bool CompensateCameraMotion { get; init; }
 
