@@ -138,8 +138,15 @@ public partial class RunCommandTests(ITestOutputHelper output)
         private readonly string _log;
         private Process? _process;
 
-        public ClusterNode(string id, string dir, EtcdCluster etcd, string cluster, int lease)
+        /// <param name="stages">YAML of the detector and sinks (default: no detector, no preview).</param>
+        public ClusterNode(string id, string dir, EtcdCluster etcd, string cluster, int lease, string? stages = null)
         {
+            stages ??= """
+                detector:
+                  model: none
+                sinks:
+                  preview: false
+                """;
             Id = id;
             int port = MosquittoBroker.FreePort();
             _config = Path.Combine(dir, $"{id}.yaml");
@@ -148,10 +155,7 @@ public partial class RunCommandTests(ITestOutputHelper output)
                 instance: {id}
                 http:
                   listen: http://127.0.0.1:{port}
-                detector:
-                  model: none
-                sinks:
-                  preview: false
+                {stages}
                 cluster:
                   endpoints: {etcd.EndpointsYaml}
                   name: {cluster}
