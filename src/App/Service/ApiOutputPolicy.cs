@@ -59,9 +59,10 @@ public sealed class ApiOutputPolicy
     /// unchanged from <paramref name="instance"/> (the operator's <c>sinks:</c>: file templates, brokers, webhook URLs) is
     /// the operator's and passes, except a single-file template without <c>{stream}</c>, which would make the new stream
     /// write another stream's file. Throws <see cref="OptionsException"/> naming the key (<c>sinks.video.path</c>,
-    /// <c>sinks.webhook.url</c>, ...) and why.
+    /// <c>sinks.webhook.url</c>, ...) and why. With <paramref name="dryRun"/> only the rules that do not depend on this
+    /// disk are checked and nothing is created (a cluster instance taking a request another instance will run).
     /// </summary>
-    public StreamConfig Confine(StreamConfig stream, SinksConfig? instance = null)
+    public StreamConfig Confine(StreamConfig stream, SinksConfig? instance = null, bool dryRun = false)
     {
         CheckSource(stream.Source);
         if ((stream.Sinks ?? instance) is not { } s) return stream;
@@ -72,13 +73,13 @@ public sealed class ApiOutputPolicy
         if (s.Video is { } v)
         {
             if (v.Path == op.Video?.Path) SharedTemplate("sinks.video.path", v.Path, single: !v.Path.Contains("://", StringComparison.Ordinal));
-            video = v == op.Video ? v : ConfineVideo(v, id, planned, operatorPath: op.Video?.Path);
+            video = v == op.Video ? v : ConfineVideo(v, id, planned, operatorPath: op.Video?.Path, dryRun);
         }
         string? tracks = s.Tracks;
         if (s.Tracks is { } t)
         {
             if (t == op.Tracks) SharedTemplate("sinks.tracks", t, single: true);
-            else tracks = File("sinks.tracks", t, id, planned);
+            else tracks = File("sinks.tracks", t, id, planned, dryRun);
         }
         JsonLinesOptions? events = s.Events;
         if (s.Events is { } e)
@@ -86,9 +87,9 @@ public sealed class ApiOutputPolicy
             if (e.Path == op.Events?.Path) SharedTemplate("sinks.events.path", e.Path, single: true);
             else
             {
-                string p = File("sinks.events.path", e.Path, id, planned);
+                string p = File("sinks.events.path", e.Path, id, planned, dryRun);
                 // Rotation renames to PATH.1 .. PATH.keep: none of those may be someone else's file either.
-                Family("sinks.events.path", Path.GetDirectoryName(p)!, Path.GetFileName(p) + ".");
+                if (!dryRun) Family("sinks.events.path", Path.GetDirectoryName(p)!, Path.GetFileName(p) + ".");
                 events = e with { Path = p };
             }
         }
@@ -96,7 +97,7 @@ public sealed class ApiOutputPolicy
         if (s.Snapshots is { } sn && sn.Directory != op.Snapshots?.Directory)
         {
             string dir = Resolve("sinks.snapshots.directory", sn.Directory, id);
-            OwnDirectory("sinks.snapshots.directory", dir);
+            if (!dryRun) OwnDirectory("sinks.snapshots.directory", dir);
             snapshots = sn with { Directory = dir };
         }
         if (s.Mqtt is { } m && m != op.Mqtt)
@@ -107,7 +108,10 @@ public sealed class ApiOutputPolicy
                 Target("sinks.mqtt.host", $"{(m.Tls is null ? "mqtt" : "mqtts")}://{m.Host}:{m.Port}/");
         }
         if (s.Webhook is { } w && w.Url != op.Webhook?.Url) Target("sinks.webhook.url", w.Url);
-        foreach (var (key, path) in planned.Where(p => p.Path.Length > 0)) CreateOwn(key, path);
+        if (!dryRun)
+        {
+            foreach (var (key, path) in planned.Where(p => p.Path.Length > 0)) CreateOwn(key, path);
+        }
         return stream with { Sinks = s with { Video = video, Tracks = tracks, Events = events, Snapshots = snapshots } };
     }
 
@@ -145,7 +149,7 @@ public sealed class ApiOutputPolicy
         }
     }
 
-    private VideoSinkOptions ConfineVideo(VideoSinkOptions v, string id, List<(string Key, string Path)> planned, string? operatorPath)
+    private VideoSinkOptions ConfineVideo(VideoSinkOptions v, string id, List<(string Key, string Path)> planned, string? operatorPath, bool dryRun)
     {
         if (v.Format is { } f && !Formats.Contains(f))
             throw new OptionsException("sinks.video.format", $"'{f}' cannot be used through the API; one of {string.Join(", ", Formats.Order())}");
@@ -168,6 +172,7 @@ public sealed class ApiOutputPolicy
         string dir = Path.GetDirectoryName(path)!, name = Path.GetFileName(path);
         bool hls = v.Format == "hls" || path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase);
         int token = name.IndexOf('{', StringComparison.Ordinal);
+        if (dryRun) return v with { Path = path };
         if (hls)
         {
             // The playlist and its segments NAME0.ts, NAME1.ts ... beside it.
@@ -187,9 +192,10 @@ public sealed class ApiOutputPolicy
     }
 
     /// <summary>A single output file: resolved, checked and planned for creation (after every other key checked out).</summary>
-    private string File(string key, string template, string id, List<(string Key, string Path)> planned)
+    private string File(string key, string template, string id, List<(string Key, string Path)> planned, bool dryRun)
     {
         string path = Resolve(key, template, id);
+        if (dryRun) return path;
         CheckNotForeign(key, path);
         planned.Add((key, path));
         return path;
