@@ -125,28 +125,86 @@ public sealed class ApiOutputPolicy
             throw new OptionsException(key, $"the instance's '{template}' has no {{stream}}: a stream added through the API would write the same file as the others; give this stream its own (a path under http.output_root) or switch it off (false)");
     }
 
-    /// <summary>Filters an API stream's lavfi graph may use: generators and a few that only change the picture (some others write files: vidstabdetect, signature, psnr).</summary>
+    /// <summary>
+    /// Filters an API stream's lavfi graph may use: generators and filters that only draw or change the picture. None reads
+    /// or writes a file (movie, vidstabdetect, signature, psnr/ssim stats, drawtext's textfile, life's pattern file are
+    /// why there is a list at all).
+    /// </summary>
     public static readonly IReadOnlySet<string> LavfiFilters = new HashSet<string>(StringComparer.Ordinal)
     {
         "testsrc", "testsrc2", "smptebars", "smptehdbars", "rgbtestsrc", "yuvtestsrc", "pal75bars", "pal100bars", "color", "mandelbrot",
-        "life", "cellauto", "gradients", "sierpinski", "allrgb", "allyuv", "nullsrc", "zoneplate",
-        "realtime", "scale", "fps", "format", "setpts", "hflip", "vflip", "noise", "null",
+        "gradients", "sierpinski", "allrgb", "allyuv", "nullsrc", "zoneplate",
+        "realtime", "scale", "fps", "format", "setpts", "hflip", "vflip", "noise", "null", "overlay", "drawbox", "drawgrid", "crop",
+        "pad", "rotate", "transpose", "hstack", "vstack", "boxblur", "gblur", "eq", "hue", "negate", "split", "trim", "loop",
     };
 
-    /// <summary>An API stream's lavfi graph: filters from <see cref="LavfiFilters"/> in one chain, options without paths or quoting.</summary>
+    /// <summary>Demuxer and protocol options an API stream may give in <c>ffmpeg_options</c> (none names a file or widens what may be opened).</summary>
+    public static readonly IReadOnlySet<string> SourceOptions = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "rtsp_transport", "rtsp_flags", "stimeout", "timeout", "rw_timeout", "probesize", "analyzeduration", "fflags", "max_delay",
+        "reorder_queue_size", "buffer_size", "fifo_size", "reconnect", "reconnect_streamed", "reconnect_delay_max", "user_agent",
+        "video_size", "framerate", "pixel_format", "input_format", "listen_timeout", "latency",
+    };
+
+    /// <summary>
+    /// An API stream's source: <c>ffmpeg_options</c> from <see cref="SourceOptions"/> only, and a lavfi graph of filters
+    /// from <see cref="LavfiFilters"/> (chains, labels and quoted expressions are fine: only the filter names count).
+    /// </summary>
     private static void CheckSource(Ingest.SourceOptions source)
     {
+        foreach (var key in (source.FfmpegOptions ?? new Dictionary<string, string>()).Keys)
+        {
+            if (!SourceOptions.Contains(key))
+                throw new OptionsException($"ffmpeg_options.{key}", $"cannot be given through the API; allowed: {string.Join(", ", SourceOptions.Order())}");
+        }
         if (string.IsNullOrWhiteSpace(source.Uri)) return;
         var r = Ingest.SourceUri.Resolve(source.Uri, source.Format);
         if (r.Kind != Ingest.SourceKind.TestPattern) return;
-        if (!System.Text.RegularExpressions.Regex.IsMatch(r.Url, "^[A-Za-z0-9_.:=#,+@-]*$"))
-            throw new OptionsException("uri", "a lavfi graph given through the API may hold only letters, digits and _ . : = # , + @ - (one chain, no paths)");
-        foreach (var filter in r.Url.Split(','))
+        foreach (var filter in LavfiFilterNames(r.Url))
         {
-            string name = filter.Split('=', 2)[0].Split('@', 2)[0];
-            if (!LavfiFilters.Contains(name))
-                throw new OptionsException("uri", $"lavfi filter '{name}' cannot be used through the API; allowed: {string.Join(", ", LavfiFilters.Order())}");
+            if (!LavfiFilters.Contains(filter))
+                throw new OptionsException("uri", $"lavfi filter '{filter}' cannot be used through the API; allowed: {string.Join(", ", LavfiFilters.Order())}");
         }
+    }
+
+    /// <summary>
+    /// The filter names of a filtergraph as libavfilter reads it: filters separated by ',' and chains by ';' outside
+    /// quotes ('...') and backslash escapes, each with optional [labels] before and after, then NAME[@id][=args].
+    /// </summary>
+    public static IEnumerable<string> LavfiFilterNames(string graph)
+    {
+        var names = new List<string>();
+        var current = new System.Text.StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i <= graph.Length; i++)
+        {
+            char c = i < graph.Length ? graph[i] : ';';
+            if (i < graph.Length && c == '\\' && i + 1 < graph.Length)
+            {
+                current.Append(c).Append(graph[++i]);
+                continue;
+            }
+            if (c == '\'') quoted = !quoted;
+            if (quoted || c is not (',' or ';'))
+            {
+                current.Append(c);
+                continue;
+            }
+            string f = current.ToString().Trim();
+            current.Clear();
+            // Leading labels [in]: skip them; the name runs to '=', '@', '[' or the end.
+            while (f.StartsWith('['))
+            {
+                int close = f.IndexOf(']', StringComparison.Ordinal);
+                f = close < 0 ? "" : f[(close + 1)..].TrimStart();
+            }
+            int stop = f.IndexOfAny(['=', '@', '[']);
+            string name = (stop < 0 ? f : f[..stop]).Trim();
+            if (name.Length == 0 && f.Length == 0) continue;
+            names.Add(name);
+        }
+        if (quoted) names.Add("(unbalanced quote)");
+        return names;
     }
 
     private VideoSinkOptions ConfineVideo(VideoSinkOptions v, string id, List<(string Key, string Path)> planned, string? operatorPath, bool dryRun)

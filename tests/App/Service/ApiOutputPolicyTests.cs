@@ -173,6 +173,8 @@ public class ApiOutputPolicyTests
     [InlineData("lavfi:testsrc2=size=160x120:rate=25")]
     [InlineData("lavfi:smptebars=size=320x240:rate=15,realtime")]
     [InlineData("testsrc")]
+    [InlineData("lavfi:color=c=gray:s=160x120:r=10[bg];color=c=white:s=20x20:r=10[fg];[bg][fg]overlay=x='mod(t*40,140)':y=50")]
+    [InlineData("lavfi:testsrc2=s=160x120,drawbox=x=10:y=10:w=20:h=20:color=red@0.5,realtime")]
     public void LavfiGeneratorsPass(string uri) => NewPolicy().Policy.Confine(Stream($$"""{"id": "c", "uri": "{{uri}}"}"""));
 
     [Theory]
@@ -180,10 +182,26 @@ public class ApiOutputPolicyTests
     [InlineData("lavfi:testsrc2,signature=filename=x")]
     [InlineData("lavfi:movie=/etc/passwd")]
     [InlineData("lavfi:testsrc2;[0]psnr")]
+    [InlineData("lavfi:life=f=passwd")]
+    [InlineData("lavfi:testsrc2,drawtext=textfile=x")]
+    [InlineData("lavfi:color=c=red[a];[a]movie@m=x.mp4")]
+    [InlineData("lavfi:testsrc2,overlay=x='1,movie=x.mp4")]
+    [InlineData("lavfi:testsrc2\\,movie=x")]
     public void LavfiFiltersThatReachFilesAreRefused(string uri)
     {
         var ex = Refused(NewPolicy().Policy, $$"""{"id": "c", "uri": "{{uri}}"}""");
         Assert.Equal("uri", ex.Path);
+    }
+
+    [Theory]
+    [InlineData("graph_file")]
+    [InlineData("protocol_whitelist")]
+    [InlineData("allowed_extensions")]
+    public void SourceOptionsBeyondTheListAreRefused(string option)
+    {
+        var ex = Refused(NewPolicy().Policy, $$"""{"id": "c", "uri": "lavfi:testsrc2", "ffmpeg_options": {"{{option}}": "x"} }""");
+        Assert.Equal($"ffmpeg_options.{option}", ex.Path);
+        NewPolicy().Policy.Confine(Stream("""{"id": "c", "uri": "rtsp://10.0.0.1/live", "ffmpeg_options": {"rtsp_transport": "udp", "stimeout": "5000000"}}"""));
     }
 
     [Theory]
