@@ -186,7 +186,7 @@ public class ApiOutputPolicyTests
     [InlineData("lavfi:testsrc2,drawtext=textfile=x")]
     [InlineData("lavfi:color=c=red[a];[a]movie@m=x.mp4")]
     [InlineData("lavfi:testsrc2,overlay=x='1,movie=x.mp4")]
-    [InlineData("lavfi:testsrc2\\,movie=x")]
+    [InlineData("lavfi:testsrc2\\\\,movie=x")] // JSON for testsrc2\,movie=x: an escaped comma
     public void LavfiFiltersThatReachFilesAreRefused(string uri)
     {
         var ex = Refused(NewPolicy().Policy, $$"""{"id": "c", "uri": "{{uri}}"}""");
