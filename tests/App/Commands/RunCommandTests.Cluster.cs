@@ -41,6 +41,10 @@ public partial class RunCommandTests(ITestOutputHelper output)
                 Assert.Equal(HttpStatusCode.Created, add.StatusCode);
             }
             Assert.Equal(HttpStatusCode.Conflict, (await nodes[2].Http.PostAsync("/api/streams", Json("""{"id":"cam1","uri":"lavfi:testsrc2"}"""))).StatusCode);
+            // The API's fence holds in a cluster: a path outside the output root never reaches the cluster's list.
+            var outside = await nodes[1].Http.PostAsync("/api/streams", Json("""{"id":"outside","uri":"lavfi:testsrc2","sinks":{"tracks":"/etc/passwd"}}"""));
+            Assert.Equal(HttpStatusCode.BadRequest, outside.StatusCode);
+            Assert.Contains("sinks.tracks", await outside.Content.ReadAsStringAsync());
             sampler.Start();
 
             // Every stream runs on exactly the instance rendezvous hashing picks, and analyses frames there.
