@@ -96,9 +96,10 @@ public sealed record HttpConfig
     /// </summary>
     public string OutputRoot { get; init; } = "out";
     /// <summary>
-    /// Servers streams added through the API may send to (webhook URLs, MQTT brokers, network video pushes): URL prefixes
-    /// such as <c>https://hooks.example.com/streamvision/</c> or <c>mqtt://broker.local:1883</c>. Empty (default) = none:
-    /// API streams write files only. Configuration-file streams are not checked.
+    /// Servers streams added through the API may send to (webhook URLs, MQTT brokers, Kafka brokers, network video pushes):
+    /// URL prefixes such as <c>https://hooks.example.com/streamvision/</c>, <c>mqtt://broker.local:1883</c> or
+    /// <c>kafka://k1:9092</c>. Empty (default) = none: API streams write files only (and send where the instance's own
+    /// <c>sinks:</c> send). Configuration-file streams are not checked.
     /// </summary>
     public IReadOnlyList<string> AllowedTargets { get; init; } = [];
 

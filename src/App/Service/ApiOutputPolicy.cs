@@ -108,6 +108,15 @@ public sealed class ApiOutputPolicy
                 Target("sinks.mqtt.host", $"{(m.Tls is null ? "mqtt" : "mqtts")}://{m.Host}:{m.Port}/");
         }
         if (s.Webhook is { } w && w.Url != op.Webhook?.Url) Target("sinks.webhook.url", w.Url);
+        if (s.Kafka is { } k && k != op.Kafka)
+        {
+            if (k.CaFile is not null && k.CaFile != op.Kafka?.CaFile)
+                throw new OptionsException("sinks.kafka.ca_file", "certificate files cannot be given through the API; configure them in the configuration file");
+            // Each bootstrap broker not the operator's must be listed, as kafka://host:port.
+            var operatorBrokers = (op.Kafka?.Brokers ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            foreach (var broker in k.Brokers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Except(operatorBrokers))
+                Target("sinks.kafka.brokers", $"kafka://{broker}/");
+        }
         if (!dryRun)
         {
             foreach (var (key, path) in planned.Where(p => p.Path.Length > 0)) CreateOwn(key, path);

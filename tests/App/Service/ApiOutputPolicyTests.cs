@@ -52,6 +52,8 @@ public class ApiOutputPolicyTests
     [InlineData("""{"webhook": {"url": "http://127.0.0.1:9/hook"}}""", "sinks.webhook.url", "http.allowed_targets")]
     [InlineData("""{"mqtt": {"host": "10.1.2.3"}}""", "sinks.mqtt.host", "http.allowed_targets")]
     [InlineData("""{"video": "rtsp://10.0.0.1/live"}""", "sinks.video.path", "http.allowed_targets")]
+    [InlineData("""{"kafka": {"brokers": "10.1.2.3:9092"}}""", "sinks.kafka.brokers", "http.allowed_targets")]
+    [InlineData("""{"kafka": {"brokers": "127.0.0.1:9092", "security_protocol": "ssl", "ca_file": "/etc/shadow"}}""", "sinks.kafka.ca_file", "cannot be given")]
     public void PathsOutsideTheRootAndUnlistedTargetsAreRefusedNamingTheKey(string sinks, string key, string why)
     {
         var (policy, root, _) = NewPolicy();
@@ -117,7 +119,9 @@ public class ApiOutputPolicyTests
     [Fact]
     public void NetworkTargetsPassOnlyUnderAnAllowedPrefix()
     {
-        var (policy, _, _) = NewPolicy("http://127.0.0.1:8099/hooks/", "mqtt://127.0.0.1:1883");
+        var (policy, _, _) = NewPolicy("http://127.0.0.1:8099/hooks/", "mqtt://127.0.0.1:1883", "kafka://127.0.0.1:9092");
+        policy.Confine(Stream("""{"id": "c", "uri": "testsrc", "sinks": {"kafka": {"brokers": "127.0.0.1:9092"}}}"""));
+        Assert.Equal("sinks.kafka.brokers", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"kafka": {"brokers": "127.0.0.1:9092,127.0.0.1:9093"}}}""").Path);
         policy.Confine(Stream("""{"id": "c", "uri": "testsrc", "sinks": {"webhook": {"url": "http://127.0.0.1:8099/hooks/a"}, "mqtt": {"host": "127.0.0.1", "port": 1883}}}"""));
         Assert.Equal("sinks.webhook.url", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"webhook": {"url": "http://127.0.0.1:8099/admin"}}}""").Path);
         Assert.Equal("sinks.webhook.url", Refused(policy, """{"id": "c", "uri": "testsrc", "sinks": {"webhook": {"url": "http://127.0.0.1:8100/hooks/a"}}}""").Path);
