@@ -202,7 +202,7 @@ internal sealed class StreamPipeline
                         last?.Dispose();
                         last = frame.AddRef();
                         handedOff = true;
-                        await FanOutAsync(new AnalyzedFrame(frame, dets, tracks, events), ct).ConfigureAwait(false);
+                        await FanOutAsync(new AnalyzedFrame(frame, dets, tracks, events, detected: detect || _detector is null), ct).ConfigureAwait(false);
                         limitReached = _maxFrames > 0 && Stats.Frames >= _maxFrames;
                         FrameAnalyzed?.Invoke(Stats.Frames);
                     }
