@@ -36,7 +36,7 @@ public static class AnnotateCommand
         var motion = new Option<string>("--motion") { Description = "Tracker motion model: kalman, or a learned ONNX model (models/motion-gru.onnx)", DefaultValueFactory = _ => "kalman" };
         var detectInterval = new Option<int>("--detect-interval") { Description = "Run the detector on every Nth frame; the tracker predicts the frames between (1 = every frame)", DefaultValueFactory = _ => 1 };
         var motionGating = new Option<bool>("--motion-gating") { Description = "Run the detector only on frames where background subtraction (MOG2) sees change, at least every 25 frames (fixed cameras)" };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads for the model (0 = one per core)" };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads for the model (0 = auto: 1 for a model file under 2 MB such as BlazeFace, one per core for heavier ones)" };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
