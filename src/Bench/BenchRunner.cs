@@ -20,6 +20,7 @@ public static class BenchRunner
         (StreamsBenchmark.Name, "1, 2, 4, 8 concurrent 720p streams, live and as fast as possible", StreamsBenchmark.RunAsync),
         (LatencyBenchmark.Name, "live source with a detector slower than real time: latency stays bounded", LatencyBenchmark.RunAsync),
         (MicroBenchmark.Name, "hot loops: preprocess, NMS, Kalman, assignment, drawing, with allocations", MicroBenchmark.RunAsync),
+        (EndToEndBenchmark.Name, "whole processes: peer (Python + OpenCV) vs streamvision annotate vs ffmpeg, x264 medium and veryfast, with and without a video; start-up", EndToEndBenchmark.RunAsync),
     ];
 
     public static IEnumerable<string> Names => Benchmarks.Select(b => b.Name);

@@ -7,13 +7,17 @@ namespace StreamVision.Core;
 /// </summary>
 public sealed class AnalyzedFrame : IDisposable
 {
-    public AnalyzedFrame(Frame frame, Detections detections, IReadOnlyList<Track> tracks, IReadOnlyList<AnalyticsEvent> events, bool eventsOnly = false)
+    /// <param name="detected">False when the detector skipped this frame (<c>detect.interval</c>, motion gating) and the
+    /// tracks are the tracker's predictions alone.</param>
+    public AnalyzedFrame(Frame frame, Detections detections, IReadOnlyList<Track> tracks, IReadOnlyList<AnalyticsEvent> events, bool eventsOnly = false,
+        bool detected = true)
     {
         Frame = frame;
         Detections = detections;
         Tracks = tracks;
         Events = events;
         EventsOnly = eventsOnly;
+        Detected = detected;
     }
 
     /// <summary>
@@ -21,6 +25,12 @@ public sealed class AnalyzedFrame : IDisposable
     /// again (for its times); picture sinks skip it.
     /// </summary>
     public bool EventsOnly { get; }
+
+    /// <summary>
+    /// True when the detector looked at this frame (the default); false on a frame its schedule skipped, whose confirmed
+    /// tracks are then predicted by their motion model (<see cref="Track.DetectionIndex"/> -1) and still count as seen.
+    /// </summary>
+    public bool Detected { get; }
 
     public Frame Frame { get; }
     public Detections Detections { get; }
@@ -35,7 +45,7 @@ public sealed class AnalyzedFrame : IDisposable
     public AnalyzedFrame AddRef()
     {
         Frame.AddRef();
-        return new AnalyzedFrame(Frame, Detections, Tracks, Events, EventsOnly);
+        return new AnalyzedFrame(Frame, Detections, Tracks, Events, EventsOnly, Detected);
     }
 
     public void Dispose() => Frame.Dispose();

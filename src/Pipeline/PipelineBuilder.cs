@@ -35,6 +35,7 @@ public sealed class PipelineBuilder
     private ByteTrackerOptions? _trackerOptions;
     private IMotionModel? _motion;
     private bool _track;
+    private DetectScheduleOptions? _schedule;
     private StreamAnalytics? _analytics;
     private bool? _lossless;
     private long _maxFrames;
@@ -107,6 +108,13 @@ public sealed class PipelineBuilder
         return this;
     }
 
+    /// <summary>On which frames the detector runs (every Nth, only on motion); the tracker predicts the others. Null = every frame.</summary>
+    public PipelineBuilder DetectSchedule(DetectScheduleOptions? options)
+    {
+        _schedule = options?.Validate();
+        return this;
+    }
+
     /// <summary>Zones and lines turned into events; null = none.</summary>
     public PipelineBuilder Analytics(StreamAnalytics? analytics)
     {
@@ -162,7 +170,7 @@ public sealed class PipelineBuilder
             var classNames = _batcher?.Detector.ClassNames ?? [];
             var tracker = _track && _batcher is not null ? new ByteTracker(_trackerOptions, _motion) : null;
             var pipeline = new StreamPipeline(_streamId, source.Frames, _batcher?.CreateClient(_streamId), tracker, classNames, runners, lossless, _logger,
-                _analytics, _maxFrames, _metrics);
+                _analytics, _maxFrames, _metrics, _schedule);
             return new StreamRun(_streamId, source, pipeline, runners, _batcher, _logger, _metrics);
         }
         catch

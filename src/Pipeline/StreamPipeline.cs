@@ -13,9 +13,11 @@ namespace StreamVision.Pipeline;
 /// <summary>Counters of one stream's analysis loop (read from any thread).</summary>
 public sealed class StreamStats
 {
-    private long _frames, _detections, _events;
+    private long _frames, _detections, _events, _detectorRuns;
 
     public long Frames => Interlocked.Read(ref _frames);
+    /// <summary>Frames the detector ran on (all of them unless <see cref="DetectScheduleOptions"/> skips some).</summary>
+    public long DetectorRuns => Interlocked.Read(ref _detectorRuns);
     public long Detections => Interlocked.Read(ref _detections);
     public long Events => Interlocked.Read(ref _events);
     public int Tracks { get; internal set; }
@@ -25,6 +27,8 @@ public sealed class StreamStats
     public TimeSpan Latency { get; internal set; }
 
     internal void AddEvents(int events) => Interlocked.Add(ref _events, events);
+
+    internal void AddDetectorRun() => Interlocked.Increment(ref _detectorRuns);
 
     private readonly object _rateGate = new();
     private readonly long[] _perSecond = new long[6];
@@ -100,12 +104,20 @@ internal sealed class StreamPipeline
     private readonly SvHistogram.Series _detectSeconds, _trackSeconds, _latency;
     private readonly Prometheus.Counter.Child _framesOut;
     private readonly Prometheus.Gauge.Child? _activeTracks;
+    private readonly DetectScheduleOptions? _schedule; // null: the detector runs on every frame
+    private readonly Imaging.BackgroundSubtractor? _motionGate;
+    private int _sinceDetect = -1; // frames since the detector last ran; -1 = never (the first frame is always detected)
 
     /// <param name="metrics">Where stage times, end-to-end latency, frames, events and active tracks are recorded (label stream); null = <see cref="PipelineMetrics.Default"/>.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
-        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null)
+        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, DetectScheduleOptions? schedule = null)
     {
+        if (schedule is not null && !schedule.Validate().EveryFrame && detector is not null)
+        {
+            _schedule = schedule;
+            if (schedule.MotionGating) _motionGate = new Imaging.BackgroundSubtractor(schedule.Motion);
+        }
         _analytics = analytics;
         _maxFrames = maxFrames;
         _streamId = streamId;
@@ -147,16 +159,24 @@ internal sealed class StreamPipeline
                     bool handedOff = false;
                     try
                     {
+                        // A looped file or a restarted camera jumps back in time: start the tracks over (detecting this frame).
+                        bool jumpedBack = frame.Pts < lastPts;
+                        if (jumpedBack) _sinceDetect = -1;
                         long t0 = Stopwatch.GetTimestamp();
-                        var dets = _detector is null ? Core.Detections.Empty : await _detector.DetectAsync(frame).ConfigureAwait(false);
+                        bool detect = _detector is not null && ShouldDetect(frame);
+                        var dets = detect ? await _detector!.DetectAsync(frame).ConfigureAwait(false) : Core.Detections.Empty;
                         long t1 = Stopwatch.GetTimestamp();
-                        _detectSeconds.Observe(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
+                        if (detect)
+                        {
+                            _detectSeconds.Observe(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
+                            Stats.AddDetectorRun();
+                        }
                         IReadOnlyList<Track> tracks = [];
                         if (_tracker is not null)
                         {
-                            // A looped file or a restarted camera jumps back in time: start the tracks over.
-                            if (frame.Pts < lastPts) _tracker.Reset();
-                            tracks = _tracker.Update(dets, frame.Pts);
+                            if (jumpedBack) _tracker.Reset();
+                            // A frame the schedule skips: every track moves by its motion model, none counts as missed.
+                            tracks = detect ? _tracker.Update(dets, frame.Pts) : _tracker.Predict(frame.Pts);
                             _trackSeconds.Observe(Stopwatch.GetElapsedTime(t1).TotalSeconds);
                         }
                         lastPts = frame.Pts;
@@ -182,7 +202,7 @@ internal sealed class StreamPipeline
                         last?.Dispose();
                         last = frame.AddRef();
                         handedOff = true;
-                        await FanOutAsync(new AnalyzedFrame(frame, dets, tracks, events), ct).ConfigureAwait(false);
+                        await FanOutAsync(new AnalyzedFrame(frame, dets, tracks, events, detected: detect || _detector is null), ct).ConfigureAwait(false);
                         limitReached = _maxFrames > 0 && Stats.Frames >= _maxFrames;
                         FrameAnalyzed?.Invoke(Stats.Frames);
                     }
@@ -199,6 +219,7 @@ internal sealed class StreamPipeline
         {
             // The stream no longer takes part in batches: without this the batcher would wait for it.
             _detector?.Dispose();
+            _motionGate?.Dispose();
             if (last is not null)
             {
                 var final = _events.Flush(last);
@@ -223,6 +244,23 @@ internal sealed class StreamPipeline
                 }
             }
         }
+    }
+
+    /// <summary>Whether the detector looks at this frame: always without a schedule; else when the interval is due and, with motion gating, the frame moves (or <see cref="DetectScheduleOptions.MaxSkip"/> frames went by).</summary>
+    private bool ShouldDetect(Frame frame)
+    {
+        if (_schedule is null) return true;
+        if (_sinceDetect < 0)
+        {
+            _motionGate?.Apply(frame); // the background model starts from the first frame
+            _sinceDetect = 0;
+            return true;
+        }
+        _sinceDetect++;
+        if (_sinceDetect < _schedule.Interval) return false;
+        if (_motionGate is not null && _motionGate.Apply(frame).Length == 0 && (_schedule.MaxSkip == 0 || _sinceDetect < _schedule.MaxSkip)) return false;
+        _sinceDetect = 0;
+        return true;
     }
 
     private void CountEvents(IReadOnlyList<AnalyticsEvent> events)

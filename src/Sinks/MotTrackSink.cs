@@ -5,7 +5,8 @@ using StreamVision.Core;
 namespace StreamVision.Sinks;
 
 /// <summary>
-/// Writes confirmed, matched tracks in MOTChallenge format (<c>frame,id,x,y,w,h,score,-1,-1,-1</c>, 1-based frames), the
+/// Writes confirmed tracks matched in the frame (and, on frames the detector skipped by its schedule, the tracked tracks'
+/// predicted boxes: the tracker's output on every frame) in MOTChallenge format (<c>frame,id,x,y,w,h,score,-1,-1,-1</c>, 1-based frames), the
 /// format <c>streamvision eval-mot</c> and the MOT devkits read.
 /// </summary>
 public sealed class MotTrackSink : ISink
@@ -30,7 +31,7 @@ public sealed class MotTrackSink : ISink
         long frame = item.Frame.Sequence + 1;
         foreach (var t in item.Tracks)
         {
-            if (t.State != TrackState.Tracked || t.DetectionIndex < 0) continue;
+            if (t.State != TrackState.Tracked || (t.DetectionIndex < 0 && item.Detected)) continue;
             var b = t.Box;
             _writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{frame},{t.Id},{b.X1:0.##},{b.Y1:0.##},{b.Width:0.##},{b.Height:0.##},{t.Score:0.####},-1,-1,-1"));
             Rows++;

@@ -50,6 +50,37 @@ public class BenchCommandTests
     }
 
     [Fact]
+    public async Task QuickEndToEnd_TimesThePeerAnnotateAndFfmpegAsWholeProcesses_WithRatiosAndTargets()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var options = new BenchOptions
+        {
+            Only = new HashSet<string> { "e2e" },
+            Quick = true,
+            Runs = 1,
+            JsonPath = Path.Combine(dir, "results.json"),
+            WorkDir = Path.Combine(dir, "work"),
+        };
+        var output = new StringWriter();
+
+        var report = await BenchRunner.RunAsync(options, output, new StringWriter(), CancellationToken.None);
+
+        Assert.True(report.Errors.Count == 0, string.Join("\n", report.Errors));
+        var table = BenchReport.FromJson(File.ReadAllText(options.JsonPath)).Tables.Single();
+        Assert.Equal("e2e", table.Name);
+        // veryfast: peer, annotate, ffmpeg; analytics only: the same three; start-up: launcher and app.
+        Assert.Equal(8, table.Rows.Count);
+        Assert.All(table.Rows, r => Assert.True(r["wall"].Value > 0 && r["cpu"].Value > 0, JsonSerializer.Serialize(r)));
+        Assert.All(table.Rows.Take(6), r => Assert.True(r["fps"].Value > 0, JsonSerializer.Serialize(r)));
+        // The peer and annotate saw the same 40 frames and found faces in them (same model, decoding and threshold).
+        foreach (int i in new[] { 0, 1, 3, 4 }) Assert.InRange(table.Rows[i]["boxes"].Value!.Value, 30, 45);
+        Assert.True(table.Rows[1]["vs_peer"].Value > 0 && table.Rows[1]["vs_ffmpeg"].Value > 0);
+        Assert.Equal(4, table.Targets.Count); // writing vs peer and vs ffmpeg, analytics vs peer, start-up
+        Assert.All(table.Targets, t => Assert.True(t.Value > 0, t.Name));
+        Assert.Contains("== e2e:", output.ToString());
+    }
+
+    [Fact]
     public async Task UnknownBenchmarkName_IsAUsageError()
     {
         var root = new RootCommand { BenchCommand.Create() };

@@ -5,7 +5,7 @@ using StreamVision.Sinks;
 
 namespace StreamVision.Pipeline.Tests;
 
-public class PipelineBuilderTests
+public partial class PipelineBuilderTests
 {
     [Fact]
     public async Task ALossless4KRunUnderASmallDecoderPoolCompletesBecauseSinksDrawOnTheirOwnPool()

@@ -53,6 +53,24 @@ public class FileSinkTests
     }
 
     [Fact]
+    public async Task MotSinkWritesPredictedTracksOnFramesTheDetectorSkipped()
+    {
+        // detect.interval / motion gating: on a skipped frame the tracker's predicted boxes are its output for that frame.
+        var pool = new FramePool();
+        string path = Path.Combine(TestEnvironment.NewTempDir(), "t.txt");
+        var sink = new MotTrackSink(path);
+        var predicted = SinkTestData.Tracked(2, new Box(0, 0, 5, 5), 0.7f, det: -1);
+        var lost = SinkTestData.Tracked(3, new Box(0, 0, 5, 5), det: -1) with { State = TrackState.Lost };
+        using (var detected = SinkTestData.Item(pool, 0, [SinkTestData.Tracked(2, new Box(0, 0, 4, 4), 0.7f)]))
+            await sink.WriteAsync(detected, CancellationToken.None);
+        using (var skipped = SinkTestData.Item(pool, 1, [predicted, lost], detected: false))
+            await sink.WriteAsync(skipped, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+        await sink.DisposeAsync();
+        Assert.Equal(["1,2,0,0,4,4,0.7,-1,-1,-1", "2,2,0,0,5,5,0.7,-1,-1,-1"], File.ReadAllLines(path));
+    }
+
+    [Fact]
     public async Task EventLinesFollowTheSchemaAndRotate()
     {
         var pool = new FramePool();

@@ -4,7 +4,8 @@ namespace StreamVision.Sinks.Tests;
 
 internal static class SinkTestData
 {
-    public static AnalyzedFrame Item(FramePool pool, long seq, IReadOnlyList<Track>? tracks = null, IReadOnlyList<AnalyticsEvent>? events = null, int w = 64, int h = 48)
+    public static AnalyzedFrame Item(FramePool pool, long seq, IReadOnlyList<Track>? tracks = null, IReadOnlyList<AnalyticsEvent>? events = null, int w = 64, int h = 48,
+        bool detected = true)
     {
         Assert.True(pool.TryRent(w, h, out var f));
         f.Data.Clear();
@@ -12,7 +13,7 @@ internal static class SinkTestData
         f.Sequence = seq;
         f.Pts = TimeSpan.FromMilliseconds(40 * seq);
         f.CaptureTime = DateTimeOffset.UtcNow;
-        return new AnalyzedFrame(f, Detections.Empty, tracks ?? [], events ?? []);
+        return new AnalyzedFrame(f, Detections.Empty, tracks ?? [], events ?? [], detected: detected);
     }
 
     public static Track Tracked(int id, Box box, float score = 0.9f, int det = 0) =>

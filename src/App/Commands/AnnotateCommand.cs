@@ -21,7 +21,7 @@ public static class AnnotateCommand
     public static Command Create()
     {
         var input = new Argument<string>("input") { Description = "Video file (or any source URI) to annotate" };
-        var output = new Option<string>("--output", "-o") { Description = "Annotated video to write (.mp4, .mkv)", Required = true };
+        var output = new Option<string?>("--output", "-o") { Description = "Annotated video to write (.mp4, .mkv); optional when --tracks or --events is given (analytics only, no video)" };
         var model = new Option<string>("--model", "-m") { Description = $"Detection model: {string.Join(", ", ModelCatalog.BuiltInNames)}, a path to an ONNX file, 'motion' (moving objects, fixed camera, no model) or 'none'", DefaultValueFactory = _ => ModelCatalog.DefaultModel };
         var conf = new Option<float>("--confidence") { Description = "Minimum detection score 0..1", DefaultValueFactory = _ => 0.5f };
         var events = new Option<string?>("--events") { Description = "Write events (track_started, track_ended, ...) as JSON lines to this file" };
@@ -34,17 +34,20 @@ public static class AnnotateCommand
         var noTrack = new Option<bool>("--no-track") { Description = "Draw raw detections, no tracking" };
         var detFile = new Option<string?>("--detections") { Description = "Replay this MOTChallenge detection file instead of running a model (frame n+1 of the file for decoded frame n)" };
         var motion = new Option<string>("--motion") { Description = "Tracker motion model: kalman, or a learned ONNX model (models/motion-gru.onnx)", DefaultValueFactory = _ => "kalman" };
+        var detectInterval = new Option<int>("--detect-interval") { Description = "Run the detector on every Nth frame; the tracker predicts the frames between (1 = every frame)", DefaultValueFactory = _ => 1 };
+        var motionGating = new Option<bool>("--motion-gating") { Description = "Run the detector only on frames where background subtraction (MOG2) sees change, at least every 25 frames (fixed cameras)" };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads for the model (0 = auto: 1 for a model file under 2 MB such as BlazeFace, one per core for heavier ones)" };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
-            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion,
+            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion, detectInterval, motionGating, threads,
         };
         cmd.SetAction(async (pr, ct) =>
         {
             var o = new AnnotateOptions
             {
                 Input = pr.GetValue(input)!,
-                Output = pr.GetValue(output)!,
+                Output = pr.GetValue(output),
                 Model = pr.GetValue(model)!,
                 Confidence = pr.GetValue(conf),
                 EventsPath = pr.GetValue(events),
@@ -58,6 +61,9 @@ public static class AnnotateCommand
                 Providers = pr.GetValue(providers)!,
                 DetectionsFile = pr.GetValue(detFile),
                 Motion = pr.GetValue(motion)!,
+                Threads = pr.GetValue(threads),
+                DetectSchedule = pr.GetValue(detectInterval) is var n && (n != 1 || pr.GetValue(motionGating))
+                    ? new DetectScheduleOptions { Interval = n, MotionGating = pr.GetValue(motionGating), MaxSkip = Math.Max(25, n) } : null,
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
@@ -65,6 +71,9 @@ public static class AnnotateCommand
         });
         return cmd;
     }
+
+    /// <summary>The files a run writes, for its messages.</summary>
+    private static string Outputs(AnnotateOptions o) => string.Join(", ", new[] { o.Output, o.TracksPath, o.EventsPath }.Where(p => p is not null));
 
     private static async Task<int> RunCliAsync(AnnotateOptions o, CancellationToken ct)
     {
@@ -102,12 +111,12 @@ public static class AnnotateCommand
                 }, ct).ConfigureAwait(false);
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"annotate: {summary.Frames} frames, {summary.Detections} objects, {summary.Tracks} tracks, {summary.Events} events in {summary.Elapsed.TotalSeconds:0.0} s ({summary.Fps:0.0} fps) -> {o.Output}"));
+                $"annotate: {summary.Frames} frames, {summary.Detections} objects, {summary.Tracks} tracks, {summary.Events} events in {summary.Elapsed.TotalSeconds:0.0} s ({summary.Fps:0.0} fps) -> {Outputs(o)}"));
             return ExitCodes.Ok;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"annotate: interrupted; {o.Output} was finalised with the frames written so far");
+            Console.Error.WriteLine($"annotate: interrupted; {Outputs(o)} finalised with the frames written so far");
             return ExitCodes.Interrupted;
         }
         catch (StreamVisionException ex)

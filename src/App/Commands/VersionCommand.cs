@@ -18,6 +18,12 @@ public static class VersionCommand
 
     public static int Run(TextWriter output)
     {
+        // Start-up: loading ONNX Runtime and probing its providers, loading OpenCV (and the GTK libraries it links) and
+        // loading FFmpeg are independent and each costs tens of milliseconds: they run side by side, printed in order.
+        var ort = Task.Run(() => OnnxRuntimeInfo.TryLoad(out var v, out _, out var e)
+            ? (Version: v, Probes: OnnxRuntimeInfo.ProbeProviders(), Error: "")
+            : (Version: "", Probes: (IReadOnlyList<OnnxRuntimeInfo.ProviderProbe>)[], Error: e));
+        var openCv = Task.Run(() => TryOpenCvVersion(out var v, out var e) ? (Ok: true, Version: v, Error: "") : (Ok: false, Version: "", Error: e));
         string sv = typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
         output.WriteLine($"StreamVision   {sv}");
         int rc = ExitCodes.Ok;
@@ -30,20 +36,21 @@ public static class VersionCommand
             output.WriteLine($"native shim    unavailable: {ex.Message}");
             rc = ExitCodes.Failed;
         }
-        if (TryOpenCvVersion(out var openCv, out var openCvError))
+        var cv = openCv.GetAwaiter().GetResult();
+        if (cv.Ok)
         {
-            output.WriteLine($"OpenCV         {openCv} (OpenCvSharp)");
+            output.WriteLine($"OpenCV         {cv.Version} (OpenCvSharp)");
         }
         else
         {
-            output.WriteLine($"OpenCV         unavailable: {openCvError}");
+            output.WriteLine($"OpenCV         unavailable: {cv.Error}");
             rc = ExitCodes.Failed;
         }
-        if (OnnxRuntimeInfo.TryLoad(out var ortVersion, out var providers, out var error))
+        var (ortVersion, probes, error) = ort.GetAwaiter().GetResult();
+        if (error.Length == 0)
         {
             output.WriteLine($"ONNX Runtime   {ortVersion} ({OnnxRuntimeInfo.Flavour} build)");
             // The library lists what it was built with; only a real session proves a provider loads here.
-            var probes = OnnxRuntimeInfo.ProbeProviders();
             output.WriteLine($"providers      {string.Join(", ", probes.Where(p => p.Usable).Select(p => p.Name))}");
             foreach (var p in probes.Where(p => !p.Usable))
                 output.WriteLine($"  {p.Name,-12} unavailable: {p.Reason}");

@@ -1,6 +1,7 @@
 using StreamVision.Analytics;
 using StreamVision.Cluster;
 using StreamVision.Core;
+using StreamVision.Pipeline;
 using StreamVision.Inference;
 using StreamVision.Ingest;
 using StreamVision.Sinks;
@@ -214,6 +215,8 @@ public sealed record StreamConfig
     /// <summary>Zones, lines and counts.</summary>
     [OptionInline]
     public AnalyticsOptions Analytics { get; init; } = new();
+    /// <summary>On which frames the detector runs (every Nth, only on motion); the tracker predicts the frames between. Default: every frame.</summary>
+    public DetectScheduleOptions Detect { get; init; } = new();
     /// <summary>This stream's outputs: keys given here override those of the instance's <c>sinks</c>, the rest are inherited. Absent = the instance's.</summary>
     [OptionDefault("the instance's sinks")]
     public SinksConfig? Sinks { get; init; }

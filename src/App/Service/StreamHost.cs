@@ -29,7 +29,8 @@ public sealed class StreamHost : IAsyncDisposable
         var sinks = config.Sinks ?? instance.Sinks;
         var classNames = batcher?.Detector.ClassNames ?? [];
         var builder = new PipelineBuilder(config.Id, pool, resources.SinkPool).Logger(logger).Metrics(m)
-            .Source(config.Source).Detector(batcher).QueueCapacity(sinks.QueueCapacity);
+            .Source(config.Source).Detector(batcher).QueueCapacity(sinks.QueueCapacity)
+            .DetectSchedule(config.Detect);
         if (instance.Tracker.Enabled) builder.Tracker(instance.Tracker.Options, motion);
         int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
         List<SinkSpec> specs;

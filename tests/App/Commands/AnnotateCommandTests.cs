@@ -101,6 +101,51 @@ public class AnnotateCommandTests
     }
 
     [Fact]
+    public async Task WithoutAVideo_WritesTheSameTracksAndEventsAndNoVideo()
+    {
+        // -o is optional with --tracks or --events: offline analytics, nothing drawn or encoded. Same tracks as with the video.
+        string dir = TestEnvironment.NewTempDir();
+        var withVideo = new AnnotateOptions
+        {
+            Input = Megamind,
+            Output = Path.Combine(dir, "a.mp4"),
+            EventsPath = Path.Combine(dir, "e1.jsonl"),
+            TracksPath = Path.Combine(dir, "t1.txt"),
+            Preset = "ultrafast",
+            MaxFrames = 60,
+        };
+        var a = await AnnotateJob.RunAsync(withVideo, NullLogger.Instance, null, CancellationToken.None);
+        var analyticsOnly = withVideo with { Output = null, EventsPath = Path.Combine(dir, "e2.jsonl"), TracksPath = Path.Combine(dir, "t2.txt") };
+        var b = await AnnotateJob.RunAsync(analyticsOnly, NullLogger.Instance, null, CancellationToken.None);
+
+        Assert.Equal(60, b.Frames);
+        Assert.Equal(a.Detections, b.Detections);
+        Assert.Equal(a.Tracks, b.Tracks);
+        Assert.Equal(File.ReadAllLines(withVideo.TracksPath), File.ReadAllLines(analyticsOnly.TracksPath!));
+        Assert.Equal(File.ReadAllLines(withVideo.EventsPath).Length, File.ReadAllLines(analyticsOnly.EventsPath!).Length);
+        Assert.Equal(["a.mp4", "e1.jsonl", "e2.jsonl", "t1.txt", "t2.txt"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void WithoutAnyOutput_IsAUsageErrorNamingTheOptions()
+    {
+        var sw = new StringWriter();
+        var err = Console.Error;
+        Console.SetError(sw);
+        try
+        {
+            int rc = Program.Main(["annotate", TestMedia.H264(), "--model", "none"]);
+            Assert.Equal(ExitCodes.Usage, rc);
+        }
+        finally
+        {
+            Console.SetError(err);
+        }
+        Assert.Contains("--output", sw.ToString());
+        Assert.Contains("--tracks or --events", sw.ToString());
+    }
+
+    [Fact]
     public void UnknownModelIsAUsageError()
     {
         var sw = new StringWriter();
