@@ -94,8 +94,11 @@ public class SinkRunnerTests
         var pool = new FramePool();
         var log = new ListLogger();
         var sink = new FlakySink { Failing = true };
-        var runner = new SinkRunner(sink, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.Wait, MaxConsecutiveErrors = 2, RetrySeconds = 0.05 }, log);
+        var metrics = new PipelineMetrics();
+        var runner = new SinkRunner(sink, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.Wait, MaxConsecutiveErrors = 2, RetrySeconds = 0.05 }, log, metrics);
         Assert.Equal(SinkState.Connected, runner.Health.State);
+        await MetricValues.CollectAsync(metrics.Registry);
+        Assert.Equal(0, MetricValues.Value(metrics.SinkState, "cam1", "flaky")); // sv_sink_state: 0 connected
         long seq = 0;
         while (!runner.IsFaulted)
         {
@@ -104,6 +107,8 @@ public class SinkRunnerTests
         }
         Assert.Equal(SinkState.Faulted, runner.Health.State);
         Assert.Equal("disk full", runner.Health.Reason);
+        await MetricValues.CollectAsync(metrics.Registry);
+        Assert.Equal(2, MetricValues.Value(metrics.SinkState, "cam1", "flaky")); // 2 faulted
         Assert.True(Poll.Until(() => log.At(LogLevel.Warning).Any(m => m.Contains("sink flaky is now faulted: disk full", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)), log.ToString());
 
         sink.Failing = false; // room again
@@ -115,9 +120,12 @@ public class SinkRunnerTests
             return runner.Health.State == SinkState.Connected && !runner.IsFaulted;
         }, TimeSpan.FromSeconds(10)), runner.Health.ToString());
         Assert.True(Poll.Until(() => log.At(LogLevel.Warning).Any(m => m.Contains("sink flaky is now connected", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)), log.ToString());
+        await MetricValues.CollectAsync(metrics.Registry);
+        Assert.Equal(0, MetricValues.Value(metrics.SinkState, "cam1", "flaky"));
         await runner.CompleteAsync();
         Assert.Null(runner.NotFinalised);
         await runner.DisposeAsync();
+        Assert.Empty(MetricValues.Series(metrics.SinkState, "stream", "cam1")); // the series goes with the runner
         Assert.True(sink.Seen > 0);
         Assert.Equal(seq, runner.Written + runner.Dropped + runner.Errors);
         Assert.Equal(0, pool.Outstanding);

@@ -117,7 +117,7 @@ public class WebhookEventSinkTests
         bool down = true;
         using var server = new Server(_ => Volatile.Read(ref down) ? 503 : 200);
         var pool = new FramePool();
-        var sink = new WebhookEventSink(Options(server.Url) with { BufferCapacity = 5, MaxAttempts = 1000 }, "cam1");
+        var sink = new WebhookEventSink(Options(server.Url) with { BufferCapacity = 5, MaxAttempts = 100, MaxBackoffSeconds = 0.5 }, "cam1");
         const int Produced = 30;
         for (int i = 0; i < Produced; i++)
         {

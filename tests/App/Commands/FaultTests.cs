@@ -66,7 +66,8 @@ public class FaultTests(ITestOutputHelper output)
                     stream = s[0];
                     written = stream.GetProperty("sinks").EnumerateArray().First(k => k.GetProperty("name").GetString() == "video").GetProperty("written").GetInt64();
                     events = stream.GetProperty("events").GetInt64();
-                    return written >= 150 && events > 0;
+                    long delivered = stream.GetProperty("sinks").EnumerateArray().First(k => k.GetProperty("name").GetString() == "events").GetProperty("events_delivered").GetInt64();
+                    return written >= 150 && events > 0 && delivered > 0;
                 }
                 catch (HttpRequestException)
                 {
@@ -82,6 +83,11 @@ public class FaultTests(ITestOutputHelper output)
         // Every sink says how it is doing.
         Assert.Equal("running", stream.GetProperty("status").GetString());
         Assert.All(stream.GetProperty("sinks").EnumerateArray(), k => Assert.Equal("connected", k.GetProperty("state").GetString()));
+        // Event sinks count events (their runner counts frames); other sinks have no event counts.
+        var sinks = stream.GetProperty("sinks").EnumerateArray().ToDictionary(k => k.GetProperty("name").GetString()!);
+        Assert.True(sinks["events"].GetProperty("events_delivered").GetInt64() > 0);
+        Assert.Equal(0, sinks["events"].GetProperty("events_dropped").GetInt64());
+        Assert.Equal(JsonValueKind.Null, sinks["video"].GetProperty("events_delivered").ValueKind);
 
         TestEnvironment.Run("kill", $"-KILL {p.Id}");
         Assert.True(p.WaitForExit(30_000));
