@@ -101,6 +101,8 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     {
         get
         {
+            // Once stopped the sink has left the connection (the last stream out closes it): that is not an outage.
+            if (Volatile.Read(ref _stopping) != 0) return _health.Current;
             if (IsConnected) _health.Set(SinkState.Connected);
             else _health.Set(SinkState.Buffering, $"no connection to {_connection.Broker}; events are buffered (up to {_options.BufferCapacity})");
             return _health.Current;
