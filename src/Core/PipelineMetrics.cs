@@ -59,6 +59,7 @@ public sealed class PipelineMetrics
 
         InferenceBatchSize = NewHistogram(f, SvMetrics.InferenceBatchSize, "Frames per detector run", BatchSizeBuckets);
         InferenceSeconds = NewHistogram(f, SvMetrics.InferenceSeconds, "Detector time per batch (preprocess, run, decode)", SecondsBuckets);
+        DetectionsNonFinite = NewCounter(f, SvMetrics.DetectionsNonFinite, "Detections dropped because the model gave a NaN or infinite box or score");
 
         SinkWritten = NewCounter(f, SvMetrics.SinkWritten, "Items a sink wrote", stream, sink);
         SinkDropped = NewCounter(f, SvMetrics.SinkDropped, "Items a sink dropped (queue full, sink off, output down)", stream, sink);
@@ -70,6 +71,7 @@ public sealed class PipelineMetrics
         SinkEventBufferDepth = NewGauge(f, SvMetrics.SinkEventBufferDepth, "Events an event sink holds (waiting or unacknowledged)", stream, sink);
         SinkRetries = NewCounter(f, SvMetrics.SinkRetries, "Delivery attempts after the first", stream, sink);
         SinkConnected = NewGauge(f, SvMetrics.SinkConnected, "1 while a sink's connection is up", stream, sink);
+        SinkState = NewGauge(f, SvMetrics.SinkState, "A sink's state: 0 connected, 1 buffering (destination away, events held), 2 faulted (items dropped, retrying)", stream, sink);
         SinkReconnects = NewCounter(f, SvMetrics.SinkReconnects, "Connection attempts of a sink after the first", stream, sink, outcome);
 
         Registry.AddBeforeCollectCallback(RunCollectCallbacks);
@@ -93,6 +95,7 @@ public sealed class PipelineMetrics
     public Gauge ActiveTracks { get; }
     public SvHistogram InferenceBatchSize { get; }
     public SvHistogram InferenceSeconds { get; }
+    public Counter DetectionsNonFinite { get; }
     public Counter SinkWritten { get; }
     public Counter SinkDropped { get; }
     public Counter SinkErrors { get; }
@@ -103,6 +106,7 @@ public sealed class PipelineMetrics
     public Gauge SinkEventBufferDepth { get; }
     public Counter SinkRetries { get; }
     public Gauge SinkConnected { get; }
+    public Gauge SinkState { get; }
     public Counter SinkReconnects { get; }
 
     /// <summary>

@@ -19,6 +19,7 @@ public static class SvMetrics
     public const string EndToEndSeconds = "sv_end_to_end_latency_seconds";    // histogram, labels stream
     public const string InferenceBatchSize = "sv_inference_batch_size";       // histogram (frames per batch), no labels
     public const string InferenceSeconds = "sv_inference_seconds";            // histogram, no labels
+    public const string DetectionsNonFinite = "sv_detections_nonfinite_dropped_total"; // counter, no labels (model outputs with NaN/Inf box or score, dropped)
     public const string StreamUp = "sv_stream_up";                            // gauge, labels stream (1 while the stream runs)
     public const string ActiveTracks = "sv_tracker_active_tracks";            // gauge, labels stream (tracks in state Tracked)
     public const string Events = "sv_events_total";                           // counter, labels stream, type
@@ -32,6 +33,7 @@ public static class SvMetrics
     public const string SinkEventBufferDepth = "sv_sink_event_buffer_depth";  // gauge, labels stream, sink (events waiting or unacknowledged)
     public const string SinkRetries = "sv_sink_retries_total";                // counter, labels stream, sink (webhook attempts after the first)
     public const string SinkConnected = "sv_sink_connected";                  // gauge, labels stream, sink (1 connected, 0 not)
+    public const string SinkState = "sv_sink_state";                          // gauge, labels stream, sink (0 connected, 1 buffering, 2 faulted)
     public const string SinkReconnects = "sv_sink_reconnects_total";          // counter, labels stream, sink, outcome (ok, failed)
     public const string InstanceInfo = "sv_instance_info";                    // gauge, labels instance_id (always 1)
 

@@ -52,6 +52,9 @@ public sealed class DetectionBatcher : IAsyncDisposable
     private int _liveClients;
     private long _batches;
     private long _framesDetected;
+    private long _nonFiniteSeen;   // the OnnxDetector's count already added to the metric
+    private long _nonFinite;
+    private readonly Prometheus.Counter.Child _nonFiniteCounter;
 
     /// <param name="metrics">Where batch sizes and detector times are recorded; null = <see cref="PipelineMetrics.Default"/>.</param>
     public DetectionBatcher(IDetector detector, BatcherOptions? options = null, ILogger? logger = null, PipelineMetrics? metrics = null)
@@ -60,6 +63,7 @@ public sealed class DetectionBatcher : IAsyncDisposable
         metrics ??= PipelineMetrics.Default;
         _batchSize = metrics.InferenceBatchSize.WithLabels();
         _inferenceSeconds = metrics.InferenceSeconds.WithLabels();
+        _nonFiniteCounter = metrics.DetectionsNonFinite.WithLabels();
         _detector = detector;
         _options = options ?? new BatcherOptions();
         _options.Validate();
@@ -227,12 +231,42 @@ public sealed class DetectionBatcher : IAsyncDisposable
         var results = _detector.Detect(frames);
         if (results is null || results.Length != frames.Count)
             throw new InvalidOperationException($"detector {_detector.Name} returned {results?.Length ?? 0} results for {frames.Count} frames");
-        foreach (var r in results)
-            if (r is null) throw new InvalidOperationException($"detector {_detector.Name} returned a null result");
+        for (int i = 0; i < results.Length; i++)
+        {
+            var r = results[i] ?? throw new InvalidOperationException($"detector {_detector.Name} returned a null result");
+            if (HasNonFinite(r))
+            {
+                // Any detector (a custom one too): NaN or infinite rows are dropped and counted, never tracked or written.
+                var kept = r.Where(k => OnnxDetector.IsFinite(r.Boxes[k], r.Scores[k]));
+                CountNonFinite(r.Count - kept.Count);
+                results[i] = kept;
+            }
+        }
+        if (_detector is OnnxDetector onnx && onnx.NonFiniteDropped is var seen && seen != _nonFiniteSeen)
+        {
+            CountNonFinite(seen - _nonFiniteSeen);
+            _nonFiniteSeen = seen;
+        }
         _inferenceSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
         _batchSize.Observe(frames.Count);
         Interlocked.Add(ref _framesDetected, frames.Count);
         return results;
+    }
+
+    /// <summary>Detections dropped because their box or score was NaN or infinite (<c>sv_detections_nonfinite_dropped_total</c>).</summary>
+    public long NonFiniteDropped => Interlocked.Read(ref _nonFinite);
+
+    private void CountNonFinite(long n)
+    {
+        Interlocked.Add(ref _nonFinite, n);
+        _nonFiniteCounter.Inc(n);
+    }
+
+    private static bool HasNonFinite(Detections d)
+    {
+        for (int i = 0; i < d.Count; i++)
+            if (!OnnxDetector.IsFinite(d.Boxes[i], d.Scores[i])) return true;
+        return false;
     }
 
     /// <summary>

@@ -206,6 +206,14 @@ public sealed class OnnxDetector : IDetector
         return classes == CocoClasses.Names.Count ? CocoClasses.Names : [];
     }
 
+    private long _nonFinite;
+
+    /// <summary>Candidates dropped so far because their box or score was NaN or infinite (also counted in <c>sv_detections_nonfinite_dropped_total</c> by the batcher).</summary>
+    public long NonFiniteDropped => Interlocked.Read(ref _nonFinite);
+
+    internal static bool IsFinite(in Box b, float score) =>
+        float.IsFinite(score) && float.IsFinite(b.X1) && float.IsFinite(b.Y1) && float.IsFinite(b.X2) && float.IsFinite(b.Y2);
+
     public Detections[] Detect(IReadOnlyList<Frame> frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -241,7 +249,15 @@ public sealed class OnnxDetector : IDetector
         {
             int c = _candidates.ClassAt(i);
             if (allow is not null && !allow.Contains(c)) continue;
-            var b = t.ToFrame(_candidates.BoxAt(i));
+            var raw = _candidates.BoxAt(i);
+            // Checked before the box is clipped to the frame: clipping would turn an infinite box into the whole frame.
+            if (!IsFinite(raw, _candidates.ScoreAt(i)))
+            {
+                // A model emitting NaN or infinity (overflow, a broken export) must not reach NMS, the tracker or any file.
+                Interlocked.Increment(ref _nonFinite);
+                continue;
+            }
+            var b = t.ToFrame(raw);
             if (b.Width < 1 || b.Height < 1) continue;
             _boxes[m] = b;
             _scores[m] = _candidates.ScoreAt(i);

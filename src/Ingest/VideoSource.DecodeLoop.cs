@@ -18,6 +18,16 @@ public sealed partial class VideoSource
     private long _lastFrameTimestamp;
     private long _readerCorruptSeen;
     private SessionStart? _pendingSession;
+    private int _burstLeft;                // live: frames of the connect burst still to deliver without dropping
+    private long _burstWaitLeft;           // live: Stopwatch ticks the connect burst may still wait for room in all
+
+    /// <summary>
+    /// Live sources: at (re)connect FFmpeg hands over at once what it buffered while probing the stream (about 20 frames
+    /// for RTSP: it reads that many to estimate the frame rate), far faster than real time. Those frames wait for room in
+    /// the queue (two seconds in all) instead of pushing each other out; the burst ends after this many frames, after that
+    /// wait, or as soon as a read has to wait for the network (the source is live again).
+    /// </summary>
+    private const int ConnectBurstFrames = 64;
 
     private bool Stopping => _stop.IsCancellationRequested;
 
@@ -133,6 +143,7 @@ public sealed partial class VideoSource
                     Interlocked.Increment(ref _reconnects);
                     _metrics.ReconnectOk?.Inc();
                     Log.Reconnected(_logger, StreamId, _redactedUrl, attempt);
+                    Volatile.Write(ref _lastError, null); // recovered: the API shows no stale error
                 }
                 BeginSession(reader, retry ? SessionStart.Reconnect : SessionStart.First);
                 Pump(reader);
@@ -184,6 +195,8 @@ public sealed partial class VideoSource
             long t0 = Stopwatch.GetTimestamp();
             bool got = reader.TryGrabFrame(out var info);
             long t1 = Stopwatch.GetTimestamp();
+            if (_burstLeft > 0 && _frameInterval > TimeSpan.Zero && (t1 - t0) * 2 > _frameInterval.TotalSeconds * Stopwatch.Frequency)
+                _burstLeft = 0; // this read waited for the network: the buffered burst is over
             CountCorrupt(reader);
             if (!got) return decoded;
             decoded++;
@@ -241,6 +254,11 @@ public sealed partial class VideoSource
         var writer = _channel.Writer;
         try
         {
+            if (IsLive && _burstLeft > 0)
+            {
+                _burstLeft--;
+                WaitForRoom(ct);
+            }
             while (!writer.TryWrite(frame))
             {
                 if (IsLive)
@@ -262,6 +280,19 @@ public sealed partial class VideoSource
             throw;
         }
         Interlocked.Increment(ref _framesDelivered);
+    }
+
+    /// <summary>During a connect burst: waits until the queue has room (within the burst's wait budget), so the burst is not dropped.</summary>
+    private void WaitForRoom(CancellationToken ct)
+    {
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + _burstWaitLeft;
+        while (_channel.Reader.Count >= _options.ChannelCapacity && Stopwatch.GetTimestamp() < deadline)
+        {
+            if (ct.WaitHandle.WaitOne(2)) break;
+        }
+        _burstWaitLeft -= Stopwatch.GetTimestamp() - start;
+        if (_burstWaitLeft <= 0) _burstLeft = 0; // the consumer is slow, not the burst: back to dropping the oldest
     }
 
     private MediaReader OpenReader()
@@ -293,6 +324,8 @@ public sealed partial class VideoSource
         _frameInterval = info.Fps is > 0 and < 1000 ? TimeSpan.FromSeconds(1 / info.Fps) : TimeSpan.Zero;
         _lastRawPts = null;
         _pendingSession = kind;
+        _burstLeft = IsLive ? ConnectBurstFrames : 0;
+        _burstWaitLeft = 2 * Stopwatch.Frequency;
         SetState(SourceState.Streaming);
     }
 

@@ -145,7 +145,7 @@ public static class AnnotateJob
             }, info.Fps, builder.SinkPool, metrics: metrics);
             if (video is not null) builder.Sink(video);
             if (o.TracksPath is not null) builder.Sink(new MotTrackSink(o.TracksPath));
-            if (o.EventsPath is not null) builder.Sink(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }));
+            if (o.EventsPath is not null) builder.Sink(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics));
             await using var run = builder.Build();
             run.FrameAnalyzed = frameAnalyzed;
             long expected = info.FrameCount > 0 ? info.FrameCount : (long)((info.Duration?.TotalSeconds ?? 0) * info.Fps);
@@ -165,6 +165,9 @@ public static class AnnotateJob
             // A frame limit ends the loop before the file does: the run stops its source (lossless: nothing queued is lost).
             await run.StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             if (run.Fault is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(run.Fault).Throw();
+            if (run.Stats.Frames == 0)
+                throw new SourceException(streamId, $"'{SourceUri.Redact(o.Input)}' holds no decodable video frame; no output was written");
+            if (run.NotFinalised is { Count: > 0 } lost) throw new OutputException(streamId, lost);
             progress?.Invoke(run.Stats.Frames, expected, run.Stats.Frames / Math.Max(1e-3, sw.Elapsed.TotalSeconds));
             if (video?.FallbackReason is not null) logger.LogWarning("encoder {Codec} unavailable, used libx264: {Reason}", o.Codec, video.FallbackReason);
             return new AnnotateSummary(run.Stats.Frames, run.Stats.Detections, run.Stats.Tracks, run.Stats.Events, sw.Elapsed);

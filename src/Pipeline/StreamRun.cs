@@ -11,6 +11,8 @@ public enum StreamStatus
 {
     Starting,
     Running,
+    /// <summary>Running, but at least one sink is faulted (its output is incomplete; it retries).</summary>
+    Degraded,
     Ended,
     Failed,
     Stopped,
@@ -57,7 +59,27 @@ public sealed class StreamRun : IAsyncDisposable
     }
 
     public string Id { get; }
-    public StreamStatus Status { get; private set; } = StreamStatus.Starting;
+    /// <summary>What the stream is doing: <see cref="StreamStatus.Degraded"/> while it runs with a faulted sink.</summary>
+    public StreamStatus Status
+    {
+        get
+        {
+            var s = _status;
+            return s == StreamStatus.Running && _sinks.Any(k => k.Health.State == SinkState.Faulted) ? StreamStatus.Degraded : s;
+        }
+        private set => _status = value;
+    }
+
+    private volatile StreamStatus _status = StreamStatus.Starting;
+
+    /// <summary>
+    /// After the run ended: why each output that was not finalised was not (a sink faulted at the end, finalising failed,
+    /// or it was abandoned at the deadline). Empty when every output was finalised.
+    /// </summary>
+    public IReadOnlyList<string> NotFinalised =>
+        _sinks.Select(s => s.NotFinalised).OfType<string>()
+            .Concat(AbandonedSinks.Where(s => s.NotFinalised is null).Select(s => $"{s.Sink.Name}: still finalising at the shutdown deadline"))
+            .ToList();
     /// <summary>Why the stream failed, as the API shows it (null unless <see cref="StreamStatus.Failed"/>).</summary>
     public string? Error { get; private set; }
     /// <summary>The exception that failed the stream (null unless <see cref="StreamStatus.Failed"/>).</summary>
@@ -178,7 +200,7 @@ public sealed class StreamRun : IAsyncDisposable
         await _run.ConfigureAwait(false);
         if (_drainCts.IsCancellationRequested)
             _logger.LogWarning("stream {Stream}: draining took longer than {Seconds} s; what was still queued was dropped", Id, (deadline * DrainShare).TotalSeconds);
-        if (Status is StreamStatus.Running or StreamStatus.Starting) Status = StreamStatus.Stopped;
+        if (_status is StreamStatus.Running or StreamStatus.Starting) Status = StreamStatus.Stopped;
     }
 
     /// <summary>

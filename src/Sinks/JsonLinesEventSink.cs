@@ -1,4 +1,3 @@
-using System.Text;
 using StreamVision.Core;
 
 namespace StreamVision.Sinks;
@@ -18,51 +17,75 @@ public sealed record JsonLinesOptions
     /// <summary>Rotated files kept (<c>NAME.1</c> .. <c>NAME.N</c>); older ones are deleted. 0 = none kept. Default 5.</summary>
     [OptionRange(0, 1000)]
     public int Keep { get; init; } = 5;
+    /// <summary>
+    /// How often events reach the file, milliseconds: 0 = each frame's events are written as soon as they are produced
+    /// (one write call per frame, whole lines only); N = gathered and written at most every N ms (fewer system calls, up
+    /// to N ms lost if the process is killed). Default 0.
+    /// </summary>
+    [OptionRange(0, 60000)]
+    public double FlushIntervalMs { get; init; }
+    /// <summary>After a failed write (disk full), seconds before the file is opened again; events meanwhile are dropped and counted. Default 5.</summary>
+    [OptionRange(0, 3600)]
+    public double RetrySeconds { get; init; } = 5;
     /// <summary>This instance's id (the <c>instance</c> field of each event). Default "local".</summary>
     [OptionIgnore("the configuration's instance")]
     public string InstanceId { get; init; } = "local";
+
+    /// <summary>Throws <see cref="OptionsException"/> naming the first bad key under <paramref name="path"/>.</summary>
+    public void Validate(string path = "sinks.events")
+    {
+        if (string.IsNullOrWhiteSpace(Path)) throw new OptionsException($"{path}.path", "is required");
+        if (!(FlushIntervalMs is >= 0 and <= 60000)) throw new OptionsException($"{path}.flush_interval_ms", $"must be 0..60000, got {FlushIntervalMs}");
+        if (!(RetrySeconds is >= 0 and <= 3600)) throw new OptionsException($"{path}.retry_seconds", $"must be 0..3600, got {RetrySeconds}");
+    }
 }
 
-/// <summary>Appends every event of every frame to a JSON-lines file, rotating by size.</summary>
-public sealed class JsonLinesEventSink : ISink
+/// <summary>
+/// Appends every event of every frame to a JSON-lines file, rotating by size. Whole lines only, also when the process is
+/// killed or the disk fills up (<see cref="LineFile"/>); events that cannot be written are dropped and counted
+/// (<c>sv_sink_events_dropped_total{reason="write_failed"}</c>) and the file is retried.
+/// </summary>
+public sealed class JsonLinesEventSink : ISink, ISinkHealth, IEventSinkCounts
 {
     private readonly JsonLinesOptions _options;
-    private StreamWriter _writer;
-    private long _bytes;
+    private readonly PipelineMetrics? _pipelineMetrics;
+    private readonly LineFile _file;
+    private SinkMetrics? _metrics;
 
-    public JsonLinesEventSink(JsonLinesOptions options)
+    /// <param name="metrics">Where dropped events are counted; null = <see cref="PipelineMetrics.Default"/>.</param>
+    public JsonLinesEventSink(JsonLinesOptions options, PipelineMetrics? metrics = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         _options = options;
-        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        _writer = OpenNew();
+        _pipelineMetrics = metrics;
+        _file = new LineFile(options.Path, append: true, options.FlushIntervalMs, options.RetrySeconds)
+        {
+            Dropped = (n, _) => _metrics?.EventsDropped("write_failed").Inc(n),
+        };
     }
 
     public string Name => "events";
-    public long EventsWritten { get; private set; }
+    /// <summary>Events in the file.</summary>
+    public long EventsWritten => _file.LinesWritten;
+    /// <summary>Events that could not be written (disk full) and were dropped.</summary>
+    public long EventsDropped => _file.LinesDropped;
+    long IEventSinkCounts.EventsDelivered => EventsWritten;
+    long IEventSinkCounts.EventsGivenUp => EventsDropped;
+    int IEventSinkCounts.EventsBuffered => _file.PendingLines;
 
-    private StreamWriter OpenNew()
+    public SinkHealth Health => _file.Health;
+
+    public ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
     {
-        _bytes = File.Exists(_options.Path) ? new FileInfo(_options.Path).Length : 0;
-        return new StreamWriter(new FileStream(_options.Path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
+        _metrics ??= new SinkMetrics(_pipelineMetrics, item.StreamId, Name);
+        foreach (var e in item.Events) _file.Append(EventJson.Serialize(e, _options.InstanceId));
+        if (_file.EndBatch() && _options.RotateBytes > 0 && _file.Length >= _options.RotateBytes) _file.Reopen(Rotate);
+        return ValueTask.CompletedTask;
     }
 
-    public async ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
+    private void Rotate()
     {
-        foreach (var e in item.Events)
-        {
-            string line = EventJson.Serialize(e, _options.InstanceId);
-            await _writer.WriteLineAsync(line.AsMemory(), ct).ConfigureAwait(false);
-            _bytes += Encoding.UTF8.GetByteCount(line) + 1;
-            EventsWritten++;
-            if (_options.RotateBytes > 0 && _bytes >= _options.RotateBytes) await RotateAsync().ConfigureAwait(false);
-        }
-        if (item.Events.Count > 0) await _writer.FlushAsync(ct).ConfigureAwait(false);
-    }
-
-    private async Task RotateAsync()
-    {
-        await _writer.DisposeAsync().ConfigureAwait(false);
         for (int i = _options.Keep - 1; i >= 1; i--)
         {
             string from = $"{_options.Path}.{i}", to = $"{_options.Path}.{i + 1}";
@@ -70,10 +93,18 @@ public sealed class JsonLinesEventSink : ISink
         }
         if (_options.Keep > 0) File.Move(_options.Path, $"{_options.Path}.1", overwrite: true);
         else File.Delete(_options.Path);
-        _writer = OpenNew();
     }
 
-    public async ValueTask CompleteAsync(CancellationToken ct) => await _writer.FlushAsync(ct).ConfigureAwait(false);
+    public ValueTask CompleteAsync(CancellationToken ct)
+    {
+        _file.Flush();
+        return ValueTask.CompletedTask;
+    }
 
-    public async ValueTask DisposeAsync() => await _writer.DisposeAsync().ConfigureAwait(false);
+    public ValueTask DisposeAsync()
+    {
+        _file.Flush();
+        _file.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

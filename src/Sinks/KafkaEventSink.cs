@@ -14,8 +14,9 @@ namespace StreamVision.Sinks;
 /// <see cref="KafkaOptions.MaxInflight"/> unacknowledged; each delivery report counts the event as sent or as failed
 /// (after <see cref="KafkaOptions.DeliveryTimeoutSeconds"/> without the brokers).
 /// </summary>
-public sealed class KafkaEventSink : ISink
+public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
 {
+    private readonly SinkHealthTracker _health = new();
     private readonly KafkaOptions _options;
     private readonly ILogger _logger;
     private readonly KafkaProducers _producers;
@@ -91,6 +92,25 @@ public sealed class KafkaEventSink : ISink
     public long DroppedAtShutdown => Interlocked.Read(ref _droppedShutdown);
     /// <summary>Events waiting here or handed to the producer and not acknowledged yet.</summary>
     public int Buffered => _pending.Count + Volatile.Read(ref _inflight);
+    long IEventSinkCounts.EventsDelivered => Sent;
+    long IEventSinkCounts.EventsGivenUp => Dropped;
+    int IEventSinkCounts.EventsBuffered => Buffered;
+
+    /// <summary>
+    /// Buffering while events wait and the brokers are not known to be up (none acknowledged yet, or all reported down);
+    /// connected otherwise. After the sink stopped the state stays as it was.
+    /// </summary>
+    public SinkHealth Health
+    {
+        get
+        {
+            if (Volatile.Read(ref _stopping) != 0) return _health.Current;
+            if (!IsConnected && Buffered > 0) _health.Set(SinkState.Buffering, $"brokers {_options.Brokers} not reachable; events are buffered (up to {_options.BufferCapacity})");
+            else _health.Set(SinkState.Connected);
+            return _health.Current;
+        }
+    }
+
     /// <summary>Events handed to the producer and not acknowledged yet (at most <see cref="KafkaOptions.MaxInflight"/>).</summary>
     public int InFlight => Volatile.Read(ref _inflight);
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using StreamVision.Core;
 
 namespace StreamVision.Sinks;
@@ -7,23 +6,30 @@ namespace StreamVision.Sinks;
 /// <summary>
 /// Writes confirmed tracks matched in the frame (and, on frames the detector skipped by its schedule, the tracked tracks'
 /// predicted boxes: the tracker's output on every frame) in MOTChallenge format (<c>frame,id,x,y,w,h,score,-1,-1,-1</c>, 1-based frames), the
-/// format <c>streamvision eval-mot</c> and the MOT devkits read.
+/// format <c>streamvision eval-mot</c> and the MOT devkits read. Rows are written whole, each frame's in one write call:
+/// a killed process or a full disk never leaves a torn row; rows that cannot be written are dropped and counted
+/// (<see cref="RowsDropped"/>) and the file is retried.
 /// </summary>
-public sealed class MotTrackSink : ISink
+public sealed class MotTrackSink : ISink, ISinkHealth
 {
-    private readonly StreamWriter _writer;
+    private readonly LineFile _file;
 
-    public MotTrackSink(string path)
+    /// <param name="path">The file, emptied first.</param>
+    /// <param name="flushIntervalMs">0 = each frame's rows are written when produced; N = at most every N ms.</param>
+    /// <param name="retrySeconds">After a failed write, seconds before the file is opened again.</param>
+    public MotTrackSink(string path, double flushIntervalMs = 0, double retrySeconds = 5)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        _writer = new StreamWriter(path, append: false, new UTF8Encoding(false)) { AutoFlush = false };
+        _file = new LineFile(path, append: false, flushIntervalMs, retrySeconds);
         FilePath = path;
     }
 
     public string Name => "mot";
     public string FilePath { get; }
-    public long Rows { get; private set; }
+    /// <summary>Rows in the file.</summary>
+    public long Rows => _file.LinesWritten;
+    /// <summary>Rows that could not be written (disk full) and were dropped.</summary>
+    public long RowsDropped => _file.LinesDropped;
+    public SinkHealth Health => _file.Health;
 
     public ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
     {
@@ -33,13 +39,22 @@ public sealed class MotTrackSink : ISink
         {
             if (t.State != TrackState.Tracked || (t.DetectionIndex < 0 && item.Detected)) continue;
             var b = t.Box;
-            _writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{frame},{t.Id},{b.X1:0.##},{b.Y1:0.##},{b.Width:0.##},{b.Height:0.##},{t.Score:0.####},-1,-1,-1"));
-            Rows++;
+            _file.Append(string.Create(CultureInfo.InvariantCulture, $"{frame},{t.Id},{b.X1:0.##},{b.Y1:0.##},{b.Width:0.##},{b.Height:0.##},{t.Score:0.####},-1,-1,-1"));
         }
+        _file.EndBatch();
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask CompleteAsync(CancellationToken ct) => await _writer.FlushAsync(ct).ConfigureAwait(false);
+    public ValueTask CompleteAsync(CancellationToken ct)
+    {
+        _file.Flush();
+        return ValueTask.CompletedTask;
+    }
 
-    public async ValueTask DisposeAsync() => await _writer.DisposeAsync().ConfigureAwait(false);
+    public ValueTask DisposeAsync()
+    {
+        _file.Flush();
+        _file.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

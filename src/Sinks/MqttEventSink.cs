@@ -17,8 +17,9 @@ namespace StreamVision.Sinks;
 /// (QoS 1 may then deliver a message twice). Events count as sent when the broker acknowledges them (QoS 1, 2) or when
 /// they are written to the connection (QoS 0).
 /// </summary>
-public sealed class MqttEventSink : ISink
+public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
 {
+    private readonly SinkHealthTracker _health = new();
     private static readonly byte[] s_online = "online"u8.ToArray();
     private static readonly byte[] s_offline = "offline"u8.ToArray();
 
@@ -90,6 +91,23 @@ public sealed class MqttEventSink : ISink
     /// <summary>Client id of the (shared) connection.</summary>
     public string ClientId { get; }
     public bool IsConnected => _connection.IsConnected;
+
+    /// <summary>Connected while the broker connection is up; buffering (events held, oldest dropped and counted when full) while it is not.</summary>
+    long IEventSinkCounts.EventsDelivered => Sent;
+    long IEventSinkCounts.EventsGivenUp => Dropped;
+    int IEventSinkCounts.EventsBuffered => Buffered;
+
+    public SinkHealth Health
+    {
+        get
+        {
+            // Once stopped the sink has left the connection (the last stream out closes it): that is not an outage.
+            if (Volatile.Read(ref _stopping) != 0) return _health.Current;
+            if (IsConnected) _health.Set(SinkState.Connected);
+            else _health.Set(SinkState.Buffering, $"no connection to {_connection.Broker}; events are buffered (up to {_options.BufferCapacity})");
+            return _health.Current;
+        }
+    }
     /// <summary>Events delivered (acknowledged for QoS 1 and 2, written for QoS 0).</summary>
     public long Sent => Interlocked.Read(ref _sent);
     /// <summary>Events given up on: buffer overflow, refused by the broker or the client library, undelivered at shutdown.</summary>

@@ -28,6 +28,7 @@ internal sealed class SinkMetrics
         QueueDepth,
         EventBufferDepth,
         Connected,
+        State,
     }
 
     public PipelineMetrics Metrics { get; }
@@ -52,6 +53,7 @@ internal sealed class SinkMetrics
         {
             Gauge.QueueDepth => Metrics.SinkQueueDepth,
             Gauge.EventBufferDepth => Metrics.SinkEventBufferDepth,
+            Gauge.State => Metrics.SinkState,
             _ => Metrics.SinkConnected,
         };
         var child = collector.WithLabels(_stream, _sink);

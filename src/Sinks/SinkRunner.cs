@@ -27,6 +27,12 @@ public sealed record SinkRunnerOptions
     /// <summary>Consecutive write errors after which the sink is switched off (its items are then dropped and counted). 0 = never. Default 10.</summary>
     [OptionRange(0, 1_000_000)]
     public int MaxConsecutiveErrors { get; init; } = 10;
+    /// <summary>
+    /// Seconds between attempts to write again once the sink was switched off: one item is let through, and a success
+    /// switches the sink back on (a disk with room again). 0 = stay off. Default 10.
+    /// </summary>
+    [OptionRange(0, 86400)]
+    public double RetrySeconds { get; init; } = 10;
 }
 
 /// <summary>
@@ -44,7 +50,11 @@ public sealed class SinkRunner : IAsyncDisposable
     private readonly SinkMetrics _metrics;
     private readonly CancellationTokenSource _abort = new();
     private readonly IDisposable _depthGauge;
+    private readonly IDisposable _stateGauge;
     private readonly StackTraceOnce _stackLogged = new();
+    private readonly SinkHealthTracker _health = new();
+    private SinkHealth? _logged;
+    private long _retryAt;
     private int _consecutiveErrors;
     private int _disposed;
     private long _written, _dropped, _errors;
@@ -55,6 +65,7 @@ public sealed class SinkRunner : IAsyncDisposable
         _sink = sink;
         _options = options ?? new SinkRunnerOptions();
         if (_options.Capacity is < 1 or > 1024) throw new OptionsException("sinks.queue", $"must be 1..1024, got {_options.Capacity}");
+        if (!(_options.RetrySeconds is >= 0 and <= 86400)) throw new OptionsException("sinks.queue.retry_seconds", $"must be 0..86400, got {_options.RetrySeconds}");
         _logger = logger ?? NullLogger.Instance;
         StreamId = streamId;
         _metrics = new SinkMetrics(metrics, streamId, sink.Name);
@@ -64,6 +75,7 @@ public sealed class SinkRunner : IAsyncDisposable
             ? Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true })
             : Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true }, OnDropped);
         _depthGauge = _metrics.Register(SinkMetrics.Gauge.QueueDepth, () => _queue.Reader.Count);
+        _stateGauge = _metrics.Register(SinkMetrics.Gauge.State, () => (int)Health.State);
         _loop = Task.Run(RunAsync);
     }
 
@@ -73,8 +85,20 @@ public sealed class SinkRunner : IAsyncDisposable
     public long Dropped => Interlocked.Read(ref _dropped);
     public long Errors => Interlocked.Read(ref _errors);
     public int QueueDepth => _queue.Reader.Count;
-    /// <summary>True once the sink was switched off after too many consecutive errors.</summary>
+    /// <summary>True while the sink is switched off after too many consecutive errors (it retries every <see cref="SinkRunnerOptions.RetrySeconds"/>).</summary>
     public bool IsFaulted { get; private set; }
+
+    /// <summary>
+    /// The sink's state: faulted while switched off (with the last error), else what the sink says (<see cref="ISinkHealth"/>),
+    /// else connected. Each change is logged as a warning.
+    /// </summary>
+    public SinkHealth Health => IsFaulted ? _health.Current : (_sink as ISinkHealth)?.Health ?? _health.Current;
+
+    /// <summary>
+    /// Null when the output was finalised; otherwise why not (finalising failed, or the sink was faulted or abandoned at the
+    /// end). Set by <see cref="CompleteAsync"/>.
+    /// </summary>
+    public string? NotFinalised { get; private set; }
 
     /// <summary>Queues an item without waiting. Drop mode always accepts (dropping the oldest); wait mode returns false when full.</summary>
     public bool TryEnqueue(AnalyzedFrame item)
@@ -116,7 +140,7 @@ public sealed class SinkRunner : IAsyncDisposable
             {
                 while (reader.TryRead(out var item))
                 {
-                    if (IsFaulted)
+                    if (IsFaulted && !(_options.RetrySeconds > 0 && Stopwatch.GetTimestamp() >= Interlocked.Read(ref _retryAt)))
                     {
                         Drop(item);
                         continue;
@@ -126,6 +150,12 @@ public sealed class SinkRunner : IAsyncDisposable
                     {
                         await _sink.WriteAsync(item, ct).ConfigureAwait(false);
                         _consecutiveErrors = 0;
+                        if (IsFaulted)
+                        {
+                            IsFaulted = false;
+                            _health.Set(SinkState.Connected);
+                            _logger.LogInformation("stream {Stream}: sink {Sink} writes again; switched back on", StreamId, _sink.Name);
+                        }
                         Interlocked.Increment(ref _written);
                         _metrics.Written.Inc();
                         _metrics.WriteSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
@@ -138,6 +168,7 @@ public sealed class SinkRunner : IAsyncDisposable
                     {
                         item.Dispose();
                     }
+                    CheckHealth();
                 }
             }
         }
@@ -155,12 +186,33 @@ public sealed class SinkRunner : IAsyncDisposable
         // The first failure of a kind carries its stack trace; repeats are one line each.
         if (_stackLogged.IsFirst(ex)) _logger.LogError(ex, "stream {Stream}: sink {Sink} {What} failed: {Error}", StreamId, _sink.Name, what, ex.Message);
         else _logger.LogError("stream {Stream}: sink {Sink} {What} failed: {Error}", StreamId, _sink.Name, what, ex.Message);
-        if (_options.MaxConsecutiveErrors > 0 && _consecutiveErrors >= _options.MaxConsecutiveErrors && !IsFaulted)
+        if (IsFaulted)
+        {
+            // A retry that failed: wait another period.
+            _health.Set(SinkState.Faulted, ex.Message);
+            Interlocked.Exchange(ref _retryAt, Stopwatch.GetTimestamp() + (long)(_options.RetrySeconds * Stopwatch.Frequency));
+        }
+        else if (_options.MaxConsecutiveErrors > 0 && _consecutiveErrors >= _options.MaxConsecutiveErrors && what == "write")
         {
             IsFaulted = true;
-            _logger.LogError("stream {Stream}: sink {Sink} switched off after {Count} consecutive errors; its items are dropped from now on",
-                StreamId, _sink.Name, _consecutiveErrors);
+            _health.Set(SinkState.Faulted, ex.Message);
+            Interlocked.Exchange(ref _retryAt, Stopwatch.GetTimestamp() + (long)(_options.RetrySeconds * Stopwatch.Frequency));
+            _logger.LogError("stream {Stream}: sink {Sink} switched off after {Count} consecutive errors; its items are dropped and counted{Retry}",
+                StreamId, _sink.Name, _consecutiveErrors,
+                _options.RetrySeconds > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", retrying every {_options.RetrySeconds} s") : "");
         }
+    }
+
+    /// <summary>Logs a warning when the sink's state changed since the last look.</summary>
+    private void CheckHealth()
+    {
+        var now = Health;
+        var last = _logged;
+        if (last is not null && last.State == now.State) return;
+        _logged = now;
+        if (last is null && now.State == SinkState.Connected) return; // the start is not news
+        _logger.LogWarning("stream {Stream}: sink {Sink} is now {State}{Reason}", StreamId, _sink.Name,
+            now.State.ToString().ToLowerInvariant(), now.Reason is null ? "" : $": {now.Reason}");
     }
 
     /// <summary>
@@ -179,13 +231,18 @@ public sealed class SinkRunner : IAsyncDisposable
         try
         {
             await _sink.CompleteAsync(abandon).ConfigureAwait(false);
+            CheckHealth();
+            var end = Health;
+            if (end.State == SinkState.Faulted) NotFinalised = $"{_sink.Name}: faulted since {end.Since:HH:mm:ss}Z ({end.Reason}); its output is incomplete";
         }
         catch (OperationCanceledException) when (abandon.IsCancellationRequested)
         {
+            NotFinalised = $"{_sink.Name}: stopped finalising at the shutdown deadline";
             _logger.LogWarning("stream {Stream}: sink {Sink} stopped finalising at the deadline", StreamId, _sink.Name);
         }
         catch (Exception ex)
         {
+            NotFinalised = $"{_sink.Name}: finalising failed: {ex.Message}";
             RecordError(ex, "finalise");
         }
     }
@@ -217,6 +274,7 @@ public sealed class SinkRunner : IAsyncDisposable
             RecordError(ex, "dispose");
         }
         _depthGauge.Dispose();
+        _stateGauge.Dispose();
         _abort.Dispose();
     }
 }

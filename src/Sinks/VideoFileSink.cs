@@ -49,6 +49,15 @@ public sealed record VideoSinkOptions
     [OptionRange(0, 604800)]
     public double SegmentSeconds { get; init; }
     /// <summary>
+    /// Files (.mp4, .mov, .mkv): the longest stretch of video, seconds, held in memory before it is handed to the operating
+    /// system. MP4/MOV are written fragmented (a fragment at each key frame and at least this often) and Matroska in clusters
+    /// this long, every packet flushed, so a killed process loses at most about this much plus the encoder's look-ahead; a
+    /// clean stop finalises the file as usual. 0 = a classic MP4 with its index written at the end (a killed process leaves
+    /// nothing playable). Ignored when <see cref="ExtraOptions"/> sets <c>movflags</c>. Default 1.
+    /// </summary>
+    [OptionRange(0, 3600)]
+    public double FragmentSeconds { get; init; } = 1;
+    /// <summary>
     /// Network outputs (a URL with ://): seconds to wait before reopening after the server refused or dropped the
     /// connection; frames meanwhile are dropped and counted. 0 = no reopening (the error goes to the sink runner). Default 2.
     /// </summary>
@@ -73,6 +82,7 @@ public sealed record VideoSinkOptions
             throw new OptionsException($"{path}.path", "{time} has one-second resolution: add {index} for segments shorter than a second");
         if (!(ReconnectDelaySeconds >= 0 && ReconnectDelaySeconds <= 3600)) throw new OptionsException($"{path}.reconnect_delay_seconds", $"must be 0..3600, got {ReconnectDelaySeconds}");
         if (!(IoTimeoutSeconds >= 0 && IoTimeoutSeconds <= 600)) throw new OptionsException($"{path}.io_timeout_seconds", $"must be 0..600, got {IoTimeoutSeconds}");
+        if (!(FragmentSeconds >= 0 && FragmentSeconds <= 3600)) throw new OptionsException($"{path}.fragment_seconds", $"must be 0 (classic MP4) ..3600, got {FragmentSeconds}");
     }
 
     internal bool IsUrl => Path.Contains("://", StringComparison.Ordinal) && !Path.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
@@ -119,10 +129,14 @@ public sealed record VideoSinkOptions
 /// Draws results on a copy of each frame (other sinks see the clean picture) and encodes it. Every output is finalised
 /// (trailer written) when a segment ends, on <see cref="CompleteAsync"/> and on dispose, so files play whatever way the
 /// run ends. A network output that fails is reopened after <see cref="VideoSinkOptions.ReconnectDelaySeconds"/>; frames
-/// while it is down are dropped and counted (<see cref="FramesDropped"/>, <c>sv_sink_items_dropped</c>).
+/// while it is down are dropped and counted (<see cref="FramesDropped"/>, <c>sv_sink_items_dropped</c>). A file that fails
+/// (disk full) is closed at once (no deleted file is held open), and after the same delay the sink opens the next file
+/// (<c>NAME-00001.mp4</c>, ...) so what was written before stays; it is <see cref="SinkState.Faulted"/> meanwhile.
 /// </summary>
-public sealed class VideoFileSink : ISink
+public sealed class VideoFileSink : ISink, ISinkHealth
 {
+    private readonly SinkHealthTracker _health = new();
+    private bool _opened;
     private readonly VideoSinkOptions _options;
     private readonly double _sourceFps;
     private readonly FramePool _pool;
@@ -130,7 +144,7 @@ public sealed class VideoFileSink : ISink
     private readonly IReadOnlyList<IOverlay>? _overlays;
     private readonly ILogger _logger;
     private readonly List<string> _segments = new();
-    private readonly string _pathPattern;
+    private string _pathPattern;
     private MediaWriter? _writer;
     private TimeSpan _segmentStart;
     private int _segmentIndex = -1;
@@ -187,6 +201,8 @@ public sealed class VideoFileSink : ISink
     public string? FallbackReason { get; private set; }
     /// <summary>True while the output is open.</summary>
     public bool IsOpen => _writer is not null;
+    /// <summary>Connected while the output is open or about to be; faulted (with the error) while it is down and retrying.</summary>
+    public SinkHealth Health => _health.Current;
 
     public async ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
     {
@@ -208,8 +224,10 @@ public sealed class VideoFileSink : ISink
             {
                 _writer = Open(src.Width, src.Height, src.CaptureTime);
                 _segmentStart = src.Pts;
+                _opened = true;
                 if (_wasDown) _logger.LogInformation("stream {Stream}: video output {Url} reopened", item.StreamId, _writer.Url);
                 _wasDown = false;
+                _health.Set(SinkState.Connected);
             }
             catch (MediaException ex) when (CanReconnect)
             {
@@ -244,8 +262,15 @@ public sealed class VideoFileSink : ISink
             catch (MediaException ex) when (CanReconnect)
             {
                 _framesBefore += _writer.FramesWritten;
-                _writer.Dispose(); // the connection is gone: no trailer to write
+                var failed = _writer;
                 _writer = null;
+                try
+                {
+                    failed.Dispose(); // the connection is gone or the disk full: the trailer may not make it; the handle goes
+                }
+                catch (MediaException)
+                {
+                }
                 Down(item.StreamId, ex);
                 CountDrop();
             }
@@ -257,11 +282,19 @@ public sealed class VideoFileSink : ISink
         }
     }
 
-    private bool CanReconnect => _options.IsUrl && _options.ReconnectDelaySeconds > 0;
+    /// <summary>Network outputs, and files that were open once (a full disk), are retried; a file that never opened is a configuration error.</summary>
+    private bool CanReconnect => _options.ReconnectDelaySeconds > 0 && (_options.IsUrl || _opened);
 
     private void Down(string streamId, MediaException ex)
     {
         _downUntil = DateTime.UtcNow.AddSeconds(_options.ReconnectDelaySeconds);
+        if (!_options.IsUrl && !_pathPattern.Contains("{index}", StringComparison.Ordinal))
+        {
+            // The next file must not truncate the one that failed: number the files from here on.
+            string ext = System.IO.Path.GetExtension(_pathPattern);
+            _pathPattern = _pathPattern[..^ext.Length] + "-{index}" + ext;
+        }
+        _health.Set(SinkState.Faulted, ex.Message);
         if (!_wasDown)
             _logger.LogWarning("stream {Stream}: video output {Path} failed ({Error}); retrying every {Delay} s, dropping frames meanwhile",
                 streamId, _options.Path, ex.Message, _options.ReconnectDelaySeconds);
@@ -300,6 +333,7 @@ public sealed class VideoFileSink : ISink
             opts["preset"] = _options.Preset;
             opts["crf"] = _options.Crf.ToString(CultureInfo.InvariantCulture);
         }
+        AddFragmentOptions(path, format, opts);
         if (_options.ExtraOptions is not null) foreach (var (k, v) in _options.ExtraOptions) opts[k] = v;
         // HLS cuts segments at key frames: put one every hls_time so segments have the asked length.
         if ((format == "hls" || path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase)) && !opts.ContainsKey("g")
@@ -339,6 +373,32 @@ public sealed class VideoFileSink : ISink
         if (_segments.Count == MaxOutputsListed) _segments.RemoveAt(0);
         _segments.Add(path);
         return writer;
+    }
+
+    /// <summary>Crash-safe files (<see cref="VideoSinkOptions.FragmentSeconds"/>): fragmented MP4/MOV, short Matroska clusters, every packet flushed.</summary>
+    private void AddFragmentOptions(string path, string? format, Dictionary<string, string> opts)
+    {
+        if (_options.IsUrl || _options.FragmentSeconds <= 0 || _options.ExtraOptions?.ContainsKey("movflags") == true) return;
+        string ext = System.IO.Path.GetExtension(path).ToLowerInvariant();
+        string kind = format ?? ext switch
+        {
+            ".mp4" or ".m4v" => "mp4",
+            ".mov" => "mov",
+            ".mkv" => "matroska",
+            ".webm" => "webm",
+            _ => "",
+        };
+        if (kind is "mp4" or "mov" or "ipod")
+        {
+            opts["movflags"] = "frag_keyframe+empty_moov+default_base_moof";
+            opts["frag_duration"] = ((long)(_options.FragmentSeconds * 1_000_000)).ToString(CultureInfo.InvariantCulture);
+            opts["flush_packets"] = "1";
+        }
+        else if (kind is "matroska" or "webm")
+        {
+            opts["cluster_time_limit"] = ((long)(_options.FragmentSeconds * 1000)).ToString(CultureInfo.InvariantCulture);
+            opts["flush_packets"] = "1";
+        }
     }
 
     /// <summary>Finishes the current output (trailer) and closes it.</summary>

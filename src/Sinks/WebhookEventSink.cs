@@ -77,8 +77,9 @@ public sealed record WebhookOptions
 /// the pipeline: <see cref="WriteAsync"/> only queues into a bounded buffer whose oldest events are dropped and counted
 /// when the server cannot keep up. Other 4xx answers are final: those events are dropped as rejected.
 /// </summary>
-public sealed class WebhookEventSink : ISink
+public sealed class WebhookEventSink : ISink, ISinkHealth, IEventSinkCounts
 {
+    private readonly SinkHealthTracker _health = new();
     private readonly WebhookOptions _options;
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
@@ -138,6 +139,15 @@ public sealed class WebhookEventSink : ISink
     public long DroppedAtShutdown => Interlocked.Read(ref _droppedShutdown);
     /// <summary>Events queued or being sent.</summary>
     public int Buffered => _buffer.Count + _inFlight;
+    /// <summary>
+    /// Connected after a request succeeded; buffering while requests fail and are retried (events wait in the buffer);
+    /// faulted once a batch was given up after all attempts, until a request succeeds again.
+    /// </summary>
+    long IEventSinkCounts.EventsDelivered => Sent;
+    long IEventSinkCounts.EventsGivenUp => Dropped;
+    int IEventSinkCounts.EventsBuffered => Buffered;
+
+    public SinkHealth Health => _health.Current;
 
     /// <summary>Queues the item's events and returns at once (never waits for the server).</summary>
     public ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
@@ -240,6 +250,7 @@ public sealed class WebhookEventSink : ISink
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
+                    _health.Set(SinkState.Connected);
                     Interlocked.Add(ref _sent, batch.Count);
                     _metrics.EventsSent.Inc(batch.Count);
                     return;
@@ -266,12 +277,14 @@ public sealed class WebhookEventSink : ISink
             if (attempt >= _options.MaxAttempts)
             {
                 Drop(ref _droppedFailed, batch.Count, "failed");
+                _health.Set(SinkState.Faulted, $"{failure}; {batch.Count} events dropped after {attempt} attempts");
                 _logger.LogWarning("stream {Stream}: webhook {Url} failed {Attempts} times ({Error}); dropped {Count} events",
                     StreamId, _options.Url, attempt, failure, batch.Count);
                 return;
             }
             Interlocked.Increment(ref _retries);
             _metrics.Retries.Inc();
+            if (_health.Current.State != SinkState.Faulted) _health.Set(SinkState.Buffering, $"{failure}; retrying");
             var delay = Backoff(attempt);
             if (retryAfter is { } ra && ra > delay) delay = TimeSpan.FromSeconds(Math.Min(ra.TotalSeconds, _options.MaxBackoffSeconds));
             _logger.LogDebug("stream {Stream}: webhook attempt {Attempt} failed ({Error}); retrying in {Delay} ms", StreamId, attempt, failure, (int)delay.TotalMilliseconds);

@@ -205,6 +205,57 @@ public class DetectionBatcherTests
     }
 
     /// <summary>Wraps a detector and records every batch it is given.</summary>
+    [Fact]
+    public async Task NonFiniteDetectionsOfAModelAreCountedInTheMetric()
+    {
+        var metrics = new PipelineMetrics();
+        using var detector = OnnxDetector.Load(TestModels.YoloV8NonFinite);
+        await using var batcher = new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, metrics: metrics);
+        using var client = batcher.CreateClient("cam");
+        for (int i = 0; i < 2; i++)
+        {
+            using var frame = TestModels.ForS(5);
+            frame.StreamId = "cam";
+            frame.Sequence = i;
+            Expect.Equal(Expect.Yolo(5), await client.DetectAsync(frame).AsTask().WaitAsync(s_noHang));
+        }
+        Assert.Equal(6, batcher.NonFiniteDropped);
+        Assert.Equal(6, metrics.DetectionsNonFinite.WithLabels().Value);
+    }
+
+    [Fact]
+    public async Task NonFiniteRowsOfAnyDetectorAreDroppedAndCounted()
+    {
+        var metrics = new PipelineMetrics();
+        using var detector = new NonFiniteDetector();
+        await using var batcher = new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, metrics: metrics);
+        using var client = batcher.CreateClient("cam");
+        using var frame = TestModels.ForS(1);
+        frame.StreamId = "cam";
+        var d = await client.DetectAsync(frame).AsTask().WaitAsync(s_noHang);
+        Assert.Equal(1, d.Count);
+        Assert.Equal(new Box(1, 2, 11, 12), d.Boxes[0]);
+        Assert.Equal(0, d.SourceIndex[0]); // the kept row still names the detector's row it came from
+        Assert.Equal(3, batcher.NonFiniteDropped);
+        Assert.Equal(3, metrics.DetectionsNonFinite.WithLabels().Value);
+    }
+
+    /// <summary>A custom detector whose every frame gives one good row and three broken ones (NaN box, infinite score, infinite box).</summary>
+    private sealed class NonFiniteDetector : IDetector
+    {
+        public string Name => "nonfinite";
+        public IReadOnlyList<string> ClassNames => ["thing"];
+        public int MaxBatch => 1;
+
+        public Detections[] Detect(IReadOnlyList<Frame> frames) => frames.Select(_ => new Detections(
+            [new Box(1, 2, 11, 12), new Box(float.NaN, 2, 11, 12), new Box(1, 2, 11, 12), new Box(1, 2, float.PositiveInfinity, 12)],
+            [0.9f, 0.9f, float.PositiveInfinity, 0.8f], [0, 0, 0, 0])).ToArray();
+
+        public void Dispose()
+        {
+        }
+    }
+
     private sealed class RecordingDetector(IDetector inner) : IDetector
     {
         public ConcurrentQueue<int> BatchSizes { get; } = new();

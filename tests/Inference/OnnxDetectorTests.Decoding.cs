@@ -109,3 +109,20 @@ public partial class OnnxDetectorTests
         Expect.Equal([new(60, 75, 100, 105, 0.9f, 0), new(60, 80, 100, 110, 0.7f, 1), new(235, 40, 265, 60, 0.35f, 1), new(40, 170, 60, 180, 0.2f, 0)], r);
     }
 }
+
+public partial class OnnxDetectorTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void NonFiniteRowsAreDroppedAndCountedNeverReturned(int k)
+    {
+        // Rows 5..7 carry an infinite score, an infinite width and a NaN centre: none may reach NMS or the caller.
+        using var d = OnnxDetector.Load(TestModels.YoloV8NonFinite);
+        using var frame = TestModels.ForS(k);
+        var r = d.Detect([frame])[0];
+        Expect.Equal(Expect.Yolo(k), r);
+        Assert.Equal(3, d.NonFiniteDropped);
+        for (int i = 0; i < r.Count; i++) Assert.True(float.IsFinite(r.Scores[i]) && float.IsFinite(r.Boxes[i].X1) && float.IsFinite(r.Boxes[i].X2));
+    }
+}

@@ -21,6 +21,8 @@ internal static class TestModels
     public static string YoloV8 => Get("yolov8.onnx");
     public static string YoloV8Batch1 => Get("yolov8_batch1.onnx");
     public static string YoloV5 => Get("yolov5.onnx");
+    /// <summary>YoloV8 plus rows with an infinite score, an infinite width and a NaN centre (rows 5..7).</summary>
+    public static string YoloV8NonFinite => Get("yolov8_nonfinite.onnx");
     public static string Ssd => Get("ssd.onnx");
     public static string TwoInputs => Get("two_inputs.onnx");
     public static string Uint8Input => Get("uint8_input.onnx");

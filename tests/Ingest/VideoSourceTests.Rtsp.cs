@@ -41,6 +41,24 @@ public class VideoSourceRtspTests
     }
 
     [Fact]
+    public async Task TheBurstAfterConnectWaitsForRoomInsteadOfBeingDropped()
+    {
+        // FFmpeg reads about 20 frames while probing an RTSP stream and hands them over at once, faster than real time.
+        // A consumer that is not reading yet (a pipeline still loading its model) must not lose them to the 4-frame queue.
+        using var server = RtspServer.Start(Sources.CameraClip());
+        var pool = Sources.NewPool();
+        await using (var source = new VideoSource(Camera(server.Url), pool).Start())
+        {
+            Assert.Equal(4, source.Options.ChannelCapacity);
+            Assert.True(await Sources.WaitUntilAsync(() => source.QueueDepth == 4, TimeSpan.FromSeconds(15)), "the queue filled up");
+            var frames = await Sources.TakeAsync(source, 24, TimeSpan.FromSeconds(15));
+            Assert.Equal(0, source.FramesDropped);
+            for (int i = 1; i < frames.Count; i++) Assert.Equal(frames[i - 1].Sequence + 1, frames[i].Sequence);
+        }
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
     public async Task ReconnectsAfterTheServerIsKilledAndRestarted()
     {
         string clip = Sources.CameraClip();

@@ -73,4 +73,28 @@ public partial class StreamRunTests
         await run.DisposeAsync();
         Outputs.AssertNothingRented(pool);
     }
+
+    [Fact]
+    public async Task AStreamWithAFaultedSinkIsDegradedNotRunningAndSaysWhichOutputWasNotFinalised()
+    {
+        var pool = new FramePool(new FramePoolOptions { MaxBytes = 16L << 20 });
+        var logger = new CapturingLogger();
+        var failing = new FailingSink();
+        var run = new PipelineBuilder("degraded", pool).Logger(logger).Metrics(new PipelineMetrics())
+            .Source(new SourceOptions { Uri = "lavfi:testsrc2=size=160x120:rate=25" })
+            .Sink(failing, new SinkRunnerOptions { MaxConsecutiveErrors = 2, RetrySeconds = 0 }).Sink(new RecordingSink())
+            .Build().Start();
+        Assert.True(Poll.Until(() => run.Status == StreamStatus.Degraded, TimeSpan.FromSeconds(30)), $"status {run.Status}");
+        Assert.Equal(SinkState.Faulted, run.Sinks[0].Health.State);
+        Assert.Equal(SinkState.Connected, run.Sinks[1].Health.State);
+        Assert.True(Poll.Until(() => logger.At(LogLevel.Warning).Any(e => e.Message.Contains("sink failing is now faulted: cannot write frame", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10)));
+
+        await run.StopAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(StreamStatus.Stopped, run.Status);
+        var lost = Assert.Single(run.NotFinalised);
+        Assert.StartsWith("failing: faulted since", lost, StringComparison.Ordinal);
+        await run.DisposeAsync();
+        Outputs.AssertNothingRented(pool);
+    }
 }

@@ -21,8 +21,11 @@ public partial class MqttEventSinkTests
         Assert.True(Poll.Until(() => a.IsConnected && b.IsConnected, s_wait), broker.Log);
         Assert.Contains(log.At(LogLevel.Information), m => m.Contains("connected", StringComparison.Ordinal));
 
+        Assert.Equal(SinkState.Connected, a.Health.State);
         broker.Stop();
         Assert.True(Poll.Until(() => !a.IsConnected && !b.IsConnected, s_wait));
+        Assert.Equal(SinkState.Buffering, a.Health.State); // the API and the log say so while it lasts
+        Assert.Contains("no connection to mqtt://", a.Health.Reason, StringComparison.Ordinal);
         Assert.True(Poll.Until(() => log.At(LogLevel.Warning).Any(m => m.Contains("connection lost", StringComparison.Ordinal)), s_wait), log.ToString());
         Assert.Single(log.At(LogLevel.Warning), m => m.Contains("connection lost", StringComparison.Ordinal)); // once for the connection, not per stream
         await WriteEventsAsync(a, pool, 0, 6);
@@ -35,6 +38,7 @@ public partial class MqttEventSinkTests
         broker.Start();
         Assert.True(Poll.Until(() => observer.Payloads(a.EventsTopic).Count >= 6 && observer.Payloads(b.EventsTopic).Count >= 4, s_wait), broker.Log);
         Assert.Equal([0L, 1, 2, 3, 4, 5], Frames(observer.Payloads(a.EventsTopic)));
+        Assert.True(Poll.Until(() => a.Health.State == SinkState.Connected, s_wait));
         Assert.Equal([102L, 103, 104, 105], Frames(observer.Payloads(b.EventsTopic)));
         Assert.True(Poll.Until(() => log.At(LogLevel.Information).Any(m => m.Contains("reconnected", StringComparison.Ordinal)), s_wait), log.ToString());
         Assert.Equal(2, a.Connections);

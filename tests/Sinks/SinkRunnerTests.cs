@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using StreamVision.Core;
 
 namespace StreamVision.Sinks.Tests;
@@ -85,5 +86,88 @@ public class SinkRunnerTests
         await slowRunner.DisposeAsync();
         await fastRunner.DisposeAsync();
         Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task ASwitchedOffSinkRetriesComesBackAndEveryStateChangeIsAWarning()
+    {
+        var pool = new FramePool();
+        var log = new ListLogger();
+        var sink = new FlakySink { Failing = true };
+        var metrics = new PipelineMetrics();
+        var runner = new SinkRunner(sink, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.Wait, MaxConsecutiveErrors = 2, RetrySeconds = 0.05 }, log, metrics);
+        Assert.Equal(SinkState.Connected, runner.Health.State);
+        await MetricValues.CollectAsync(metrics.Registry);
+        Assert.Equal(0, MetricValues.Value(metrics.SinkState, "cam1", "flaky")); // sv_sink_state: 0 connected
+        long seq = 0;
+        while (!runner.IsFaulted)
+        {
+            await runner.EnqueueAsync(SinkTestData.Item(pool, seq++), CancellationToken.None);
+            Assert.True(Poll.Until(() => runner.Errors + runner.Dropped + runner.Written >= seq, TimeSpan.FromSeconds(10)));
+        }
+        Assert.Equal(SinkState.Faulted, runner.Health.State);
+        Assert.Equal("disk full", runner.Health.Reason);
+        await MetricValues.CollectAsync(metrics.Registry);
+        Assert.Equal(2, MetricValues.Value(metrics.SinkState, "cam1", "flaky")); // 2 faulted
+        Assert.True(Poll.Until(() => log.At(LogLevel.Warning).Any(m => m.Contains("sink flaky is now faulted: disk full", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)), log.ToString());
+
+        sink.Failing = false; // room again
+        Assert.True(Poll.Until(() =>
+        {
+            var item = SinkTestData.Item(pool, seq);
+            if (runner.TryEnqueue(item)) seq++;
+            else item.Dispose(); // full (wait mode): not taken
+            return runner.Health.State == SinkState.Connected && !runner.IsFaulted;
+        }, TimeSpan.FromSeconds(10)), runner.Health.ToString());
+        Assert.True(Poll.Until(() => log.At(LogLevel.Warning).Any(m => m.Contains("sink flaky is now connected", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)), log.ToString());
+        await MetricValues.CollectAsync(metrics.Registry);
+        Assert.Equal(0, MetricValues.Value(metrics.SinkState, "cam1", "flaky"));
+        await runner.CompleteAsync();
+        Assert.Null(runner.NotFinalised);
+        await runner.DisposeAsync();
+        Assert.Empty(MetricValues.Series(metrics.SinkState, "stream", "cam1")); // the series goes with the runner
+        Assert.True(sink.Seen > 0);
+        Assert.Equal(seq, runner.Written + runner.Dropped + runner.Errors);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task AnOutputThatCannotBeFinalisedOrEndsFaultedSaysWhy()
+    {
+        var pool = new FramePool();
+        var failing = new SinkRunner(new FlakySink { FailComplete = true }, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.Wait });
+        await failing.EnqueueAsync(SinkTestData.Item(pool, 0), CancellationToken.None);
+        await failing.CompleteAsync();
+        Assert.Equal("flaky: finalising failed: trailer not written", failing.NotFinalised);
+        await failing.DisposeAsync();
+
+        var faulted = new SinkRunner(new FlakySink { Failing = true }, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.Wait, MaxConsecutiveErrors = 1, RetrySeconds = 0 });
+        await faulted.EnqueueAsync(SinkTestData.Item(pool, 0), CancellationToken.None);
+        await faulted.CompleteAsync();
+        Assert.StartsWith("flaky: faulted since ", faulted.NotFinalised, StringComparison.Ordinal);
+        Assert.Contains("disk full", faulted.NotFinalised, StringComparison.Ordinal);
+        await faulted.DisposeAsync();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    /// <summary>A sink that fails while <see cref="Failing"/> (a full disk) and works again when it is cleared.</summary>
+    private sealed class FlakySink : ISink
+    {
+        private int _seen;
+        public volatile bool Failing;
+        public bool FailComplete { get; init; }
+        public int Seen => Volatile.Read(ref _seen);
+        public string Name => "flaky";
+
+        public ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
+        {
+            if (Failing) throw new IOException("disk full");
+            Interlocked.Increment(ref _seen);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CompleteAsync(CancellationToken ct) => FailComplete ? throw new IOException("trailer not written") : ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

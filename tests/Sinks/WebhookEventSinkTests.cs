@@ -112,6 +112,36 @@ public class WebhookEventSinkTests
     }
 
     [Fact]
+    public async Task AnOutageEndsInDeliveryOrACountedDropAndTheStateSaysBufferingMeanwhile()
+    {
+        bool down = true;
+        using var server = new Server(_ => Volatile.Read(ref down) ? 503 : 200);
+        var pool = new FramePool();
+        var sink = new WebhookEventSink(Options(server.Url) with { BufferCapacity = 5, MaxAttempts = 100, MaxBackoffSeconds = 0.5 }, "cam1");
+        const int Produced = 30;
+        for (int i = 0; i < Produced; i++)
+        {
+            using var item = SinkTestData.Item(pool, i, events: [Event(i)]);
+            await sink.WriteAsync(item, CancellationToken.None);
+        }
+        Assert.True(Poll.Until(() => sink.Health.State == SinkState.Buffering, TimeSpan.FromSeconds(10)), sink.Health.ToString());
+        Assert.Contains("HTTP 503", sink.Health.Reason, StringComparison.Ordinal);
+        Assert.True(sink.DroppedOverflow > 0, "the bound is small enough that the outage drops too");
+        Volatile.Write(ref down, false); // the server is back
+        Assert.True(Poll.Until(() => sink.Health.State == SinkState.Connected && sink.Buffered == 0, TimeSpan.FromSeconds(20)), sink.Health.ToString());
+        await sink.CompleteAsync(CancellationToken.None);
+        await sink.DisposeAsync();
+        // Produced = delivered + counted drops; what was delivered is what the server accepted, in order.
+        Assert.Equal(Produced, sink.Sent + sink.Dropped);
+        Assert.Equal(sink.DroppedOverflow, sink.Dropped);
+        var accepted = server.Snapshot().Where(s => s.Status == 200).Select(s => JsonDocument.Parse(s.Body).RootElement.GetProperty("frame").GetInt64()).ToList();
+        Assert.Equal(sink.Sent, accepted.Count);
+        Assert.Equal(accepted.OrderBy(f => f), accepted);
+        Assert.Equal(Produced - 1, accepted[^1]); // the newest events are the ones kept
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
     public async Task BatchesArePostedAsJsonArrays()
     {
         using var server = new Server(_ => 204);

@@ -56,6 +56,12 @@ public static class RunCommand
         {
         }
         await host.DisposeAsync().ConfigureAwait(false);
+        if (host.Manager.NotFinalised is { Count: > 0 } lost)
+        {
+            Console.Error.WriteLine($"streamvision: stopped, but {lost.Count} output(s) were not finalised:");
+            foreach (var l in lost) Console.Error.WriteLine($"  {l}");
+            return ExitCodes.Failed;
+        }
         Console.WriteLine("streamvision: stopped cleanly");
         return ExitCodes.Ok;
     }

@@ -392,7 +392,19 @@ public sealed partial class ServiceHost : IAsyncDisposable
             source_drops = src.FramesDropped,
             reconnects = src.Reconnects,
             queue_depth = src.QueueDepth,
-            sinks = h.Sinks.Select(s => new { name = s.Sink.Name, written = s.Written, dropped = s.Dropped, errors = s.Errors, queue = s.QueueDepth, faulted = s.IsFaulted }).ToList(),
+            sinks = h.Sinks.Select(s =>
+            {
+                var health = s.Health;
+                var ev = s.Sink as StreamVision.Sinks.IEventSinkCounts;
+                return new
+                {
+                    // written/dropped count frames handed to the sink; events_* count events (event sinks only, else null).
+                    name = s.Sink.Name, written = s.Written, dropped = s.Dropped, errors = s.Errors, queue = s.QueueDepth,
+                    faulted = health.State == StreamVision.Sinks.SinkState.Faulted,
+                    state = health.State.ToString().ToLowerInvariant(), reason = health.Reason, since = health.Since,
+                    events_delivered = ev?.EventsDelivered, events_dropped = ev?.EventsGivenUp, events_buffered = ev?.EventsBuffered,
+                };
+            }).ToList(),
         };
     }
 

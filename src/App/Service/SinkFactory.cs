@@ -97,7 +97,7 @@ public static class SinkFactory
                     Path = Path(e.Path),
                     RotateBytes = e.RotateBytes > 0 ? e.RotateBytes : sinks.EventsRotateMb * 1024L * 1024L,
                     InstanceId = instance.Instance,
-                }), queue));
+                }, metrics), queue));
             }
             if (sinks.Mqtt is { } m)
             {

@@ -58,6 +58,8 @@ public sealed class StreamHost : IAsyncDisposable
     public VideoSource Source => _run.Source;
     public StreamStats Stats => _run.Stats;
     public IReadOnlyList<SinkRunner> Sinks => _run.Sinks;
+    /// <summary>After the stream stopped: each output that was not finalised, and why (empty when all were).</summary>
+    public IReadOnlyList<string> NotFinalised => _run.NotFinalised;
     public Task Completion => _run.Completion;
     /// <summary>Frames per second over the last few seconds.</summary>
     public double Fps => _run.Fps;

@@ -246,7 +246,7 @@ public sealed class StreamManager : IAsyncDisposable
     private async Task<StreamHost> AddCoreAsync(StreamConfig config)
     {
         if (Volatile.Read(ref _stopping)) throw new ServiceStoppingException(config.Id);
-        if (_streams.TryGetValue(config.Id, out var existing) && existing.Status is StreamStatus.Running or StreamStatus.Starting)
+        if (_streams.TryGetValue(config.Id, out var existing) && existing.Status is StreamStatus.Running or StreamStatus.Degraded or StreamStatus.Starting)
             throw new StreamExistsException(config.Id);
         if (existing is not null)
         {
@@ -310,10 +310,15 @@ public sealed class StreamManager : IAsyncDisposable
         await Task.WhenAll(hosts.Select(h => h.StopAsync(deadline))).ConfigureAwait(false);
     }
 
+    /// <summary>After <see cref="DisposeAsync"/>: every output of the streams running at the end that was not finalised, and why.</summary>
+    public IReadOnlyList<string> NotFinalised { get; private set; } = [];
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await StopAllAsync(TimeSpan.FromSeconds(_config.ShutdownSeconds)).ConfigureAwait(false);
+        NotFinalised = _streams.Values.OrderBy(h => h.Id, StringComparer.Ordinal)
+            .SelectMany(h => h.NotFinalised.Select(r => $"stream {h.Id}: {r}")).ToList();
         // A reload, add or remove still running finishes its current step first (it stops at the next: we are stopping).
         await _gate.WaitAsync().ConfigureAwait(false);
         try

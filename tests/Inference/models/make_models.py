@@ -115,6 +115,20 @@ def yolov8(path, batch="batch", names=NAMES):
     save(path, nodes, inits, [image_input(batch=batch)], [out], names)
 
 
+def yolov8_nonfinite(path):
+    """yolov8.onnx plus three broken rows, as an overflowing or badly exported model gives them:
+    5: person score +inf (box fine), 6: box width +inf (person 0.9), 7: box centre x NaN (car 0.95)."""
+    nodes, inits = [], []
+    s = centre_mean(nodes, inits)
+    base, slope = yolov8_tables()
+    base[0, 0:4, 5], base[0, 4, 5] = (40, 10, 6, 6), np.inf
+    base[0, 0:4, 6], base[0, 4, 6] = (10, 10, np.inf, 6), 0.9
+    base[0, 0:4, 7], base[0, 5, 7] = (np.nan, 40, 6, 6), 0.95
+    affine(nodes, inits, s, base, slope, "output0")
+    out = helper.make_tensor_value_info("output0", TensorProto.FLOAT, ["batch", 6, ANCHORS])
+    save(path, nodes, inits, [image_input()], [out], NAMES)
+
+
 def yolov5(path):
     nodes, inits = [], []
     s = centre_mean(nodes, inits)
@@ -192,6 +206,7 @@ def unknown_outputs(path):
 MODELS = {
     "yolov8.onnx": yolov8,
     "yolov8_batch1.onnx": lambda p: yolov8(p, batch=1, names=None),
+    "yolov8_nonfinite.onnx": yolov8_nonfinite,
     "yolov5.onnx": yolov5,
     "ssd.onnx": ssd,
     "two_inputs.onnx": two_inputs,

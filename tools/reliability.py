@@ -1,0 +1,491 @@
+#!/usr/bin/python3
+"""The long fault suite: runs the real `streamvision` service and CLI against real servers and writes RELIABILITY.md.
+
+    /usr/bin/python3 tools/reliability.py [--quick] [--out RELIABILITY.md]
+
+Needs a Release build (./streamvision setup), ffmpeg/ffprobe, mosquitto + mosquitto-clients, gst-rtsp-server
+(tests/Ingest/rtsp_server.py, run with /usr/bin/python3). Sections:
+
+  rtsp     an RTSP camera killed (SIGKILL) and restarted N times: seconds from restart to frames flowing again
+           (median, worst), frames dropped at each reconnect
+  broker   mosquitto stopped for a while under a live stream with an MQTT sink: events produced, delivered (received by
+           mosquitto_sub), dropped and counted (the sink's overflow), and whether produced = delivered + dropped
+  sigkill  `streamvision run` killed with SIGKILL mid-write: frames written (API) vs frames that decode from the killed
+           MP4, in seconds of video lost
+  corpus   hostile media made here through `probe` and `annotate`: exit codes and first error lines (never a crash or hang)
+
+Timings depend on the machine's load; the figures say what they were measured with.
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APP = os.path.join(ROOT, "src", "App", "bin", "Release", "net10.0", "streamvision.dll")
+RTSP_SERVER = os.path.join(ROOT, "tests", "Ingest", "rtsp_server.py")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-nostdin", *args], check=True)
+
+
+def decoded_frames(path):
+    r = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                        "stream=nb_read_frames", "-of", "csv=p=0", path], capture_output=True, text=True)
+    try:
+        return int(r.stdout.strip().rstrip(","))
+    except ValueError:
+        return 0
+
+
+def wait_until(cond, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise TimeoutError(what)
+
+
+class Service:
+    """`streamvision run` with a generated configuration; the API answers on a free port."""
+
+    def __init__(self, work, yaml_body):
+        self.port = free_port()
+        self.config = os.path.join(work, f"run-{self.port}.yaml")
+        with open(self.config, "w") as f:
+            f.write(f"http:\n  listen: http://127.0.0.1:{self.port}\n{yaml_body}")
+        self.log = open(os.path.join(work, f"run-{self.port}.log"), "w")
+        self.proc = subprocess.Popen(["dotnet", APP, "run", "-c", self.config], stdout=self.log, stderr=subprocess.STDOUT)
+
+    def streams(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/streams", timeout=5) as r:
+                return json.load(r)
+        except OSError:
+            return None
+
+    def stream(self):
+        s = self.streams()
+        return s[0] if s else None
+
+    def sink(self, name):
+        s = self.stream()
+        if not s:
+            return None
+        return next((k for k in s["sinks"] if k["name"] == name), None)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def rtsp_server(clip, port):
+    p = subprocess.Popen(["/usr/bin/python3", RTSP_SERVER, "--port", str(port), "--file", clip], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    line = p.stdout.readline()
+    if not line.startswith("READY"):
+        p.kill()
+        raise RuntimeError("rtsp_server.py did not start")
+    return p
+
+
+def section_rtsp(work, kills):
+    clip = os.path.join(work, "camera.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "250", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", "-x264-params", "repeat-headers=1", "-g", "25", clip)
+    port = free_port()
+    server = rtsp_server(clip, port)
+    svc = Service(work, f"""detector:
+  model: motion
+streams:
+  - id: cam
+    uri: rtsp://127.0.0.1:{port}/cam
+    reconnect_initial_seconds: 0.2
+    reconnect_max_seconds: 1
+""")
+    resume, drops = [], []
+    try:
+        wait_until(lambda: (svc.stream() or {}).get("frames", 0) > 50, 120, "RTSP frames")
+        for _ in range(kills):
+            before = svc.stream()
+            server.kill()
+            server.wait()
+            wait_until(lambda: (svc.stream() or {}).get("source_state") in ("backoff", "connecting"), 30, "the kill noticed")
+            dropped_before = svc.stream()["source_drops"]
+            server = rtsp_server(clip, port)
+            t0 = time.monotonic()
+            frames0 = svc.stream()["frames"]
+            wait_until(lambda: (svc.stream() or {}).get("frames", 0) > frames0 + 5, 60, "frames after the restart")
+            resume.append(time.monotonic() - t0)
+            time.sleep(2)  # let the connect burst pass before counting its drops
+            drops.append(svc.stream()["source_drops"] - dropped_before)
+    finally:
+        svc.stop()
+        server.kill()
+    return {"kills": kills, "resume": resume, "drops": drops}
+
+
+def section_broker(work, outage, buffer):
+    """A finite real-time stream (a paced test source read as a file, ending after outage + 40 s) with an MQTT sink; the broker is stopped for
+    `outage` seconds in the middle. The observer keeps a persistent QoS 1 session on a broker with persistence, so what
+    the sink delivers after the restart reaches it even before it has reconnected. At the end (stream ended, sink
+    drained): produced (the stream's events), delivered and dropped (the sink's counts), received (mosquitto_sub)."""
+    port = free_port()
+    bdir = os.path.join(work, "broker")
+    os.makedirs(bdir, exist_ok=True)
+    conf = os.path.join(bdir, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {bdir}/\n"
+                f"max_queued_messages 0\nuser root\nlog_dest file {bdir}/broker.log\n")
+
+    def start_broker():
+        p = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 30, "mosquitto listening")
+        return p
+
+    broker = start_broker()
+    received = os.path.join(bdir, "received.txt")
+    sub_log = open(received, "w")
+    sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-c", "-i", "reliability-observer",
+                            "-t", "streamvision/+/+/events"], stdout=sub_log, stderr=subprocess.DEVNULL)
+    seconds = outage + 40
+    svc = Service(work, f"""instance: rel
+detector:
+  model: motion
+sinks:
+  mqtt:
+    host: 127.0.0.1
+    port: {port}
+    qos: 1
+    buffer: {buffer}
+    reconnect_delay_seconds: 0.5
+    max_reconnect_delay_seconds: 2
+streams:
+  - id: cam
+    uri: "lavfi:testsrc2=size=320x240:rate=25:duration={seconds},realtime"
+    mode: file
+""")
+    states, warnings = set(), 0
+    try:
+        wait_until(lambda: (svc.sink("mqtt") or {}).get("state") == "connected" and (svc.stream() or {}).get("events", 0) > 0, 120,
+                   "events flowing")
+        time.sleep(10)
+        broker.send_signal(signal.SIGTERM)
+        broker.wait()
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < outage:
+            k = svc.sink("mqtt")
+            if k:
+                states.add(k["state"])
+            time.sleep(0.5)
+        broker = start_broker()
+        wait_until(lambda: (svc.sink("mqtt") or {}).get("state") == "connected", 60, "reconnected")
+        wait_until(lambda: (svc.stream() or {}).get("status") in ("ended", "stopped", "failed"), seconds + 120, "the stream's end")
+        wait_until(lambda: (svc.sink("mqtt") or {}).get("events_buffered") == 0, 60, "the sink drained")
+        final = svc.stream()
+        k = svc.sink("mqtt")
+        time.sleep(3)  # the observer's last acknowledgements
+    finally:
+        code = svc.stop()
+        sub.kill()
+        sub.wait()
+        sub_log.close()
+        broker.send_signal(signal.SIGTERM)
+        broker.wait()
+    with open(os.path.join(work, f"run-{svc.port}.log")) as f:
+        for line in f:
+            if "warn" in line.lower() and "mqtt" in line.lower():
+                warnings += 1
+    with open(received) as f:
+        got = sum(1 for line in f if line.strip())
+    return {"outage": outage, "buffer": buffer, "states": sorted(states), "produced": final["events"],
+            "delivered": k["events_delivered"], "dropped": k["events_dropped"], "received": got, "exit": code,
+            "warnings": warnings}
+
+
+def section_sigkill(work, runs, seconds):
+    out = []
+    for i in range(runs):
+        d = os.path.join(work, f"kill{i}")
+        os.makedirs(d, exist_ok=True)
+        svc = Service(work, f"""detector:
+  model: motion
+sinks:
+  video:
+    path: {d}/{{stream}}.mp4
+    preset: ultrafast
+  events: {d}/{{stream}}.jsonl
+  tracks: {d}/{{stream}}.txt
+streams:
+  - id: cam
+    uri: "lavfi:testsrc2=size=320x240:rate=25"
+    mode: live
+""")
+        wait_until(lambda: ((svc.sink("video") or {}).get("written", 0)) >= seconds * 25, 180, "frames written")
+        written = svc.sink("video")["written"]
+        svc.stop(signal.SIGKILL)
+        decoded = decoded_frames(os.path.join(d, "cam.mp4"))
+        torn = 0
+        for name in ("cam.jsonl", "cam.txt"):
+            p = os.path.join(d, name)
+            if os.path.exists(p) and os.path.getsize(p) > 0:
+                with open(p, "rb") as f:
+                    data = f.read()
+                torn += 0 if data.endswith(b"\n") else 1
+                if name.endswith(".jsonl"):
+                    for line in data.splitlines():
+                        try:
+                            json.loads(line)
+                        except ValueError:
+                            torn += 1
+        out.append({"written": written, "decoded": decoded, "lost_s": max(0, written - decoded) / 25, "torn": torn})
+    return out
+
+
+def section_corpus(work):
+    d = os.path.join(work, "corpus")
+    os.makedirs(d, exist_ok=True)
+    good = os.path.join(d, "good.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "50", "-c:v", "libx264", "-preset", "ultrafast", good)
+    fast = os.path.join(d, "faststart.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "50", "-c:v", "libx264", "-preset", "ultrafast",
+           "-movflags", "+faststart", fast)
+    hevc = os.path.join(d, "hevc.mkv")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "20", "-c:v", "libx265", "-preset", "ultrafast",
+           "-x265-params", "log-level=error", hevc)
+    png = os.path.join(d, "one.png")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1", png)
+    audio = os.path.join(d, "audio.mp4")
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", audio)
+    rng = random.Random(14)
+    data = open(good, "rb").read()
+    fs = open(fast, "rb").read()
+    corpus = {
+        "truncated.mp4": data[: len(data) * 2 // 5],
+        "truncated-tail.mp4": fs[: len(fs) * 2 // 3],
+        "random.mp4": bytes(rng.getrandbits(8) for _ in range(64 * 1024)),
+        "zero-length.mp4": b"",
+        "hevc-named.mp4": open(hevc, "rb").read(),
+        "png-named.mp4": open(png, "rb").read(),
+        "text-named.mkv": b"this is not a video\n",
+        "audio-only.mp4": open(audio, "rb").read(),
+        "huge-dimensions.y4m": b"YUV4MPEG2 W30000 H30000 F25:1 Ip A1:1 C420jpeg\nFRAME\n" + bytes(4096),
+    }
+    for n in range(5):
+        b = bytearray(data)
+        for _ in range(100 * (n + 1)):
+            i = len(b) // 10 + rng.randrange(len(b) * 8 // 10)
+            b[i] ^= 1 << rng.randrange(8)
+        corpus[f"bitflipped-{n}.mp4"] = bytes(b)
+    rows = []
+    for name, content in corpus.items():
+        p = os.path.join(d, name)
+        with open(p, "wb") as f:
+            f.write(content)
+        row = {"file": name}
+        for cmd in (["probe", p], ["annotate", p, "-o", p + ".out.mp4", "-m", "motion", "--preset", "ultrafast"]):
+            t0 = time.monotonic()
+            try:
+                r = subprocess.run(["dotnet", APP, *cmd], capture_output=True, text=True, timeout=300)
+                code = r.returncode
+                # Our own line (the summary or the error, prefixed with the verb), not FFmpeg's decoder chatter.
+                lines = r.stdout.strip().splitlines() + r.stderr.strip().splitlines()
+                ours = [x for x in lines if x.startswith(cmd[0] + ":") or x.startswith("first frame")]
+                msg = (ours or lines or [""])[-1]
+            except subprocess.TimeoutExpired:
+                code, msg = "hang", "no answer within 300 s"
+            row[cmd[0]] = (code, msg[:140].replace("|", "/").replace(d + "/", ""), time.monotonic() - t0)
+        rows.append(row)
+    return rows
+
+
+def proc_sample(pid):
+    """RSS (MB), threads and open handles of a process, from /proc."""
+    rss, threads = 0.0, 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) / 1024
+            elif line.startswith("Threads:"):
+                threads = int(line.split()[1])
+    return rss, threads, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def metric(port, name):
+    """One unlabelled series of /metrics (None when absent)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def slope(points):
+    """Least-squares slope of (minute, value) points, per minute."""
+    if len(points) < 2:
+        return 0.0
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
+
+
+def section_soak(work, minutes, every=15):
+    """Four live streams (test sources at 25 fps, motion detector, events, tracks, 60 s video segments) for a while."""
+    d = os.path.join(work, "soak")
+    os.makedirs(d, exist_ok=True)
+    streams = "".join(f"""  - id: cam{i}
+    uri: "lavfi:testsrc2=size=640x360:rate=25"
+    mode: live
+""" for i in range(4))
+    svc = Service(work, f"""detector:
+  model: motion
+sinks:
+  video:
+    path: {d}/{{stream}}-{{index}}.mp4
+    preset: ultrafast
+    segment_seconds: 60
+  events: {d}/{{stream}}.jsonl
+  tracks: {d}/{{stream}}.txt
+streams:
+{streams}""")
+    samples = []
+    try:
+        wait_until(lambda: len(svc.streams() or []) == 4 and all(s["frames"] > 25 for s in svc.streams()), 180, "four streams running")
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < minutes * 60:
+            rss, threads, fds = proc_sample(svc.proc.pid)
+            heap = metric(svc.port, "dotnet_total_memory_bytes")
+            ss = svc.streams() or []
+            samples.append({"min": (time.monotonic() - t0) / 60, "rss": rss, "threads": threads, "fds": fds,
+                            "heap": (heap or 0) / 1e6, "fps": [s["fps"] for s in ss], "lat": [s["latency_ms"] for s in ss],
+                            "drops": sum(s["drops"] for s in ss)})
+            time.sleep(every)
+    finally:
+        code = svc.stop()
+    tail_from = minutes / 3  # the slope over the last two thirds (the last 20 minutes of 30)
+    tail = [x for x in samples if x["min"] >= tail_from]
+    return {"minutes": minutes, "samples": samples, "exit": code,
+            "rss_slope": slope([(x["min"], x["rss"]) for x in tail]), "heap_slope": slope([(x["min"], x["heap"]) for x in tail]),
+            "tail_from": tail_from}
+
+
+def fmt_s(xs):
+    return f"median {statistics.median(xs):.2f} s, worst {max(xs):.2f} s" if xs else "n/a"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="short versions: 3 RTSP kills, 15 s outage, one SIGKILL")
+    ap.add_argument("--out", default=os.path.join(ROOT, "RELIABILITY.md"))
+    ap.add_argument("--only", nargs="*", default=["rtsp", "broker", "sigkill", "corpus", "soak"])
+    ap.add_argument("--soak-minutes", type=float, default=None, help="soak length (default 30, --quick 3)")
+    a = ap.parse_args()
+    if not os.path.exists(APP):
+        sys.exit(f"{APP} not built: run ./streamvision setup")
+    work = tempfile.mkdtemp(prefix="sv-reliability-")
+    kills, outage, runs = (3, 15, 1) if a.quick else (10, 60, 3)
+    load = os.getloadavg()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    md = ["# Reliability", "",
+          f"Written by `tools/reliability.py{' --quick' if a.quick else ''}` on {started}, {os.cpu_count()} cores, load average "
+          f"{load[0]:.1f} at the start (the machine was shared with other work: timings are slower than on an idle machine).", ""]
+    if "rtsp" in a.only:
+        print("rtsp ...", flush=True)
+        r = section_rtsp(work, kills)
+        md += ["## RTSP camera killed and restarted", "",
+               f"The camera (gst-rtsp-server) killed with SIGKILL and restarted {r['kills']} times under `streamvision run` "
+               "(motion detector): time from the restart to frames flowing again "
+               f"{fmt_s(r['resume'])} (each: {', '.join(f'{x:.2f}' for x in r['resume'])} s, backoff 0.2..1 s included). "
+               f"Frames dropped at each reconnect: {', '.join(str(x) for x in r['drops'])}.", ""]
+    if "broker" in a.only:
+        print("broker ...", flush=True)
+        runs_b = [section_broker(work, outage, buf) for buf in (500, 20)]
+        md += ["## MQTT broker outage", "",
+               f"mosquitto stopped (SIGTERM) for {outage} s under a real-time stream (paced test source, motion detector, "
+               "events to MQTT at QoS 1), then started again; the stream ran to its end and the sink drained. Once with a "
+               "buffer that holds the outage, once with a 20-event buffer that cannot (the oldest are dropped and counted).", "",
+               "| sink buffer | produced | delivered (acknowledged) | dropped and counted | received by mosquitto_sub | produced = delivered + dropped | states seen during the outage | MQTT warning lines |",
+               "|---|---|---|---|---|---|---|---|"]
+        for b in runs_b:
+            ok = b["produced"] == b["delivered"] + b["dropped"]
+            md.append(f"| {b['buffer']} | {b['produced']} | {b['delivered']} | {b['dropped']} | {b['received']} | "
+                      f"{'yes' if ok else 'NO'} | {', '.join(b['states'])} | {b['warnings']} |")
+        md += ["", "Dropped events are counted in `sv_sink_events_dropped_total{reason}` (`overflow` beyond the buffer). QoS 1 "
+               "may deliver a message twice after a reconnect, so received can exceed delivered. The warnings: the connection "
+               "lost, the sink now buffering, the sink connected again.", ""]
+    if "sigkill" in a.only:
+        print("sigkill ...", flush=True)
+        k = section_sigkill(work, runs, 10)
+        md += ["## SIGKILL mid-write", "",
+               "`streamvision run` (live test source, motion detector, video + events + tracks) killed with SIGKILL after "
+               "about 10 s of video; frames written (API, just before the kill) against frames that decode from the killed "
+               "fragmented MP4 (ffprobe).", "", "| written | decoded | seconds lost | torn lines |", "|---|---|---|---|"]
+        md += [f"| {x['written']} | {x['decoded']} | {x['lost_s']:.2f} | {x['torn']} |" for x in k]
+        md += ["", f"Median seconds lost: {statistics.median([x['lost_s'] for x in k]):.2f}.", ""]
+    if "corpus" in a.only:
+        print("corpus ...", flush=True)
+        c = section_corpus(work)
+        md += ["## Hostile media", "",
+               f"{len(c)} files made here, through `streamvision probe` and `streamvision annotate` (exit code, last line "
+               "of output). 0 = decoded (fully or partly), 1 = a clean error; anything else would be a crash.", "",
+               "| file | probe | annotate |", "|---|---|---|"]
+        md += [f"| {r['file']} | {r['probe'][0]}: {r['probe'][1]} | {r['annotate'][0]}: {r['annotate'][1]} |" for r in c]
+        bad = [r["file"] for r in c if r["probe"][0] not in (0, 1) or r["annotate"][0] not in (0, 1)]
+        md += ["", f"Crashes or hangs: {', '.join(bad) if bad else 'none'}.", ""]
+    if "soak" in a.only:
+        minutes = a.soak_minutes if a.soak_minutes is not None else (3 if a.quick else 30)
+        print(f"soak {minutes} min ...", flush=True)
+        s = section_soak(work, minutes)
+        xs = s["samples"]
+        first, last = xs[0], xs[-1]
+        fps = [f for x in xs for f in x["fps"]]
+        lat = [l for x in xs for l in x["lat"]]
+        md += ["## Soak", "",
+               f"Four live streams (test sources 640x360 at 25 fps, motion detector, events, tracks, 60 s MP4 segments) for "
+               f"{s['minutes']:g} minutes, sampled every 15 s ({len(xs)} samples): RSS from /proc, threads, open handles, GC heap "
+               "(`dotnet_total_memory_bytes`). Exit code after SIGTERM: " + str(s["exit"]) + ".", "",
+               "| | first | last | min | max |", "|---|---|---|---|---|",
+               f"| RSS MB | {first['rss']:.0f} | {last['rss']:.0f} | {min(x['rss'] for x in xs):.0f} | {max(x['rss'] for x in xs):.0f} |",
+               f"| threads | {first['threads']} | {last['threads']} | {min(x['threads'] for x in xs)} | {max(x['threads'] for x in xs)} |",
+               f"| handles | {first['fds']} | {last['fds']} | {min(x['fds'] for x in xs)} | {max(x['fds'] for x in xs)} |",
+               f"| GC heap MB | {first['heap']:.0f} | {last['heap']:.0f} | {min(x['heap'] for x in xs):.0f} | {max(x['heap'] for x in xs):.0f} |",
+               "",
+               f"Slope from minute {s['tail_from']:.0f} to the end: RSS {s['rss_slope']:+.2f} MB/min, GC heap "
+               f"{s['heap_slope']:+.2f} MB/min. fps per stream: median {statistics.median(fps):.1f}, lowest {min(fps):.1f}; "
+               f"latency median {statistics.median(lat):.1f} ms, worst {max(lat):.1f} ms; frames dropped (all streams): "
+               f"{last['drops']}.", ""]
+    with open(a.out, "w") as f:
+        f.write("\n".join(md))
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
