@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using StreamVision.Analytics;
 using StreamVision.Core;
 using StreamVision.Inference;
+using StreamVision.Inference.Classification;
+using StreamVision.Inference.Segmentation;
 using StreamVision.Sinks;
 using StreamVision.Tracking;
 
@@ -97,15 +99,21 @@ internal sealed class StreamPipeline
     private readonly bool _lossless;
     private readonly ILogger _logger;
     private readonly PipelineMetrics _metrics;
+    private readonly TrackClassifier? _classifier;
+    private readonly MaskOptions? _masks;
     private readonly SvHistogram.Series _detectSeconds, _trackSeconds, _latency;
+    private readonly SvHistogram.Series? _segmentSeconds, _classifySeconds;
     private readonly Prometheus.Counter.Child _framesOut;
     private readonly Prometheus.Gauge.Child? _activeTracks;
 
     /// <param name="metrics">Where stage times, end-to-end latency, frames, events and active tracks are recorded (label stream); null = <see cref="PipelineMetrics.Default"/>.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
-        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null)
+        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, TrackClassifier? classifier = null,
+        MaskOptions? masks = null)
     {
+        _classifier = classifier;
+        _masks = masks is { Enabled: true } ? masks : null;
         _analytics = analytics;
         _maxFrames = maxFrames;
         _streamId = streamId;
@@ -122,6 +130,8 @@ internal sealed class StreamPipeline
         _latency = _metrics.EndToEndSeconds.WithLabels(streamId);
         _framesOut = _metrics.FramesAnalyzed.WithLabels(streamId);
         if (tracker is not null) _activeTracks = _metrics.ActiveTracks.WithLabels(streamId);
+        if (_masks is not null) _segmentSeconds = _metrics.StageSeconds.WithLabels(streamId, "segment");
+        if (classifier is not null) _classifySeconds = _metrics.StageSeconds.WithLabels(streamId, "classify");
     }
 
     public StreamStats Stats { get; } = new();
@@ -151,13 +161,32 @@ internal sealed class StreamPipeline
                         var dets = _detector is null ? Core.Detections.Empty : await _detector.DetectAsync(frame).ConfigureAwait(false);
                         long t1 = Stopwatch.GetTimestamp();
                         _detectSeconds.Observe(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
+                        if (_masks is not null && dets.HasMaskCoefficients)
+                        {
+                            // Segmentation models: a mask (and its outline) per detection, from its coefficients and the prototypes.
+                            dets = MaskDecoder.Decode(dets, _masks);
+                            long ts = Stopwatch.GetTimestamp();
+                            _segmentSeconds!.Observe(Stopwatch.GetElapsedTime(t1, ts).TotalSeconds);
+                            t1 = ts;
+                        }
                         IReadOnlyList<Track> tracks = [];
                         if (_tracker is not null)
                         {
                             // A looped file or a restarted camera jumps back in time: start the tracks over.
-                            if (frame.Pts < lastPts) _tracker.Reset();
+                            if (frame.Pts < lastPts)
+                            {
+                                _tracker.Reset();
+                                _classifier?.Reset();
+                            }
                             tracks = _tracker.Update(dets, frame.Pts);
-                            _trackSeconds.Observe(Stopwatch.GetElapsedTime(t1).TotalSeconds);
+                            if (dets.HasMasks) tracks = AttachMasks(tracks, dets);
+                            long tt = Stopwatch.GetTimestamp();
+                            _trackSeconds.Observe(Stopwatch.GetElapsedTime(t1, tt).TotalSeconds);
+                            if (_classifier is not null)
+                            {
+                                tracks = await _classifier.ProcessAsync(frame, tracks, ct).ConfigureAwait(false);
+                                _classifySeconds!.Observe(Stopwatch.GetElapsedTime(tt).TotalSeconds);
+                            }
                         }
                         lastPts = frame.Pts;
                         var events = _events.Process(frame, tracks);
@@ -199,6 +228,7 @@ internal sealed class StreamPipeline
         {
             // The stream no longer takes part in batches: without this the batcher would wait for it.
             _detector?.Dispose();
+            _classifier?.Dispose();
             if (last is not null)
             {
                 var final = _events.Flush(last);
@@ -223,6 +253,18 @@ internal sealed class StreamPipeline
                 }
             }
         }
+    }
+
+    /// <summary>Each track matched this frame gets its detection's mask.</summary>
+    private static IReadOnlyList<Track> AttachMasks(IReadOnlyList<Track> tracks, Core.Detections dets)
+    {
+        var result = new Track[tracks.Count];
+        for (int i = 0; i < tracks.Count; i++)
+        {
+            var t = tracks[i];
+            result[i] = t.DetectionIndex >= 0 && t.DetectionIndex < dets.Count && dets.GetMask(t.DetectionIndex) is { } m ? t with { Mask = m } : t;
+        }
+        return result;
     }
 
     private void CountEvents(IReadOnlyList<AnalyticsEvent> events)

@@ -35,9 +35,13 @@ public static class AnnotateCommand
         var detFile = new Option<string?>("--detections") { Description = "Replay this MOTChallenge detection file instead of running a model (frame n+1 of the file for decoded frame n)" };
         var motion = new Option<string>("--motion") { Description = "Tracker motion model: kalman, or a learned ONNX model (models/motion-gru.onnx)", DefaultValueFactory = _ => "kalman" };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
+        var classifier = new Option<string?>("--classifier") { Description = "ONNX image classifier run on the crops of confirmed tracks (label, score, top-k in the box label and events)" };
+        var classifyClasses = new Option<string[]>("--classify-classes") { Description = "Detector classes whose tracks the classifier labels (default: all)", AllowMultipleArgumentsPerToken = true };
+        var noMasks = new Option<bool>("--no-masks") { Description = "Segmentation models (YOLOv8/11-seg, auto-detected): skip the masks, boxes only" };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
             input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion,
+            classifier, classifyClasses, noMasks,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -58,6 +62,9 @@ public static class AnnotateCommand
                 Providers = pr.GetValue(providers)!,
                 DetectionsFile = pr.GetValue(detFile),
                 Motion = pr.GetValue(motion)!,
+                Classifier = pr.GetValue(classifier),
+                ClassifyClasses = pr.GetValue(classifyClasses) ?? [],
+                Masks = !pr.GetValue(noMasks),
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
