@@ -33,6 +33,8 @@ public static class ConfigCommand
             var m = c.Detector.Model;
             if (m != "none" && !Inference.ModelCatalog.BuiltInNames.Contains(m, StringComparer.OrdinalIgnoreCase) && !File.Exists(m))
                 error.WriteLine($"config: warning: detector.model: file not found here: '{m}'");
+            if (c.Classifier.Enabled && !File.Exists(c.Classifier.Model))
+                error.WriteLine($"config: warning: classifier.model: file not found here: '{c.Classifier.Model}'");
             return ExitCodes.Ok;
         }
         catch (ConfigException ex)

@@ -16,8 +16,11 @@ public enum ClassifierOutput
 /// <summary>Memory order of the classifier's image input; auto reads it from the input's shape (the dimension of 3 channels).</summary>
 public enum ClassifierLayout
 {
+    /// <summary>From the input's shape: NHWC when its last dimension is 3 and the second is not.</summary>
     Auto,
+    /// <summary>[batch, channels, height, width] (PyTorch, Ultralytics exports).</summary>
     Nchw,
+    /// <summary>[batch, height, width, channels] (TensorFlow, Keras exports).</summary>
     Nhwc,
 }
 
