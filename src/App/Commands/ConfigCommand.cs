@@ -31,8 +31,11 @@ public static class ConfigCommand
             ConfigPrinter.Print(c, output);
             // Files are checked when the service starts; here a missing one is only a warning (configs travel between machines).
             var m = c.Detector.Model;
-            if (m != "none" && !Inference.ModelCatalog.BuiltInNames.Contains(m, StringComparer.OrdinalIgnoreCase) && !File.Exists(m))
+            string[] notFiles = ["none", "motion", "detections-file"];
+            if (!notFiles.Contains(m, StringComparer.OrdinalIgnoreCase) && !Inference.ModelCatalog.BuiltInNames.Contains(m, StringComparer.OrdinalIgnoreCase) && !File.Exists(m))
                 error.WriteLine($"config: warning: detector.model: file not found here: '{m}'");
+            if (string.Equals(m, "detections-file", StringComparison.OrdinalIgnoreCase) && !File.Exists(c.Detector.DetectionsFile))
+                error.WriteLine($"config: warning: detector.detections: file not found here: '{c.Detector.DetectionsFile}'");
             if (c.Classifier.Enabled && !File.Exists(c.Classifier.Model))
                 error.WriteLine($"config: warning: classifier.model: file not found here: '{c.Classifier.Model}'");
             return ExitCodes.Ok;

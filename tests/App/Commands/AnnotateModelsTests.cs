@@ -102,6 +102,7 @@ public class AnnotateModelsTests
         var error = new StringWriter();
         Assert.Equal(ExitCodes.Ok, ConfigCommand.Check(example, output, error));
         Assert.Contains("colour-classifier.onnx", output.ToString());
+        Assert.DoesNotContain("detector.model", error.ToString()); // motion is no file
 
         string dir = TestEnvironment.NewTempDir();
         string yaml = File.ReadAllText(example)
@@ -132,5 +133,16 @@ public class AnnotateModelsTests
         Assert.DoesNotContain(blue, e => e.TryGetProperty("attributes", out _));
         string frames = TestEnvironment.Ffprobe($"-count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 \"{Path.Combine(dir, "red.annotated.mp4")}\"");
         Assert.Equal("250", frames.Trim()); // d=10 at 25 fps, every frame (file mode)
+    }
+
+    [Fact]
+    public void ConfigCheckWarnsAboutAMissingClassifierModelAndNotAboutTheMotionDetector()
+    {
+        string file = Path.Combine(TestEnvironment.NewTempDir(), "c.yaml");
+        File.WriteAllText(file, "detector:\n  model: motion\nclassifier:\n  model: nowhere/c.onnx\nstreams:\n  - id: p\n    uri: testsrc\n");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, ConfigCommand.Check(file, output, error)); // files travel between machines: a warning
+        Assert.Equal("config: warning: classifier.model: file not found here: 'nowhere/c.onnx'", error.ToString().Trim());
     }
 }
