@@ -102,7 +102,9 @@ internal sealed class StreamPipeline
     private readonly TrackClassifier? _classifier;
     private readonly MaskOptions? _masks;
     private readonly SvHistogram.Series _detectSeconds, _trackSeconds, _latency;
-    private readonly SvHistogram.Series? _segmentSeconds, _classifySeconds;
+    private readonly SvHistogram.Series? _classifySeconds;
+    // Created on the first mask: a series never observed would answer NaN to quantile queries on a stream without a seg model.
+    private SvHistogram.Series? _segmentSeconds;
     private readonly Prometheus.Counter.Child _framesOut;
     private readonly Prometheus.Gauge.Child? _activeTracks;
 
@@ -130,7 +132,6 @@ internal sealed class StreamPipeline
         _latency = _metrics.EndToEndSeconds.WithLabels(streamId);
         _framesOut = _metrics.FramesAnalyzed.WithLabels(streamId);
         if (tracker is not null) _activeTracks = _metrics.ActiveTracks.WithLabels(streamId);
-        if (_masks is not null) _segmentSeconds = _metrics.StageSeconds.WithLabels(streamId, "segment");
         if (classifier is not null) _classifySeconds = _metrics.StageSeconds.WithLabels(streamId, "classify");
     }
 
@@ -166,7 +167,7 @@ internal sealed class StreamPipeline
                             // Segmentation models: a mask (and its outline) per detection, from its coefficients and the prototypes.
                             dets = MaskDecoder.Decode(dets, _masks);
                             long ts = Stopwatch.GetTimestamp();
-                            _segmentSeconds!.Observe(Stopwatch.GetElapsedTime(t1, ts).TotalSeconds);
+                            (_segmentSeconds ??= _metrics.StageSeconds.WithLabels(_streamId, "segment")).Observe(Stopwatch.GetElapsedTime(t1, ts).TotalSeconds);
                             t1 = ts;
                         }
                         IReadOnlyList<Track> tracks = [];
