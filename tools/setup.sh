@@ -3,9 +3,10 @@
 # shim and the solution (NuGet restore brings ONNX Runtime, OpenCvSharp and the rest). Idempotent: a second run
 # checks and returns in seconds.
 #
-#   tools/setup.sh [--gpu|--cpu] [--no-build] [--quiet]
+#   tools/setup.sh [--gpu|--cpu] [--no-build] [--quiet] [--training]
 #     --gpu  build against ONNX Runtime's GPU packages (CUDA 13 + cuDNN 9, TensorRT 10; CPU when they are missing)
 #     --cpu  back to the CPU package (the default). The choice is remembered in .deps/ort-flavour.
+#     --training  also install what the training tools need (Debian's PyTorch: tools/train-*); tests never do
 #
 # npm downloads are cached outside the clone in ${XDG_CACHE_HOME:-~/.cache}/streamvision (keyed by package and
 # version), NuGet's in its own cache, so a fresh clone extracts from the caches. Everything fetched or built
@@ -20,13 +21,15 @@ CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/streamvision"
 FLAVOUR=""
 BUILD=1
 QUIET=0
+TRAINING=0
 for arg in "$@"; do
   case "$arg" in
     --gpu) FLAVOUR=gpu ;;
     --cpu) FLAVOUR=cpu ;;
     --no-build) BUILD=0 ;;
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --training) TRAINING=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +42,9 @@ START=$(date +%s)
 missing=()
 # npm fetches ONNX Runtime and the models; Debian's own nodejs/npm do when the machine has none.
 command -v npm >/dev/null || missing+=(nodejs npm)
-for p in $APT_PACKAGES; do
+want="$APT_PACKAGES"
+[ "$TRAINING" = 1 ] && want="$want $TRAINING_APT_PACKAGES"
+for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

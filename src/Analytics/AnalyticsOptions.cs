@@ -26,6 +26,18 @@ public enum AnchorPoint
     TopRight,
 }
 
+/// <summary>What decides whether a track is inside a zone.</summary>
+public enum ZoneOccupancy
+{
+    /// <summary>Its anchor point (<see cref="ZoneOptions.Anchor"/>) is inside the polygon (default).</summary>
+    Anchor,
+    /// <summary>
+    /// At least <see cref="ZoneOptions.MinOccupancy"/> of its segmentation mask's area is inside the polygon (seg models;
+    /// a track without a mask falls back to its anchor point).
+    /// </summary>
+    Mask,
+}
+
 /// <summary>How zone and line coordinates are given.</summary>
 public enum CoordinateUnits
 {
@@ -117,6 +129,17 @@ public sealed record ZoneOptions
     public CoordinateUnits Units { get; init; } = CoordinateUnits.Pixels;
     /// <summary>Point of the box tested against the polygon. Default bottom centre.</summary>
     public AnchorPoint Anchor { get; init; } = AnchorPoint.BottomCenter;
+    /// <summary>
+    /// <c>anchor</c> (default): a track is inside when its anchor point is; <c>mask</c>: when at least
+    /// <see cref="MinOccupancy"/> of its segmentation mask lies inside (needs a seg detector; tracks without a mask use the anchor).
+    /// </summary>
+    public ZoneOccupancy Occupancy { get; init; } = ZoneOccupancy.Anchor;
+    /// <summary>
+    /// With <c>occupancy: mask</c>: fraction (0..1] of the mask's area that must be inside the zone. Lower counts objects that
+    /// only reach into the zone. Default 0.5.
+    /// </summary>
+    [OptionRange(0.001, 1)]
+    public double MinOccupancy { get; init; } = 0.5;
     /// <summary>Class names that count; empty = every class.</summary>
     public IReadOnlyList<string> Classes { get; init; } = [];
     /// <summary>Colour for drawing, <c>#RRGGBB</c>; null = from a palette by position.</summary>
@@ -125,6 +148,7 @@ public sealed record ZoneOptions
     public void Validate(string path)
     {
         AnalyticsOptions.ValidateName(Name, path);
+        if (!(MinOccupancy > 0) || MinOccupancy > 1) throw new OptionsException($"{path}.min_occupancy", $"must be in (0, 1], got {MinOccupancy}");
         if (Polygon is null || Polygon.Count < 3) throw new OptionsException($"{path}.polygon", "needs at least 3 points");
         if (Polygon.Count > 256) throw new OptionsException($"{path}.polygon", "has more than 256 points");
         for (int i = 0; i < Polygon.Count; i++) AnalyticsOptions.ValidatePoint(Polygon[i], Units, $"{path}.polygon[{i}]");

@@ -47,6 +47,29 @@ public static class Geometry
     }
 
     /// <summary>
+    /// Fraction (0..1) of a mask's pixels whose centres lie inside the polygon x0,y0,x1,y1,... (pixels). Large masks are
+    /// sampled on a regular grid of at most about 4096 pixels, so the cost stays bounded; 0 for an empty mask.
+    /// </summary>
+    public static double MaskFractionInPolygon(InstanceMask mask, ReadOnlySpan<float> xy)
+    {
+        if (mask.Area == 0) return 0;
+        int step = Math.Max(1, (int)Math.Sqrt(mask.Area / 4096.0));
+        var data = mask.Data;
+        int total = 0, inside = 0;
+        for (int y = step / 2; y < mask.Height; y += step)
+        {
+            var row = data.Slice(y * mask.Width, mask.Width);
+            for (int x = step / 2; x < mask.Width; x += step)
+            {
+                if (row[x] == 0) continue;
+                total++;
+                if (InPolygon(xy, mask.X + x + 0.5f, mask.Y + y + 0.5f)) inside++;
+            }
+        }
+        return total == 0 ? 0 : (double)inside / total;
+    }
+
+    /// <summary>
     /// Signed distance (pixels) of (x, y) from the line through a and b: positive on the right-hand side when standing at a
     /// looking at b on screen (y grows downwards).
     /// </summary>

@@ -105,8 +105,7 @@ public sealed class PolygonZone
                 }
                 continue;
             }
-            var (x, y) = Geometry.Anchor(t.Box, _options.Anchor);
-            bool inside = _filter.Accepts(t.ClassId) && Geometry.InPolygon(px, x, y);
+            bool inside = _filter.Accepts(t.ClassId) && IsInside(t, px);
             if (inside && s is null)
             {
                 Enter(t, pts);
@@ -125,6 +124,14 @@ public sealed class PolygonZone
             }
         }
         return results;
+    }
+
+    private bool IsInside(in Track t, float[] px)
+    {
+        if (_options.Occupancy == ZoneOccupancy.Mask && t.Mask is { Area: > 0 } mask)
+            return Geometry.MaskFractionInPolygon(mask, px) >= _options.MinOccupancy;
+        var (x, y) = Geometry.Anchor(t.Box, _options.Anchor);
+        return Geometry.InPolygon(px, x, y);
     }
 
     /// <summary>Every track inside leaves (end of stream): (track id, class name, dwell seconds up to when it was last seen).</summary>

@@ -150,6 +150,7 @@ public sealed class StreamAnalytics
     {
         Type = type, StreamId = f.StreamId, Time = f.CaptureTime, Pts = f.Pts, FrameSequence = f.Sequence,
         TrackId = t.Id, ClassId = t.ClassId, ClassName = ClassName(t.ClassId), Score = t.Score, Box = t.Box,
+        Classification = t.Classification, Polygon = t.Mask is { PolygonPoints: > 0 } m ? m.PolygonArray() : null,
     };
 
     private string ClassName(int id) => id >= 0 && id < _classNames.Count ? _classNames[id] : id.ToString(CultureInfo.InvariantCulture);

@@ -4,7 +4,8 @@ namespace StreamVision.Analytics;
 
 /// <summary>
 /// Turns a stream's track life cycle into events: track_started when a track is confirmed, track_ended (with duration,
-/// class and path summary) when it is removed. Per-track state is dropped when the track ends, so it stays bounded.
+/// class, path summary and the classifier's last answer) when it is removed, and track_classified when the classifier
+/// labels a track for the first time or changes its label. Per-track state is dropped when the track ends, so it stays bounded.
 /// </summary>
 public sealed class TrackEventEmitter
 {
@@ -22,6 +23,7 @@ public sealed class TrackEventEmitter
         public int Points;
         public int ClassId;
         public float BestScore;
+        public TrackClassification? Classification;
     }
 
     /// <summary>Events of one frame (empty list when nothing happened).</summary>
@@ -43,6 +45,7 @@ public sealed class TrackEventEmitter
                         ClassId = s.ClassId,
                         ClassName = Name(s.ClassId),
                         Score = s.BestScore,
+                        Classification = s.Classification ?? t.Classification,
                     });
                 }
                 continue;
@@ -53,6 +56,9 @@ public sealed class TrackEventEmitter
                 _live[t.Id] = st;
                 (events ??= new()).Add(Make(EventTypes.TrackStarted, frame, t));
             }
+            if (t.Classification is { } c && (st.Classification is null || st.Classification.Label != c.Label))
+                (events ??= new()).Add(Make(EventTypes.TrackClassified, frame, t));
+            if (t.Classification is not null) st.Classification = t.Classification;
             if (t.DetectionIndex >= 0)
             {
                 st.Length += MathF.Sqrt((cx - st.LastX) * (cx - st.LastX) + (cy - st.LastY) * (cy - st.LastY));
@@ -75,6 +81,7 @@ public sealed class TrackEventEmitter
             {
                 Type = EventTypes.TrackEnded, StreamId = lastFrame.StreamId, Time = lastFrame.CaptureTime, Pts = lastFrame.Pts,
                 FrameSequence = lastFrame.Sequence, TrackId = id, ClassId = s.ClassId, ClassName = Name(s.ClassId), Score = s.BestScore,
+                Classification = s.Classification,
                 DurationSeconds = (lastFrame.Pts - s.Start).TotalSeconds,
                 Path = new PathSummary(s.StartX, s.StartY, s.LastX, s.LastY, s.Length, s.Points),
             });
@@ -87,6 +94,7 @@ public sealed class TrackEventEmitter
     {
         Type = type, StreamId = f.StreamId, Time = f.CaptureTime, Pts = f.Pts, FrameSequence = f.Sequence,
         TrackId = t.Id, ClassId = t.ClassId, ClassName = Name(t.ClassId), Score = t.Score, Box = t.Box,
+        Classification = t.Classification, Polygon = t.Mask is { PolygonPoints: > 0 } m ? m.PolygonArray() : null,
     };
 
     private string Name(int id) => id >= 0 && id < _classNames.Count ? _classNames[id] : id.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -9,6 +9,8 @@ public static class EventTypes
     public const string ZoneExit = "zone_exit";
     public const string LineCrossed = "line_crossed";
     public const string Counts = "counts";
+    /// <summary>The classifier labelled a track for the first time or changed its label.</summary>
+    public const string TrackClassified = "track_classified";
 }
 
 /// <summary>
@@ -38,6 +40,10 @@ public sealed record AnalyticsEvent
     public double? DurationSeconds { get; init; }
     /// <summary>track_ended: where it started and ended (box centres) and how far it went (pixels).</summary>
     public PathSummary? Path { get; init; }
+    /// <summary>The track's classification (track_classified, track_ended and other track events once it has one).</summary>
+    public TrackClassification? Classification { get; init; }
+    /// <summary>Outline of the track's segmentation mask, frame pixels x0,y0,x1,y1,... (seg models only).</summary>
+    public IReadOnlyList<float>? Polygon { get; init; }
     /// <summary>counts: per region and class, in and out (or inside) counts.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>>? Counts { get; init; }
 }

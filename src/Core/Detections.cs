@@ -13,6 +13,8 @@ public sealed class Detections
     private readonly int[] _classIds;
     private readonly int[] _sourceIndex;
     private readonly float[]? _keypoints;
+    private readonly float[]? _maskCoefficients;
+    private readonly InstanceMask?[]? _masks;
 
     public static Detections Empty { get; } = new([], [], []);
 
@@ -23,6 +25,16 @@ public sealed class Detections
     /// <param name="keypoints">Optional <c>KeypointsPerBox * 2</c> floats per box (x, y pixels).</param>
     /// <param name="keypointsPerBox">Keypoints per box when <paramref name="keypoints"/> is given.</param>
     public Detections(Box[] boxes, float[] scores, int[] classIds, int[]? sourceIndex = null, float[]? keypoints = null, int keypointsPerBox = 0)
+        : this(boxes, scores, classIds, sourceIndex, keypoints, keypointsPerBox, null, null, null)
+    {
+    }
+
+    /// <summary>Detections of a segmentation model: the columns above plus mask coefficients and/or masks.</summary>
+    /// <param name="maskCoefficients">Optional <c>prototypes.Channels</c> floats per box (YOLO-seg mask coefficients).</param>
+    /// <param name="prototypes">The image's prototype masks the coefficients combine (required with coefficients).</param>
+    /// <param name="masks">Optional mask per box (null entries: none).</param>
+    public Detections(Box[] boxes, float[] scores, int[] classIds, int[]? sourceIndex, float[]? keypoints, int keypointsPerBox,
+        float[]? maskCoefficients, MaskPrototypes? prototypes, InstanceMask?[]? masks)
     {
         ArgumentNullException.ThrowIfNull(boxes);
         ArgumentNullException.ThrowIfNull(scores);
@@ -39,6 +51,16 @@ public sealed class Detections
         _sourceIndex = sourceIndex ?? Enumerable.Range(0, n).ToArray();
         _keypoints = keypoints;
         KeypointsPerBox = keypoints is null ? 0 : keypointsPerBox;
+        if (maskCoefficients is not null)
+        {
+            if (prototypes is null) throw new ArgumentException("mask coefficients need their prototypes", nameof(prototypes));
+            if (maskCoefficients.Length != n * prototypes.Channels)
+                throw new ArgumentException($"maskCoefficients must hold {prototypes.Channels} per box, got {maskCoefficients.Length} for {n} boxes", nameof(maskCoefficients));
+        }
+        if (masks is not null && masks.Length != n) throw new ArgumentException($"masks has {masks.Length} rows, boxes {n}", nameof(masks));
+        _maskCoefficients = maskCoefficients;
+        Prototypes = maskCoefficients is null ? null : prototypes;
+        _masks = masks;
     }
 
     public int Count => _boxes.Length;
@@ -48,6 +70,22 @@ public sealed class Detections
     public ReadOnlySpan<int> SourceIndex => _sourceIndex;
     public int KeypointsPerBox { get; }
     public bool HasKeypoints => _keypoints is not null;
+
+    /// <summary>The image's prototype masks when the rows carry mask coefficients (segmentation models), else null.</summary>
+    public MaskPrototypes? Prototypes { get; }
+    public bool HasMaskCoefficients => _maskCoefficients is not null;
+    public bool HasMasks => _masks is not null;
+
+    /// <summary>Mask coefficients of row <paramref name="i"/>; empty when the model gives none.</summary>
+    public ReadOnlySpan<float> GetMaskCoefficients(int i) =>
+        _maskCoefficients is null ? ReadOnlySpan<float>.Empty : _maskCoefficients.AsSpan(i * Prototypes!.Channels, Prototypes.Channels);
+
+    /// <summary>Mask of row <paramref name="i"/>, or null.</summary>
+    public InstanceMask? GetMask(int i) => _masks is null ? null : _masks[i];
+
+    /// <summary>The same rows with a mask per row (one entry per row, null = none).</summary>
+    public Detections WithMasks(InstanceMask?[] masks) =>
+        new(_boxes, _scores, _classIds, _sourceIndex, _keypoints, KeypointsPerBox, _maskCoefficients, Prototypes, masks);
 
     /// <summary>Keypoints of row <paramref name="i"/> as x0,y0,x1,y1,...; empty when the model gives none.</summary>
     public ReadOnlySpan<float> GetKeypoints(int i) =>
@@ -78,6 +116,9 @@ public sealed class Detections
         var c = new int[rows.Count];
         var src = new int[rows.Count];
         float[]? k = _keypoints is null ? null : new float[rows.Count * KeypointsPerBox * 2];
+        int mc = Prototypes?.Channels ?? 0;
+        float[]? coeffs = _maskCoefficients is null ? null : new float[rows.Count * mc];
+        InstanceMask?[]? masks = _masks is null ? null : new InstanceMask?[rows.Count];
         for (int j = 0; j < rows.Count; j++)
         {
             int i = rows[j];
@@ -87,8 +128,10 @@ public sealed class Detections
             c[j] = _classIds[i];
             src[j] = _sourceIndex[i];
             if (k is not null) GetKeypoints(i).CopyTo(k.AsSpan(j * KeypointsPerBox * 2));
+            if (coeffs is not null) GetMaskCoefficients(i).CopyTo(coeffs.AsSpan(j * mc));
+            if (masks is not null) masks[j] = _masks![i];
         }
-        return new Detections(b, s, c, src, k, KeypointsPerBox);
+        return new Detections(b, s, c, src, k, KeypointsPerBox, coeffs, Prototypes, masks);
     }
 
     public override string ToString() => $"Detections({Count})";

@@ -61,6 +61,12 @@ public sealed class PipelineMetrics
         InferenceSeconds = NewHistogram(f, SvMetrics.InferenceSeconds, "Detector time per batch (preprocess, run, decode)", SecondsBuckets);
         DetectionsNonFinite = NewCounter(f, SvMetrics.DetectionsNonFinite, "Detections dropped because the model gave a NaN or infinite box or score");
 
+        ClassifierCrops = NewCounter(f, SvMetrics.ClassifierCrops, "Track crops the classifier labelled", stream);
+        ClassifierDeferred = NewCounter(f, SvMetrics.ClassifierDeferred, "Track crops left for a later frame because the classifier's per-second budget was spent", stream);
+        ClassifierLabels = NewCounter(f, SvMetrics.ClassifierLabels, "Classifier answers, by best label", stream, SvMetrics.LabelLabel);
+        ClassifierBatchSize = NewHistogram(f, SvMetrics.ClassifierBatchSize, "Crops per classifier run", BatchSizeBuckets);
+        ClassifierSeconds = NewHistogram(f, SvMetrics.ClassifierSeconds, "Classifier time per batch (crop, resize, run, softmax)", SecondsBuckets);
+
         SinkWritten = NewCounter(f, SvMetrics.SinkWritten, "Items a sink wrote", stream, sink);
         SinkDropped = NewCounter(f, SvMetrics.SinkDropped, "Items a sink dropped (queue full, sink off, output down)", stream, sink);
         SinkErrors = NewCounter(f, SvMetrics.SinkErrors, "Sink write errors", stream, sink);
@@ -96,6 +102,11 @@ public sealed class PipelineMetrics
     public SvHistogram InferenceBatchSize { get; }
     public SvHistogram InferenceSeconds { get; }
     public Counter DetectionsNonFinite { get; }
+    public Counter ClassifierCrops { get; }
+    public Counter ClassifierDeferred { get; }
+    public Counter ClassifierLabels { get; }
+    public SvHistogram ClassifierBatchSize { get; }
+    public SvHistogram ClassifierSeconds { get; }
     public Counter SinkWritten { get; }
     public Counter SinkDropped { get; }
     public Counter SinkErrors { get; }

@@ -35,6 +35,11 @@ public static class SvMetrics
     public const string SinkConnected = "sv_sink_connected";                  // gauge, labels stream, sink (1 connected, 0 not)
     public const string SinkState = "sv_sink_state";                          // gauge, labels stream, sink (0 connected, 1 buffering, 2 faulted)
     public const string SinkReconnects = "sv_sink_reconnects_total";          // counter, labels stream, sink, outcome (ok, failed)
+    public const string ClassifierCrops = "sv_classifier_crops_total";        // counter, labels stream (crops classified)
+    public const string ClassifierDeferred = "sv_classifier_deferred_total";  // counter, labels stream (crops over the per-second budget, tried again later)
+    public const string ClassifierLabels = "sv_classifier_labels_total";      // counter, labels stream, label (answers by best label)
+    public const string ClassifierBatchSize = "sv_classifier_batch_size";     // histogram (crops per classifier run), no labels
+    public const string ClassifierSeconds = "sv_classifier_seconds";          // histogram (classifier time per batch: crop, resize, run), no labels
     public const string InstanceInfo = "sv_instance_info";                    // gauge, labels instance_id (always 1)
 
     public const string LabelStream = "stream";
@@ -44,5 +49,6 @@ public static class SvMetrics
     public const string LabelOutcome = "outcome";
     public const string LabelType = "type";
     public const string LabelState = "state";
+    public const string LabelLabel = "label";
     public const string LabelInstanceId = "instance_id";
 }

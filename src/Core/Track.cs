@@ -38,6 +38,12 @@ public readonly record struct Track(
     float VelocityY,
     int DetectionIndex)
 {
+    /// <summary>The classifier's latest answer about this track (the classify stage attaches it); null = none yet or no classifier.</summary>
+    public TrackClassification? Classification { get; init; }
+
+    /// <summary>Segmentation mask of the detection matched this frame (seg models only); null = none.</summary>
+    public InstanceMask? Mask { get; init; }
+
     /// <summary>Confirmed and matched or coasting: what sinks and analytics count.</summary>
     public bool IsConfirmed => State is TrackState.Tracked or TrackState.Lost;
 }

@@ -61,6 +61,30 @@ public readonly ref struct Canvas
         BgrMat.FillPolyBlend(_pixels, Width, Height, Stride, xy, bounds, Bgr(rgb), Math.Clamp(alpha, 0, 1));
     }
 
+    /// <summary>Blends <paramref name="rgb"/> into the pixels a mask covers (alpha 0..1); parts outside the image are skipped.</summary>
+    public void BlendMask(Core.InstanceMask mask, uint rgb, double alpha)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        float a = (float)Math.Clamp(alpha, 0, 1);
+        float b = (rgb & 0xFF) * a, g = ((rgb >> 8) & 0xFF) * a, r = ((rgb >> 16) & 0xFF) * a, keep = 1 - a;
+        var data = mask.Data;
+        int y0 = Math.Max(0, mask.Y), y1 = Math.Min(Height, mask.Y + mask.Height);
+        int x0 = Math.Max(0, mask.X), x1 = Math.Min(Width, mask.X + mask.Width);
+        for (int y = y0; y < y1; y++)
+        {
+            var line = _pixels.Slice(y * Stride, Width * 3);
+            var m = data.Slice((y - mask.Y) * mask.Width, mask.Width);
+            for (int x = x0; x < x1; x++)
+            {
+                if (m[x - mask.X] == 0) continue;
+                int p = 3 * x;
+                line[p] = (byte)(line[p] * keep + b + 0.5f);
+                line[p + 1] = (byte)(line[p + 1] * keep + g + 0.5f);
+                line[p + 2] = (byte)(line[p + 2] * keep + r + 0.5f);
+            }
+        }
+    }
+
     public void DrawLine(int x0, int y0, int x1, int y1, uint rgb, int thickness = 2) =>
         BgrMat.Line(_pixels, Width, Height, Stride, new Point(x0, y0), new Point(x1, y1), Bgr(rgb), thickness);
 

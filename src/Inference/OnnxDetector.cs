@@ -24,6 +24,9 @@ public enum ModelFamily
     YoloV5,
     /// <summary>SSD-style: separate boxes, scores and labels outputs.</summary>
     Ssd,
+    /// <summary>Ultralytics YOLOv8/v11-seg: detections [batch, 4 + classes + 32, anchors] plus prototype masks [batch, 32, H/4, W/4].</summary>
+    [OptionName("yolov8-seg")]
+    YoloV8Seg,
 }
 
 /// <summary>Everything needed to load an ONNX detection model.</summary>
@@ -61,6 +64,7 @@ public sealed class OnnxDetector : IDetector
     private float[] _scores = new float[64];
     private int[] _classes = new int[64];
     private float[] _keypoints = [];
+    private int[] _candidateRow = new int[64];
     private ulong[] _nmsScratch = new ulong[64];
     private readonly int[] _keep;
 
@@ -76,6 +80,7 @@ public sealed class OnnxDetector : IDetector
         MaxBatch = spec.FixedBatch > 0 ? spec.FixedBatch : Math.Clamp(options.MaxBatch, 1, 64);
         _transforms = new LetterboxTransform[MaxBatch];
         _candidates.KeypointsPerBox = decoder.KeypointsPerBox;
+        _candidates.ExtrasPerBox = decoder is YoloSegDecoder sd ? sd.MaskChannels : 0;
         _keep = new int[options.Detection.MaxDetections];
         Name = Path.GetFileName(model.Path);
     }
@@ -85,6 +90,8 @@ public sealed class OnnxDetector : IDetector
     public int MaxBatch { get; }
     public InputSpec Spec { get; }
     public string Family => _decoder.Family;
+    /// <summary>True for segmentation models: their detections carry mask coefficients and prototypes.</summary>
+    public bool Segments => _decoder is YoloSegDecoder;
     public IReadOnlyList<string> ActiveProviders => _model.ActiveProviders;
 
     /// <summary>Session runs so far (a batch of N frames is one run on a dynamic-batch model, N on a fixed batch of 1).</summary>
@@ -146,6 +153,17 @@ public sealed class OnnxDetector : IDetector
                     spec = new InputSpec { Name = inputName, Width = w, Height = h, Layout = nhwc ? TensorLayout.Nhwc : TensorLayout.Nchw, FixedBatch = fixedBatch };
                     names = metaNames ?? CocoNames(shaped[0], v5);
                     break;
+                case ModelFamily.YoloV8Seg:
+                    var seg = YoloSegDecoder.Match(shaped) ?? throw Mismatch(path, family, "two outputs: detections [batch, 4 + classes + 32, anchors] and prototypes [batch, 32, H/4, W/4]", described);
+                    int segClasses = seg.Classes(shaped);
+                    if (segClasses < 1 && shaped[seg.DetectionsOutput].Shape[1] > 0)
+                        throw Mismatch(path, family, $"a detections output with 4 box rows, at least one class and {seg.MaskChannels} mask coefficients", described);
+                    if (metaNames is not null && segClasses > 0 && segClasses != metaNames.Count)
+                        throw Mismatch(path, family, $"a detections output [batch, 4 + {metaNames.Count} + {seg.MaskChannels}, anchors] for the {metaNames.Count} classes its metadata names", described);
+                    decoder = seg;
+                    spec = new InputSpec { Name = inputName, Width = w, Height = h, Layout = nhwc ? TensorLayout.Nhwc : TensorLayout.Nchw, FixedBatch = fixedBatch };
+                    names = metaNames ?? (segClasses == CocoClasses.Names.Count ? CocoClasses.Names : []);
+                    break;
                 case ModelFamily.Ssd:
                     var s = SsdDecoder.Match(outputs) ?? throw Mismatch(path, family, "three outputs boxes [N, 4], scores [N] and labels [N] (optionally batch first)", described);
                     decoder = new SsdDecoder(s.Boxes, s.Scores, s.Labels, w, h);
@@ -170,6 +188,7 @@ public sealed class OnnxDetector : IDetector
     {
         if (BlazeFaceDecoder.Match(outputs) is not null) return ModelFamily.BlazeFace;
         if (SsdDecoder.Match(outputs.Select(o => (o.Name, o.Shape)).ToList()) is not null) return ModelFamily.Ssd;
+        if (YoloSegDecoder.Match(outputs) is not null) return ModelFamily.YoloV8Seg;
         if (outputs.Count == 1 && outputs[0].Rank == 3)
         {
             int a = outputs[0].Shape[1], b = outputs[0].Shape[2];
@@ -182,7 +201,8 @@ public sealed class OnnxDetector : IDetector
             if (b > 5 && (a < 0 || b < a)) return ModelFamily.YoloV5;
         }
         throw new ModelException(path, $"cannot tell the model family from its outputs ({described}); expected YOLOv8 [batch, 4 + classes, anchors], " +
-            "YOLOv5 [batch, anchors, 5 + classes], SSD boxes/scores/labels or BlazeFace; set detector.family to yolov8, yolov5, ssd or blazeface");
+            "YOLOv5 [batch, anchors, 5 + classes], YOLOv8-seg detections + prototypes, SSD boxes/scores/labels or BlazeFace; " +
+            "set detector.family to yolov8, yolov8-seg, yolov5, ssd or blazeface");
     }
 
     private static ModelException Mismatch(string path, ModelFamily family, string expected, string described) =>
@@ -262,6 +282,7 @@ public sealed class OnnxDetector : IDetector
             _boxes[m] = b;
             _scores[m] = _candidates.ScoreAt(i);
             _classes[m] = c;
+            _candidateRow[m] = i;
             for (int k = 0; k < kpb; k++)
             {
                 _keypoints[(m * kpb + k) * 2] = t.ToFrameX(_candidates.KeypointAt(i, 2 * k));
@@ -285,6 +306,21 @@ public sealed class OnnxDetector : IDetector
             classes[j] = _classes[i];
             if (kps is not null) _keypoints.AsSpan(i * kpb * 2, kpb * 2).CopyTo(kps.AsSpan(j * kpb * 2));
         }
+        if (_decoder is YoloSegDecoder seg)
+        {
+            // Masks are made later (the pipeline's segment stage, only for what it keeps): hand over each kept row's
+            // coefficients and a copy of this image's prototypes with the frame -> prototype mapping.
+            int mc = seg.MaskChannels;
+            var coeffs = new float[kept * mc];
+            for (int j = 0; j < kept; j++)
+                for (int k = 0; k < mc; k++) coeffs[j * mc + k] = _candidates.ExtraAt(_candidateRow[_keep[j]], k);
+            var po = outputs[seg.PrototypesOutput];
+            int ph = po.Shape[2], pw = po.Shape[3], plane = mc * ph * pw;
+            var protoData = po.Data.AsSpan(batchIndex * plane, plane).ToArray();
+            float sx = (float)pw / Spec.Width, sy = (float)ph / Spec.Height;
+            var protos = new MaskPrototypes(protoData, mc, ph, pw, t.ScaleX * sx, t.ScaleY * sy, t.PadX * sx, t.PadY * sy);
+            return new Detections(boxes, scores, classes, rows, kps, kps is null ? 0 : kpb, coeffs, protos, null);
+        }
         // The detector's output is the origin of every later row: source indices are 0..kept-1.
         return new Detections(boxes, scores, classes, rows, kps, kps is null ? 0 : kpb);
     }
@@ -298,6 +334,7 @@ public sealed class OnnxDetector : IDetector
             _scores = new float[size];
             _classes = new int[size];
             _nmsScratch = new ulong[size];
+            _candidateRow = new int[size];
         }
         if (_keypoints.Length < _boxes.Length * keypointsPerBox * 2) _keypoints = new float[_boxes.Length * keypointsPerBox * 2];
     }

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StreamVision.Core;
 using StreamVision.Inference;
+using StreamVision.Inference.Classification;
+using StreamVision.Inference.Segmentation;
 using StreamVision.Ingest;
 using StreamVision.Native;
 using StreamVision.Sinks;
@@ -39,6 +41,12 @@ public sealed record AnnotateOptions
     public int Threads { get; init; }
     /// <summary>On which frames the detector runs (<c>--detect-interval</c>, <c>--motion-gating</c>); null = every frame.</summary>
     public DetectScheduleOptions? DetectSchedule { get; init; }
+    /// <summary>An ONNX image classifier run on the crops of confirmed tracks (<see cref="ClassifierOptions"/>); null = none.</summary>
+    public string? Classifier { get; init; }
+    /// <summary>Detector classes whose tracks the classifier labels; empty = all.</summary>
+    public IReadOnlyList<string> ClassifyClasses { get; init; } = [];
+    /// <summary>Masks of a segmentation detector (auto-detected from the model): drawn, outlined in events. Default true.</summary>
+    public bool Masks { get; init; } = true;
 }
 
 /// <summary>Summary of an annotate run.</summary>
@@ -128,10 +136,16 @@ public static class AnnotateJob
                 throw;
             }
             var classNames = detector?.ClassNames ?? [];
+            if (o.Classifier is not null && !File.Exists(o.Classifier)) throw new OptionsException("--classifier", $"file not found: '{o.Classifier}'");
+            using var classifier = o.Classifier is null ? null
+                : OnnxClassifier.Load(new ClassifierOptions { Model = o.Classifier, Classes = o.ClassifyClasses, Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning } }, logger, "--classifier");
+            await using var classifierBatcher = classifier is null ? null : new ClassifierBatcher(classifier, new ClassifierOptions { Model = o.Classifier!, Classes = o.ClassifyClasses }, logger, metrics);
+            if (classifier is not null && (!o.Track || detector is null))
+                throw new OptionsException("--classifier", "classifies tracks: it needs a detector and tracking (drop --no-track, set --model)");
             await using var batcher = detector is null ? null : new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger, metrics);
             using var motionModel = new MotionModelLease(o.Track && detector is not null ? o.Motion : "kalman");
             var builder = new PipelineBuilder(streamId, pool).Logger(logger).Metrics(metrics).Source(source).Detector(batcher)
-                .Lossless(true).QueueCapacity(8).MaxFrames(o.MaxFrames);
+                .Lossless(true).QueueCapacity(8).MaxFrames(o.MaxFrames).Classifier(classifierBatcher).Masks(new MaskOptions { Enabled = o.Masks });
             if (o.Track) builder.Tracker(null, motionModel.Model);
             if (o.Track) builder.DetectSchedule(o.DetectSchedule); // without a tracker nothing could fill the skipped frames
             // No video asked (offline analytics): no drawing, no encoding, nothing copied.

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using StreamVision.Analytics;
 using StreamVision.Core;
 using StreamVision.Inference;
+using StreamVision.Inference.Classification;
+using StreamVision.Inference.Segmentation;
 using StreamVision.Ingest;
 using StreamVision.Sinks;
 using StreamVision.Tracking;
@@ -37,6 +39,8 @@ public sealed class PipelineBuilder
     private bool _track;
     private DetectScheduleOptions? _schedule;
     private StreamAnalytics? _analytics;
+    private ClassifierBatcher? _classifier;
+    private MaskOptions? _masks = new();
     private bool? _lossless;
     private long _maxFrames;
     private int _queueCapacity = 16;
@@ -115,6 +119,24 @@ public sealed class PipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// The shared classifier run on crops of this stream's confirmed tracks (needs a tracker); null = none. Its answers are
+    /// attached to the tracks, drawn in their labels and carried in events (<c>track_classified</c>, <c>track_ended</c>).
+    /// </summary>
+    public PipelineBuilder Classifier(ClassifierBatcher? classifier)
+    {
+        _classifier = classifier;
+        return this;
+    }
+
+    /// <summary>Masks from a segmentation detector (YOLO-seg); null or disabled = boxes only. Default: masks on with default options.</summary>
+    public PipelineBuilder Masks(MaskOptions? masks)
+    {
+        masks?.Validate();
+        _masks = masks;
+        return this;
+    }
+
     /// <summary>Zones and lines turned into events; null = none.</summary>
     public PipelineBuilder Analytics(StreamAnalytics? analytics)
     {
@@ -169,8 +191,9 @@ public sealed class PipelineBuilder
             foreach (var (sink, runner) in _sinks) runners.Add(new SinkRunner(sink, _streamId, runner ?? defaults, _logger, _metrics));
             var classNames = _batcher?.Detector.ClassNames ?? [];
             var tracker = _track && _batcher is not null ? new ByteTracker(_trackerOptions, _motion) : null;
+            var classify = tracker is not null && _classifier is not null ? new TrackClassifier(_streamId, _classifier, classNames, _metrics) : null;
             var pipeline = new StreamPipeline(_streamId, source.Frames, _batcher?.CreateClient(_streamId), tracker, classNames, runners, lossless, _logger,
-                _analytics, _maxFrames, _metrics, _schedule);
+                _analytics, _maxFrames, _metrics, _schedule, classify, _masks);
             return new StreamRun(_streamId, source, pipeline, runners, _batcher, _logger, _metrics);
         }
         catch

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using StreamVision.Analytics;
 using StreamVision.Core;
 using StreamVision.Inference;
+using StreamVision.Inference.Classification;
+using StreamVision.Inference.Segmentation;
 using StreamVision.Sinks;
 using StreamVision.Tracking;
 
@@ -101,7 +103,12 @@ internal sealed class StreamPipeline
     private readonly bool _lossless;
     private readonly ILogger _logger;
     private readonly PipelineMetrics _metrics;
+    private readonly TrackClassifier? _classifier;
+    private readonly MaskOptions? _masks;
     private readonly SvHistogram.Series _detectSeconds, _trackSeconds, _latency;
+    private readonly SvHistogram.Series? _classifySeconds;
+    // Created on the first mask: a series never observed would answer NaN to quantile queries on a stream without a seg model.
+    private SvHistogram.Series? _segmentSeconds;
     private readonly Prometheus.Counter.Child _framesOut;
     private readonly Prometheus.Gauge.Child? _activeTracks;
     private readonly DetectScheduleOptions? _schedule; // null: the detector runs on every frame
@@ -111,13 +118,16 @@ internal sealed class StreamPipeline
     /// <param name="metrics">Where stage times, end-to-end latency, frames, events and active tracks are recorded (label stream); null = <see cref="PipelineMetrics.Default"/>.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
-        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, DetectScheduleOptions? schedule = null)
+        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, DetectScheduleOptions? schedule = null,
+        TrackClassifier? classifier = null, MaskOptions? masks = null)
     {
         if (schedule is not null && !schedule.Validate().EveryFrame && detector is not null)
         {
             _schedule = schedule;
             if (schedule.MotionGating) _motionGate = new Imaging.BackgroundSubtractor(schedule.Motion);
         }
+        _classifier = classifier;
+        _masks = masks is { Enabled: true } ? masks : null;
         _analytics = analytics;
         _maxFrames = maxFrames;
         _streamId = streamId;
@@ -134,6 +144,7 @@ internal sealed class StreamPipeline
         _latency = _metrics.EndToEndSeconds.WithLabels(streamId);
         _framesOut = _metrics.FramesAnalyzed.WithLabels(streamId);
         if (tracker is not null) _activeTracks = _metrics.ActiveTracks.WithLabels(streamId);
+        if (classifier is not null) _classifySeconds = _metrics.StageSeconds.WithLabels(streamId, "classify");
     }
 
     public StreamStats Stats { get; } = new();
@@ -171,13 +182,32 @@ internal sealed class StreamPipeline
                             _detectSeconds.Observe(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
                             Stats.AddDetectorRun();
                         }
+                        if (_masks is not null && dets.HasMaskCoefficients)
+                        {
+                            // Segmentation models: a mask (and its outline) per detection, from its coefficients and the prototypes.
+                            dets = MaskDecoder.Decode(dets, _masks);
+                            long ts = Stopwatch.GetTimestamp();
+                            (_segmentSeconds ??= _metrics.StageSeconds.WithLabels(_streamId, "segment")).Observe(Stopwatch.GetElapsedTime(t1, ts).TotalSeconds);
+                            t1 = ts;
+                        }
                         IReadOnlyList<Track> tracks = [];
                         if (_tracker is not null)
                         {
-                            if (jumpedBack) _tracker.Reset();
+                            if (jumpedBack)
+                            {
+                                _tracker.Reset();
+                                _classifier?.Reset();
+                            }
                             // A frame the schedule skips: every track moves by its motion model, none counts as missed.
                             tracks = detect ? _tracker.Update(dets, frame.Pts) : _tracker.Predict(frame.Pts);
-                            _trackSeconds.Observe(Stopwatch.GetElapsedTime(t1).TotalSeconds);
+                            if (dets.HasMasks) tracks = AttachMasks(tracks, dets);
+                            long tt = Stopwatch.GetTimestamp();
+                            _trackSeconds.Observe(Stopwatch.GetElapsedTime(t1, tt).TotalSeconds);
+                            if (_classifier is not null)
+                            {
+                                tracks = await _classifier.ProcessAsync(frame, tracks, ct).ConfigureAwait(false);
+                                _classifySeconds!.Observe(Stopwatch.GetElapsedTime(tt).TotalSeconds);
+                            }
                         }
                         lastPts = frame.Pts;
                         var events = _events.Process(frame, tracks);
@@ -220,6 +250,7 @@ internal sealed class StreamPipeline
             // The stream no longer takes part in batches: without this the batcher would wait for it.
             _detector?.Dispose();
             _motionGate?.Dispose();
+            _classifier?.Dispose();
             if (last is not null)
             {
                 var final = _events.Flush(last);
@@ -261,6 +292,18 @@ internal sealed class StreamPipeline
         if (_motionGate is not null && _motionGate.Apply(frame).Length == 0 && (_schedule.MaxSkip == 0 || _sinceDetect < _schedule.MaxSkip)) return false;
         _sinceDetect = 0;
         return true;
+    }
+
+    /// <summary>Each track matched this frame gets its detection's mask.</summary>
+    private static IReadOnlyList<Track> AttachMasks(IReadOnlyList<Track> tracks, Core.Detections dets)
+    {
+        var result = new Track[tracks.Count];
+        for (int i = 0; i < tracks.Count; i++)
+        {
+            var t = tracks[i];
+            result[i] = t.DetectionIndex >= 0 && t.DetectionIndex < dets.Count && dets.GetMask(t.DetectionIndex) is { } m ? t with { Mask = m } : t;
+        }
+        return result;
     }
 
     private void CountEvents(IReadOnlyList<AnalyticsEvent> events)

@@ -39,6 +39,9 @@ public sealed record AnnotatorOptions
     /// <summary>Class names by id for labels.</summary>
     [OptionIgnore("the detector's class names")]
     public IReadOnlyList<string> ClassNames { get; init; } = [];
+    /// <summary>Opacity (0..1) of segmentation masks drawn over their objects (seg models); 0 = masks not drawn. Default 0.4.</summary>
+    [OptionRange(0, 1)]
+    public double MaskAlpha { get; init; } = 0.4;
     /// <summary>Most tracks whose trails are remembered (bounds memory). Default 512.</summary>
     [OptionRange(1, 1_000_000)]
     public int MaxTrails { get; init; } = 512;
@@ -95,9 +98,16 @@ public sealed class Annotator
                 var box = t.Box.Clip(target.Width, target.Height);
                 string cls = ClassName(t.ClassId);
                 if (DrawObscured(canvas, box, cls)) continue;
+                DrawMask(canvas, t.Mask, color, thick);
                 DrawTrail(canvas, t, color, thick);
                 canvas.DrawRectangle(box, color, thick);
-                if (_options.Labels) DrawLabel(canvas, box, $"#{t.Id} {cls} {t.Score.ToString("0.00", CultureInfo.InvariantCulture)}", color, font, textThick);
+                if (_options.Labels)
+                {
+                    string label = $"#{t.Id} {cls} {t.Score.ToString("0.00", CultureInfo.InvariantCulture)}";
+                    // The classifier's answer after the detector's class: "#3 car 0.91 | red 0.97".
+                    if (t.Classification is { } c) label += $" | {c.Label} {c.Score.ToString("0.00", CultureInfo.InvariantCulture)}";
+                    DrawLabel(canvas, box, label, color, font, textThick);
+                }
             }
         }
         else
@@ -109,6 +119,7 @@ public sealed class Annotator
                 var box = d.Boxes[i].Clip(target.Width, target.Height);
                 string cls = ClassName(d.ClassIds[i]);
                 if (DrawObscured(canvas, box, cls)) continue;
+                DrawMask(canvas, d.GetMask(i), color, thick);
                 canvas.DrawRectangle(box, color, thick);
                 if (_options.Labels) DrawLabel(canvas, box, $"{cls} {d.Scores[i].ToString("0.00", CultureInfo.InvariantCulture)}", color, font, textThick);
             }
@@ -133,6 +144,18 @@ public sealed class Annotator
         if (_options.ObscureClasses is null || !_options.ObscureClasses.Contains(cls)) return false;
         canvas.Obscure(box, _options.ObscureMode);
         return true;
+    }
+
+    /// <summary>A segmentation mask: its pixels tinted (<see cref="AnnotatorOptions.MaskAlpha"/>) and its outline drawn.</summary>
+    private void DrawMask(Canvas canvas, InstanceMask? mask, uint color, int thick)
+    {
+        if (mask is null || mask.Area == 0 || _options.MaskAlpha <= 0) return;
+        canvas.BlendMask(mask, color, _options.MaskAlpha);
+        if (mask.PolygonPoints < 2) return;
+        var poly = mask.Polygon;
+        Span<int> xy = poly.Length <= 512 ? stackalloc int[poly.Length] : new int[poly.Length];
+        for (int i = 0; i < poly.Length; i++) xy[i] = (int)MathF.Round(poly[i]);
+        canvas.DrawPolyline(xy, color, Math.Max(1, thick / 2), closed: true);
     }
 
     private void DrawTrail(Canvas canvas, in Track t, uint color, int thick)

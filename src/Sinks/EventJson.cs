@@ -11,6 +11,9 @@ namespace StreamVision.Sinks;
 /// <c>counts</c> events carry <c>counts: {region: {key: n}}</c>: zones have <c>inside</c> (now), <c>entered</c> (since the
 /// start) and <c>inside:CLASS</c>/<c>entered:CLASS</c>; lines have <c>in</c>, <c>out</c> and <c>in:CLASS</c>/<c>out:CLASS</c>.
 /// <c>zone_exit</c> has <c>duration_s</c> = dwell time in the zone; <c>line_crossed</c> has <c>direction</c> in/out.
+/// Track events of a classified track carry <c>attributes: {label, score, model, top_k: [{label, score}]}</c> (the
+/// classifier's latest answer; <c>track_classified</c> when it first labels a track or changes its label); tracks of a
+/// segmentation model carry <c>polygon: [[x, y], ...]</c>, their mask's outline in pixels.
 /// </summary>
 public static class EventJson
 {
@@ -76,6 +79,35 @@ public static class EventJson
         if (e.Region is { } r) w.WriteString("region", r);
         if (e.Direction is { } d) w.WriteString("direction", d);
         if (e.DurationSeconds is { } du) w.WriteNumber("duration_s", Math.Round(du, 3));
+        if (e.Classification is { } cl)
+        {
+            w.WriteStartObject("attributes");
+            w.WriteString("label", cl.Label);
+            w.WriteNumber("score", Math.Round(cl.Score, 4));
+            w.WriteString("model", cl.Model);
+            w.WriteStartArray("top_k");
+            foreach (var (label, score) in cl.TopK)
+            {
+                w.WriteStartObject();
+                w.WriteString("label", label);
+                w.WriteNumber("score", Math.Round(score, 4));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        if (e.Polygon is { Count: >= 2 } poly)
+        {
+            w.WriteStartArray("polygon");
+            for (int i = 0; i + 1 < poly.Count; i += 2)
+            {
+                w.WriteStartArray();
+                w.WriteNumberValue(Math.Round(poly[i], 1));
+                w.WriteNumberValue(Math.Round(poly[i + 1], 1));
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+        }
         if (e.Path is { } p)
         {
             w.WriteStartObject("path");

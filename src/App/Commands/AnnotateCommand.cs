@@ -38,9 +38,13 @@ public static class AnnotateCommand
         var motionGating = new Option<bool>("--motion-gating") { Description = "Run the detector only on frames where background subtraction (MOG2) sees change, at least every 25 frames (fixed cameras)" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads for the model (0 = auto: 1 for a model file under 2 MB such as BlazeFace, one per core for heavier ones)" };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
+        var classifier = new Option<string?>("--classifier") { Description = "ONNX image classifier run on the crops of confirmed tracks (label, score, top-k in the box label and events)" };
+        var classifyClasses = new Option<string[]>("--classify-classes") { Description = "Detector classes whose tracks the classifier labels (default: all)", AllowMultipleArgumentsPerToken = true };
+        var noMasks = new Option<bool>("--no-masks") { Description = "Segmentation models (YOLOv8/11-seg, auto-detected): skip the masks, boxes only" };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
             input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion, detectInterval, motionGating, threads,
+            classifier, classifyClasses, noMasks,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -64,6 +68,9 @@ public static class AnnotateCommand
                 Threads = pr.GetValue(threads),
                 DetectSchedule = pr.GetValue(detectInterval) is var n && (n != 1 || pr.GetValue(motionGating))
                     ? new DetectScheduleOptions { Interval = n, MotionGating = pr.GetValue(motionGating), MaxSkip = Math.Max(25, n) } : null,
+                Classifier = pr.GetValue(classifier),
+                ClassifyClasses = pr.GetValue(classifyClasses) ?? [],
+                Masks = !pr.GetValue(noMasks),
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);

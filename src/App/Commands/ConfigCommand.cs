@@ -35,6 +35,8 @@ public static class ConfigCommand
             {
                 if (!File.Exists(file)) error.WriteLine($"config: warning: detector.{key}: file not found here: '{file}'");
             }
+            if (c.Classifier.Enabled && !File.Exists(c.Classifier.Model))
+                error.WriteLine($"config: warning: classifier.model: file not found here: '{c.Classifier.Model}'");
             return ExitCodes.Ok;
         }
         catch (ConfigException ex)

@@ -29,6 +29,10 @@ public sealed record SvConfig
     public DetectorStageOptions Detector { get; init; } = new();
     /// <summary>The tracker each stream runs.</summary>
     public TrackerConfig Tracker { get; init; } = new();
+    /// <summary>A second model on the crops of confirmed tracks (label, score, top-k), shared by all streams; off while its model is empty.</summary>
+    public Inference.Classification.ClassifierOptions Classifier { get; init; } = new();
+    /// <summary>Masks of a segmentation detector (YOLOv8/11-seg, recognised from the model): threshold and outline simplification.</summary>
+    public Inference.Segmentation.MaskOptions Masks { get; init; } = new();
     /// <summary>Outputs of every stream; a stream's own <c>sinks</c> override these key by key.</summary>
     public SinksConfig Sinks { get; init; } = new();
     /// <summary>The streams (cameras, files) this instance runs. Empty: none (add them over the HTTP API).</summary>
@@ -222,6 +226,10 @@ public sealed record StreamConfig
     public SinksConfig? Sinks { get; init; }
     /// <summary>false: configured but not started. Default true.</summary>
     public bool Enabled { get; init; } = true;
+    /// <summary>Run the instance's classifier on this stream's tracks (when one is configured). Default true.</summary>
+    public bool Classify { get; init; } = true;
+    /// <summary>Make masks for this stream when the detector is a segmentation model (false: boxes only). Default true.</summary>
+    public bool Masks { get; init; } = true;
 
     /// <summary>The stream id (<see cref="SourceOptions.StreamId"/>: given, or derived from the URI).</summary>
     public string Id => Source.StreamId;

@@ -21,7 +21,8 @@ public sealed class StreamHost : IAsyncDisposable
     private readonly StreamRun _run;
 
     public StreamHost(StreamConfig config, SvConfig instance, FramePool pool, DetectionBatcher? batcher, ServiceResources resources,
-        Tracking.Motion.IMotionModel? motion, ILogger logger, PipelineMetrics? metrics = null)
+        Tracking.Motion.IMotionModel? motion, ILogger logger, PipelineMetrics? metrics = null,
+        Inference.Classification.ClassifierBatcher? classifier = null)
     {
         Config = config;
         _resources = resources;
@@ -32,6 +33,8 @@ public sealed class StreamHost : IAsyncDisposable
             .Source(config.Source).Detector(batcher).QueueCapacity(sinks.QueueCapacity)
             .DetectSchedule(config.Detect);
         if (instance.Tracker.Enabled) builder.Tracker(instance.Tracker.Options, motion);
+        builder.Masks(config.Masks ? instance.Masks : null);
+        if (config.Classify) builder.Classifier(classifier);
         int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
         List<SinkSpec> specs;
         try

@@ -26,6 +26,8 @@ public sealed class StreamManager : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly IDetector? _detector;
     private readonly DetectionBatcher? _batcher;
+    private readonly Inference.Classification.OnnxClassifier? _classifier;
+    private readonly Inference.Classification.ClassifierBatcher? _classifierBatcher;
     private readonly ServiceResources _resources;
     private readonly Tracking.Motion.IMotionModel _motion;
     private SvConfig _config;
@@ -45,9 +47,18 @@ public sealed class StreamManager : IAsyncDisposable
         {
             _detector = DetectorFactory.Create(config.Detector, _loggers.CreateLogger("detector"));
             if (_detector is not null) _batcher = new DetectionBatcher(_detector, config.Detector.Batch, _loggers.CreateLogger("detector"), Metrics);
+            if (config.Classifier.Enabled)
+            {
+                // One classifier for every stream, batched across them like the detector.
+                _classifier = Inference.Classification.OnnxClassifier.Load(config.Classifier, _loggers.CreateLogger("classifier"));
+                _classifierBatcher = new Inference.Classification.ClassifierBatcher(_classifier, config.Classifier, _loggers.CreateLogger("classifier"), Metrics);
+            }
         }
         catch
         {
+            _classifier?.Dispose();
+            _batcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _detector?.Dispose();
             Tracking.Motion.MotionModels.DisposeIfNeeded(_motion);
             throw;
         }
@@ -253,7 +264,8 @@ public sealed class StreamManager : IAsyncDisposable
             _streams.TryRemove(config.Id, out _);
             await existing.DisposeAsync().ConfigureAwait(false);
         }
-        var host = new StreamHost(config, _config, Pool, _batcher, _resources, _motion, _loggers.CreateLogger($"stream.{config.Id}"), Metrics);
+        var host = new StreamHost(config, _config, Pool, _batcher, _resources, _motion, _loggers.CreateLogger($"stream.{config.Id}"), Metrics,
+            _classifierBatcher);
         bool stopping;
         lock (_registry)
         {
@@ -331,6 +343,8 @@ public sealed class StreamManager : IAsyncDisposable
             _gate.Release();
         }
         if (_batcher is not null) await _batcher.DisposeAsync().ConfigureAwait(false);
+        if (_classifierBatcher is not null) await _classifierBatcher.DisposeAsync().ConfigureAwait(false);
+        _classifier?.Dispose();
         _detector?.Dispose();
         Tracking.Motion.MotionModels.DisposeIfNeeded(_motion);
     }

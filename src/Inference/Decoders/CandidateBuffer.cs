@@ -9,9 +9,12 @@ public sealed class CandidateBuffer
     private readonly List<float> _scores = new(256);
     private readonly List<int> _classes = new(256);
     private readonly List<float> _keypoints = new(256);
+    private readonly List<float> _extras = new(256);
 
     public int Count => _boxes.Count;
     public int KeypointsPerBox { get; set; }
+    /// <summary>Extra values each candidate carries through NMS (YOLO-seg: its mask coefficients); 0 = none.</summary>
+    public int ExtrasPerBox { get; set; }
 
     public void Clear()
     {
@@ -19,6 +22,7 @@ public sealed class CandidateBuffer
         _scores.Clear();
         _classes.Clear();
         _keypoints.Clear();
+        _extras.Clear();
     }
 
     public void Add(Box box, float score, int classId, ReadOnlySpan<float> keypoints = default)
@@ -30,6 +34,16 @@ public sealed class CandidateBuffer
         _classes.Add(classId);
         foreach (float k in keypoints) _keypoints.Add(k);
     }
+
+    /// <summary>Adds a candidate with its <see cref="ExtrasPerBox"/> extra values.</summary>
+    public void Add(Box box, float score, int classId, ReadOnlySpan<float> keypoints, ReadOnlySpan<float> extras)
+    {
+        if (extras.Length != ExtrasPerBox) throw new ArgumentException($"expected {ExtrasPerBox} extra values, got {extras.Length}", nameof(extras));
+        Add(box, score, classId, keypoints);
+        foreach (float e in extras) _extras.Add(e);
+    }
+
+    public float ExtraAt(int i, int k) => _extras[i * ExtrasPerBox + k];
 
     public Box BoxAt(int i) => _boxes[i];
     public float ScoreAt(int i) => _scores[i];

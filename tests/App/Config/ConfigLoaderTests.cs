@@ -7,6 +7,7 @@ public partial class ConfigLoaderTests
 {
     [Theory]
     [InlineData("annotate-file.yaml")]
+    [InlineData("classify-segment.yaml")]
     [InlineData("rtsp-cameras-mqtt.yaml")]
     [InlineData("webcam-preview.yaml")]
     public void EveryExampleLoads(string name)

@@ -347,7 +347,7 @@ public class OptionsBinderTests
     private static IEnumerable<object> Candidates(OptionMember m, object? current, string file)
     {
         var t = m.ValueType;
-        if (t == typeof(string)) return new object[] { "sv-test", "models/sv.onnx", "http://127.0.0.1:9/x", "#112233", file, "zstd", "ssl", "SCRAM-SHA-256", "k2:9093" }.Where(v => !Equals(v, current));
+        if (t == typeof(string)) return new object[] { "sv-test", "models/sv.onnx", "http://127.0.0.1:9/x", "#112233", file, "zstd", "ssl", "SCRAM-SHA-256", "k2:9093", "bgr" }.Where(v => !Equals(v, current));
         if (t == typeof(bool)) return [!(bool)current!];
         if (t.IsEnum) return Enum.GetValues(t).Cast<object>().Where(v => !Equals(v, current)).Select(v => (object)OptionModel.EnumName(v));
         if (OptionModel.IsNumber(t) || t == typeof(TimeSpan))
@@ -362,6 +362,7 @@ public class OptionsBinderTests
         if (OptionModel.ElementType(t) is { } e)
         {
             if (OptionModel.IsPoint(e)) return [Points((1, 1), (20, 1), (20, 20)), Points((1, 1), (20, 20))];
+            if (OptionModel.IsNumber(e)) return [new List<object> { 0.5 }, new List<object> { 0.25, 0.5, 0.75 }];
             // URL lists: http.allowed_targets (a prefix) and cluster.endpoints (a base URL).
             return [new List<object> { "cpu" }, new List<object> { "sv-test" }, new List<object> { "http://127.0.0.1:9/" }, new List<object> { "http://127.0.0.1:9" }];
         }
