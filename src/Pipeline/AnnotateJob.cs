@@ -29,6 +29,12 @@ public sealed record AnnotateOptions
     public string Motion { get; init; } = "kalman";
     /// <summary>Replay this MOTChallenge detection file instead of running a model.</summary>
     public string? DetectionsFile { get; init; }
+    /// <summary>Camera-tamper model to watch the video with (events camera_tampered/camera_restored, a banner); null = off.</summary>
+    public string? Tamper { get; init; }
+    /// <summary>Image-to-image model to enhance the frames with (low light, noise); null = off.</summary>
+    public string? Enhance { get; init; }
+    /// <summary>With <see cref="Enhance"/>: which pictures it changes. Default both (the detector's and the video's).</summary>
+    public Inference.Enhance.EnhanceTarget EnhanceApply { get; init; } = Inference.Enhance.EnhanceTarget.Both;
     /// <summary>Let ONNX Runtime's worker threads busy-wait (<see cref="ModelSessionOptions.AllowSpinning"/>). Default false.</summary>
     public bool AllowSpinning { get; init; }
 }
@@ -68,6 +74,9 @@ public static class AnnotateJob
         PipelineMetrics? metrics = null, Action<long>? frameAnalyzed = null)
     {
         var sw = Stopwatch.StartNew();
+        // Loaded first: a bad model fails the job before anything else is opened.
+        using var tamperModel = o.Tamper is null ? null : Inference.Tamper.CameraTamperModel.Load(o.Tamper);
+        using var enhanceModel = o.Enhance is null ? null : Inference.Enhance.ImageEnhancerModel.Load(o.Enhance);
         metrics ??= new PipelineMetrics();
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });
         if (o.DetectionsFile is not null && !File.Exists(o.DetectionsFile))
@@ -101,6 +110,8 @@ public static class AnnotateJob
             var builder = new PipelineBuilder(streamId, pool).Logger(logger).Metrics(metrics).Source(source).Detector(batcher)
                 .Lossless(true).QueueCapacity(8).MaxFrames(o.MaxFrames);
             if (o.Track) builder.Tracker(null, motionModel.Model);
+            builder.CameraTamper(tamperModel);
+            builder.Enhance(enhanceModel, new Inference.Enhance.EnhanceOptions { Enabled = enhanceModel is not null, Apply = o.EnhanceApply });
             var video = new VideoFileSink(new VideoSinkOptions
             {
                 Path = o.Output,

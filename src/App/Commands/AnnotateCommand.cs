@@ -35,9 +35,12 @@ public static class AnnotateCommand
         var detFile = new Option<string?>("--detections") { Description = "Replay this MOTChallenge detection file instead of running a model (frame n+1 of the file for decoded frame n)" };
         var motion = new Option<string>("--motion") { Description = "Tracker motion model: kalman, or a learned ONNX model (models/motion-gru.onnx)", DefaultValueFactory = _ => "kalman" };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
+        var tamper = new Option<string?>("--tamper") { Description = "Watch for camera tampering (covered, defocused, moved, frozen) with this model (models/tamper-cnn-gru.onnx): camera_tampered/camera_restored events, a banner on the video" };
+        var enhance = new Option<string?>("--enhance") { Description = "Enhance every frame (low light, noise) with this image-to-image model (models/enhance-lowlight.onnx)" };
+        var enhanceApply = new Option<Inference.Enhance.EnhanceTarget>("--enhance-apply") { Description = "With --enhance: both (the detector and the video see the enhanced picture), detect (only the detector) or output (only the video)", DefaultValueFactory = _ => Inference.Enhance.EnhanceTarget.Both };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
-            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion,
+            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion, tamper, enhance, enhanceApply,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -58,6 +61,9 @@ public static class AnnotateCommand
                 Providers = pr.GetValue(providers)!,
                 DetectionsFile = pr.GetValue(detFile),
                 Motion = pr.GetValue(motion)!,
+                Tamper = pr.GetValue(tamper),
+                Enhance = pr.GetValue(enhance),
+                EnhanceApply = pr.GetValue(enhanceApply),
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);

@@ -239,6 +239,7 @@ public sealed class ServiceHost : IAsyncDisposable
             source_drops = src.FramesDropped,
             reconnects = src.Reconnects,
             queue_depth = src.QueueDepth,
+            camera = h.Stats.CameraState,
             sinks = h.Sinks.Select(s => new { name = s.Sink.Name, written = s.Written, dropped = s.Dropped, errors = s.Errors, queue = s.QueueDepth, faulted = s.IsFaulted }).ToList(),
         };
     }

@@ -22,6 +22,12 @@ public sealed class ServiceResources
 
     /// <summary>The instance's MQTT connections: streams naming the same broker and client id share one.</summary>
     public MqttConnections Mqtt { get; } = new();
+
+    /// <summary>The camera-tamper models streams use (one session per file).</summary>
+    public SharedModels<Inference.Tamper.CameraTamperModel> TamperModels { get; } = new((path, _) => Inference.Tamper.CameraTamperModel.Load(path));
+
+    /// <summary>The enhancement models streams use (one session per file and thread count).</summary>
+    public SharedModels<Inference.Enhance.ImageEnhancerModel> EnhanceModels { get; } = new(Inference.Enhance.ImageEnhancerModel.Load);
 }
 
 /// <summary>A sink and, when it needs one, its own queue policy (preview: always drop; snapshots: lossless for files).</summary>

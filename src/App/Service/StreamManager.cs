@@ -328,6 +328,8 @@ public sealed class StreamManager : IAsyncDisposable
         if (_batcher is not null) await _batcher.DisposeAsync().ConfigureAwait(false);
         _detector?.Dispose();
         Tracking.Motion.MotionModels.DisposeIfNeeded(_motion);
+        _resources.TamperModels.Dispose();
+        _resources.EnhanceModels.Dispose();
     }
 }
 
