@@ -33,7 +33,7 @@ WINDOW = 16          # embeddings the GRU reads (the current one and HISTORY bef
 HISTORY = WINDOW - 1
 SAMPLE_S = 0.2       # stream time between samples (5 per second)
 CANVAS = 128         # rendered clips are CANVAS x CANVAS grey; a view is a crop of it, resized to SIZE
-CNN_OUT, HAND = 24, 6
+CNN_OUT, HAND = 24, 7
 EMBED = CNN_OUT + HAND + 1   # + valid flag (0 in the zero rows that pad a short history)
 HIDDEN = 32
 
@@ -302,7 +302,7 @@ class Synth:
 
     def random(self, steps):
         r = self.rng
-        cls = int(r.choice(5, p=[0.32, 0.17, 0.17, 0.17, 0.17]))
+        cls = int(r.choice(5, p=[0.30, 0.16, 0.22, 0.16, 0.16]))
         end = None
         if cls in (COVERED, DEFOCUSED, FROZEN) and r.random() < 0.3:
             onset = int(r.integers(-4, steps - 2))
@@ -320,9 +320,9 @@ class Embedder(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv2d(2, 8, 3, 2, 1), nn.ReLU(),     # 32 -> 16
-            nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU(),    # 16 -> 8
-            nn.Conv2d(16, 24, 3, 2, 1), nn.ReLU(),   # 8 -> 4
+            nn.Conv2d(2, 8, 3, 2, 1), nn.ReLU(),     # 64 -> 32 (full resolution: defocus shows in the finest detail)
+            nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU(),    # 32 -> 16
+            nn.Conv2d(16, 24, 3, 2, 1), nn.ReLU(),   # 16 -> 8
         )
         self.fc = nn.Linear(24 * 2, CNN_OUT)
         lap = torch.tensor([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=torch.float32).view(1, 1, 3, 3)
@@ -337,10 +337,12 @@ class Embedder(nn.Module):
         lap = F.conv2d(cur, self.lap).abs().mean(dim=(2, 3), keepdim=True)
         dabs = d.abs().mean(dim=(2, 3), keepdim=True)
         changed = (d.abs() > 0.05).float().mean(dim=(2, 3), keepdim=True)
+        # Sharpness across scales: the Laplacian at 64 px against the one at 32 px (blur takes the fine scale first).
+        lap32 = F.conv2d(F.avg_pool2d(cur, 2), self.lap).abs().mean(dim=(2, 3), keepdim=True)
         hand = torch.cat([mean / 128 - 1, torch.log(std + 1) / 3 - 1, torch.log((lap + 0.05) / (std + 1)) / 2,
-                          torch.log(dabs + 0.01) / 3, changed * 2 - 1, d.mean(dim=(2, 3), keepdim=True) / 32], 1).view(n, HAND)
+                          torch.log(dabs + 0.01) / 3, changed * 2 - 1, d.mean(dim=(2, 3), keepdim=True) / 32,
+                          torch.log((lap + 0.5) / (lap32 + 0.5))], 1).view(n, HAND)
         x = torch.cat([(cur - mean) / 64, torch.clamp(d / 16, -4, 4)], 1)
-        x = F.avg_pool2d(x, 2)
         x = self.conv(x)
         x = torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], 1)
         cnn = torch.relu(self.fc(x))
@@ -533,7 +535,7 @@ def main():
     ap.add_argument("--cache", default="out/train-tamper", help="rendered clips are kept here (git-ignored)")
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--batches", type=int, default=450, help="training batches")
+    ap.add_argument("--batches", type=int, default=600, help="training batches")
     ap.add_argument("--batch", type=int, default=16, help="sequences per batch")
     ap.add_argument("--scenes", type=int, default=24, help="rendered scenes to train on (held out: a third as many)")
     ap.add_argument("--report", default=None, help="write the evaluation as JSON here")

@@ -68,10 +68,11 @@ public sealed class FrameEnhancer
     private (int Width, int Height) ModelSize(int fw, int fh)
     {
         if (_model.InputWidth > 0) return (_model.InputWidth, _model.InputHeight);
-        int side = Math.Max(fw, fh);
-        if (_maxSide == 0 || side <= _maxSide) return (fw, fh);
-        double s = (double)_maxSide / side;
-        return (Math.Max(1, (int)Math.Round(fw * s)), Math.Max(1, (int)Math.Round(fh * s)));
+        int side = Math.Max(fw, fh), m = _model.SizeMultiple;
+        double s = _maxSide == 0 || side <= _maxSide ? 1 : (double)_maxSide / side;
+        // Rounded down to the model's multiple (a 321-pixel frame runs at 320 for a model that halves and doubles).
+        int w = Math.Max(m, (int)Math.Round(fw * s) / m * m), h = Math.Max(m, (int)Math.Round(fh * s) / m * m);
+        return (w, h);
     }
 
     private static void Grow<T>(ref T[] buffer, int length)

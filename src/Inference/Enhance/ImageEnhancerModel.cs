@@ -9,12 +9,14 @@ namespace StreamVision.Inference.Enhance;
 /// shared by every stream naming the same file (<see cref="Run"/> is thread-safe; each stream has its own buffers in its
 /// <see cref="FrameEnhancer"/>). Contract: one float input [1, 3, H, W] (H and W fixed, or open for a fully convolutional
 /// model) and one float output [1, 3, H', W']; channels RGB and values 0..1, unless the metadata
-/// <c>streamvision.enhance.channels</c> = <c>bgr</c> or <c>streamvision.enhance.range</c> = <c>255</c> say otherwise.
+/// <c>streamvision.enhance.channels</c> = <c>bgr</c> or <c>streamvision.enhance.range</c> = <c>255</c> say otherwise;
+/// <c>streamvision.enhance.multiple</c> = n asks for sides that are multiples of n.
 /// </summary>
 public sealed class ImageEnhancerModel : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly string _input;
+    private readonly RunOptions _runOptions = new();
     private int _disposed;
 
     private ImageEnhancerModel(string path, InferenceSession session, string input, int width, int height, bool bgr, float range)
@@ -37,6 +39,8 @@ public sealed class ImageEnhancerModel : IDisposable
     public bool Bgr { get; }
     /// <summary>The value of full white for the model: 1 or 255.</summary>
     public float Range { get; }
+    /// <summary>An any-size model's sides must be multiples of this (metadata <c>streamvision.enhance.multiple</c>; default 1).</summary>
+    public int SizeMultiple { get; private init; } = 1;
 
     /// <summary>Loads <paramref name="path"/>; throws <see cref="ModelException"/> naming the file and what is wrong with it.</summary>
     public static ImageEnhancerModel Load(string path, int threads = 1)
@@ -94,7 +98,11 @@ public sealed class ImageEnhancerModel : IDisposable
             if (r is not ("1" or "255")) throw new ModelException(path, $"metadata streamvision.enhance.range must be 1 or 255, got '{r}'");
             range = r == "1" ? 1 : 255;
         }
-        return new ImageEnhancerModel(path, session, name, Math.Max(0, w), Math.Max(0, h), bgr, range);
+        int multiple = 1;
+        if (custom.TryGetValue("streamvision.enhance.multiple", out var mu) &&
+            (!int.TryParse(mu, NumberStyles.None, CultureInfo.InvariantCulture, out multiple) || multiple is < 1 or > 64))
+            throw new ModelException(path, $"metadata streamvision.enhance.multiple must be 1..64, got '{mu}'");
+        return new ImageEnhancerModel(path, session, name, Math.Max(0, w), Math.Max(0, h), bgr, range) { SizeMultiple = multiple };
     }
 
     /// <summary>
@@ -107,7 +115,7 @@ public sealed class ImageEnhancerModel : IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (planes.Length < 3 * width * height) throw new ArgumentException("the planes are smaller than the picture", nameof(planes));
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, planes.AsMemory(0, 3 * width * height), [1, 3, height, width]);
-        using var results = _session.Run(null, [_input], [input], _session.OutputNames);
+        using var results = _session.Run(_runOptions, [_input], [input], _session.OutputNames);
         var result = results[0];
         var shape = result.GetTensorTypeAndShape().Shape;
         if (shape.Length != 4 || shape[0] != 1 || shape[1] != 3 || shape[2] < 1 || shape[3] < 1)
@@ -121,6 +129,8 @@ public sealed class ImageEnhancerModel : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _session.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _session.Dispose();
+        _runOptions.Dispose();
     }
 }
