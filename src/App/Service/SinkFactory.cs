@@ -28,6 +28,9 @@ public sealed class ServiceResources
 
     /// <summary>The enhancement models streams use (one session per file and thread count).</summary>
     public SharedModels<Inference.Enhance.ImageEnhancerModel> EnhanceModels { get; } = new(Inference.Enhance.ImageEnhancerModel.Load);
+
+    /// <summary>The instance's Kafka producers: streams with the same producer settings share one.</summary>
+    public KafkaProducers Kafka { get; } = new();
 }
 
 /// <summary>A sink and, when it needs one, its own queue policy (preview: always drop; snapshots: lossless for files).</summary>
@@ -107,6 +110,12 @@ public static class SinkFactory
                 var mo = m with { InstanceId = instance.Instance };
                 mo.Validate("sinks.mqtt");
                 list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger, resources.Mqtt, metrics), queue));
+            }
+            if (sinks.Kafka is { } k)
+            {
+                var ko = k with { InstanceId = instance.Instance };
+                ko.Validate("sinks.kafka");
+                list.Add(new SinkSpec(new KafkaEventSink(ko, stream.Id, logger, resources.Kafka, metrics)));
             }
             if (sinks.Webhook is { } w)
             {
