@@ -11,6 +11,10 @@ public static class EventTypes
     public const string Counts = "counts";
     /// <summary>The classifier labelled a track for the first time or changed its label.</summary>
     public const string TrackClassified = "track_classified";
+    /// <summary>The camera-tamper stage saw the camera covered, defocused, moved or frozen (class and score say which).</summary>
+    public const string CameraTampered = "camera_tampered";
+    /// <summary>The camera looks normal again after <see cref="CameraTampered"/> (class: the state it left).</summary>
+    public const string CameraRestored = "camera_restored";
 }
 
 /// <summary>
@@ -29,6 +33,7 @@ public sealed record AnalyticsEvent
     public required long FrameSequence { get; init; }
     public int? TrackId { get; init; }
     public int? ClassId { get; init; }
+    /// <summary>The object's class; for camera_tampered/camera_restored the camera state (covered, defocused, moved, frozen).</summary>
     public string? ClassName { get; init; }
     public float? Score { get; init; }
     public Box? Box { get; init; }

@@ -39,13 +39,16 @@ public sealed class AnalyzedFrame : IDisposable
     /// <summary>Events this frame raised (track started/ended, zone, line, counts).</summary>
     public IReadOnlyList<AnalyticsEvent> Events { get; }
 
+    /// <summary>The camera-tamper stage's state of the camera at this frame (normal, covered, ...); null when the stage is off.</summary>
+    public string? CameraState { get; init; }
+
     public string StreamId => Frame.StreamId;
 
     /// <summary>Another owner of the same frame (one more pool reference).</summary>
     public AnalyzedFrame AddRef()
     {
         Frame.AddRef();
-        return new AnalyzedFrame(Frame, Detections, Tracks, Events, EventsOnly, Detected);
+        return new AnalyzedFrame(Frame, Detections, Tracks, Events, EventsOnly, Detected) { CameraState = CameraState };
     }
 
     public void Dispose() => Frame.Dispose();

@@ -55,6 +55,7 @@ public sealed class PipelineMetrics
         EndToEndSeconds = NewHistogram(f, SvMetrics.EndToEndSeconds, "Capture (decoded) to hand-over to the sinks", SecondsBuckets, stream);
         Events = NewCounter(f, SvMetrics.Events, "Events raised, by type", stream, SvMetrics.LabelType);
         StreamUp = NewGauge(f, SvMetrics.StreamUp, "1 while the stream runs, 0 once it ended, failed or stopped", stream);
+        CameraTamperState = NewGauge(f, SvMetrics.CameraTamperState, "1 for the state the camera-tamper stage sees each camera in (normal, covered, defocused, moved, frozen), 0 for the others", stream, SvMetrics.LabelState);
         ActiveTracks = NewGauge(f, SvMetrics.ActiveTracks, "Confirmed tracks the stream's tracker follows in the latest frame (state Tracked)", stream);
 
         InferenceBatchSize = NewHistogram(f, SvMetrics.InferenceBatchSize, "Frames per detector run", BatchSizeBuckets);
@@ -99,6 +100,7 @@ public sealed class PipelineMetrics
     public Counter Events { get; }
     public Gauge StreamUp { get; }
     public Gauge ActiveTracks { get; }
+    public Gauge CameraTamperState { get; }
     public SvHistogram InferenceBatchSize { get; }
     public SvHistogram InferenceSeconds { get; }
     public Counter DetectionsNonFinite { get; }

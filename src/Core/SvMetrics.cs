@@ -22,6 +22,7 @@ public static class SvMetrics
     public const string DetectionsNonFinite = "sv_detections_nonfinite_dropped_total"; // counter, no labels (model outputs with NaN/Inf box or score, dropped)
     public const string StreamUp = "sv_stream_up";                            // gauge, labels stream (1 while the stream runs)
     public const string ActiveTracks = "sv_tracker_active_tracks";            // gauge, labels stream (tracks in state Tracked)
+    public const string CameraTamperState = "sv_camera_tamper_state";         // gauge, labels stream, state (1 for the camera's current state, 0 for the others)
     public const string Events = "sv_events_total";                           // counter, labels stream, type
     public const string SinkWritten = "sv_sink_items_written_total";          // counter, labels stream, sink
     public const string SinkDropped = "sv_sink_items_dropped_total";          // counter, labels stream, sink

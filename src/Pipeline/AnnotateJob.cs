@@ -32,6 +32,12 @@ public sealed record AnnotateOptions
     public string Motion { get; init; } = "kalman";
     /// <summary>Replay this MOTChallenge detection file instead of running a model.</summary>
     public string? DetectionsFile { get; init; }
+    /// <summary>Camera-tamper model to watch the video with (events camera_tampered/camera_restored, a banner); null = off.</summary>
+    public string? Tamper { get; init; }
+    /// <summary>Image-to-image model to enhance the frames with (low light, noise); null = off.</summary>
+    public string? Enhance { get; init; }
+    /// <summary>With <see cref="Enhance"/>: which pictures it changes. Default both (the detector's and the video's).</summary>
+    public Inference.Enhance.EnhanceTarget EnhanceApply { get; init; } = Inference.Enhance.EnhanceTarget.Both;
     /// <summary>Let ONNX Runtime's worker threads busy-wait (<see cref="ModelSessionOptions.AllowSpinning"/>). Default false.</summary>
     public bool AllowSpinning { get; init; }
     /// <summary>
@@ -108,6 +114,9 @@ public static class AnnotateJob
         var sw = Stopwatch.StartNew();
         if (o.Output is null && o.TracksPath is null && o.EventsPath is null)
             throw new OptionsException("--output", "is required unless --tracks or --events is given (annotate needs at least one output)");
+        // Loaded first: a bad model fails the job before anything else is opened.
+        using var tamperModel = o.Tamper is null ? null : Inference.Tamper.CameraTamperModel.Load(o.Tamper);
+        using var enhanceModel = o.Enhance is null ? null : Inference.Enhance.ImageEnhancerModel.Load(o.Enhance);
         metrics ??= new PipelineMetrics();
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });
         if (o.DetectionsFile is not null && !File.Exists(o.DetectionsFile))
@@ -148,6 +157,8 @@ public static class AnnotateJob
                 .Lossless(true).QueueCapacity(8).MaxFrames(o.MaxFrames).Classifier(classifierBatcher).Masks(new MaskOptions { Enabled = o.Masks });
             if (o.Track) builder.Tracker(null, motionModel.Model);
             if (o.Track) builder.DetectSchedule(o.DetectSchedule); // without a tracker nothing could fill the skipped frames
+            builder.CameraTamper(tamperModel);
+            builder.Enhance(enhanceModel, new Inference.Enhance.EnhanceOptions { Enabled = enhanceModel is not null, Apply = o.EnhanceApply });
             // No video asked (offline analytics): no drawing, no encoding, nothing copied.
             var video = o.Output is null ? null : new VideoFileSink(new VideoSinkOptions
             {

@@ -5,6 +5,8 @@ using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Inference.Classification;
 using StreamVision.Inference.Segmentation;
+using StreamVision.Inference.Enhance;
+using StreamVision.Inference.Tamper;
 using StreamVision.Ingest;
 using StreamVision.Sinks;
 using StreamVision.Tracking;
@@ -41,6 +43,10 @@ public sealed class PipelineBuilder
     private StreamAnalytics? _analytics;
     private ClassifierBatcher? _classifier;
     private MaskOptions? _masks = new();
+    private CameraTamperModel? _tamperModel;
+    private CameraTamperOptions? _tamperOptions;
+    private ImageEnhancerModel? _enhanceModel;
+    private EnhanceOptions? _enhanceOptions;
     private bool? _lossless;
     private long _maxFrames;
     private int _queueCapacity = 16;
@@ -144,6 +150,29 @@ public sealed class PipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Watches the camera for tampering (covered, defocused, moved, frozen) with <paramref name="model"/> (shared by streams,
+    /// owned by the caller): raises camera_tampered / camera_restored events. Null = off.
+    /// </summary>
+    public PipelineBuilder CameraTamper(CameraTamperModel? model, CameraTamperOptions? options = null)
+    {
+        _tamperModel = model;
+        _tamperOptions = options;
+        return this;
+    }
+
+    /// <summary>
+    /// Runs the image-to-image <paramref name="model"/> (shared by streams, owned by the caller) on every frame, before
+    /// detection and/or before the outputs as <see cref="EnhanceOptions.Apply"/> says. Null = off.
+    /// </summary>
+    public PipelineBuilder Enhance(ImageEnhancerModel? model, EnhanceOptions? options = null)
+    {
+        options?.Validate();
+        _enhanceModel = model;
+        _enhanceOptions = options;
+        return this;
+    }
+
     /// <summary>An output. Its queue: <paramref name="runner"/>, else <see cref="QueueCapacity"/> items that wait (lossless) or drop the oldest (live).</summary>
     public PipelineBuilder Sink(ISink sink, SinkRunnerOptions? runner = null)
     {
@@ -193,7 +222,9 @@ public sealed class PipelineBuilder
             var tracker = _track && _batcher is not null ? new ByteTracker(_trackerOptions, _motion) : null;
             var classify = tracker is not null && _classifier is not null ? new TrackClassifier(_streamId, _classifier, classNames, _metrics) : null;
             var pipeline = new StreamPipeline(_streamId, source.Frames, _batcher?.CreateClient(_streamId), tracker, classNames, runners, lossless, _logger,
-                _analytics, _maxFrames, _metrics, _schedule, classify, _masks);
+                _analytics, _maxFrames, _metrics, _schedule, classify, _masks,
+                _tamperModel is null ? null : new CameraTamperMonitor(_tamperModel, _tamperOptions),
+                _enhanceModel is null ? null : new FrameEnhancer(_enhanceModel, _enhanceOptions), _enhanceOptions?.Apply ?? EnhanceTarget.Both);
             return new StreamRun(_streamId, source, pipeline, runners, _batcher, _logger, _metrics);
         }
         catch

@@ -7,6 +7,8 @@ using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Inference.Classification;
 using StreamVision.Inference.Segmentation;
+using StreamVision.Inference.Enhance;
+using StreamVision.Inference.Tamper;
 using StreamVision.Sinks;
 using StreamVision.Tracking;
 
@@ -27,6 +29,8 @@ public sealed class StreamStats
     public TimeSpan LastPts { get; internal set; }
     /// <summary>Capture to hand-over to the sinks, of the latest frame.</summary>
     public TimeSpan Latency { get; internal set; }
+    /// <summary>The camera-tamper stage's state of the camera (normal, covered, defocused, moved, frozen); null when the stage is off.</summary>
+    public string? CameraState { get; internal set; }
 
     internal void AddEvents(int events) => Interlocked.Add(ref _events, events);
 
@@ -114,12 +118,19 @@ internal sealed class StreamPipeline
     private readonly DetectScheduleOptions? _schedule; // null: the detector runs on every frame
     private readonly Imaging.BackgroundSubtractor? _motionGate;
     private int _sinceDetect = -1; // frames since the detector last ran; -1 = never (the first frame is always detected)
+    private readonly CameraTamperMonitor? _tamper;
+    private readonly SvHistogram.Series? _tamperSeconds;
+    private readonly FrameEnhancer? _enhancer;
+    private readonly EnhanceTarget _enhanceTarget;
+    private readonly SvHistogram.Series? _enhanceSeconds;
+    private Frame? _enhancedCopy;     // with EnhanceTarget.Detect: the detector's picture, reused while the size stays
 
     /// <param name="metrics">Where stage times, end-to-end latency, frames, events and active tracks are recorded (label stream); null = <see cref="PipelineMetrics.Default"/>.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
         StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, DetectScheduleOptions? schedule = null,
-        TrackClassifier? classifier = null, MaskOptions? masks = null)
+        TrackClassifier? classifier = null, MaskOptions? masks = null, CameraTamperMonitor? tamper = null,
+        FrameEnhancer? enhancer = null, EnhanceTarget enhanceTarget = EnhanceTarget.Both)
     {
         if (schedule is not null && !schedule.Validate().EveryFrame && detector is not null)
         {
@@ -145,6 +156,19 @@ internal sealed class StreamPipeline
         _framesOut = _metrics.FramesAnalyzed.WithLabels(streamId);
         if (tracker is not null) _activeTracks = _metrics.ActiveTracks.WithLabels(streamId);
         if (classifier is not null) _classifySeconds = _metrics.StageSeconds.WithLabels(streamId, "classify");
+        _tamper = tamper;
+        if (tamper is not null)
+        {
+            _tamperSeconds = _metrics.StageSeconds.WithLabels(streamId, "tamper");
+            SetCameraState(tamper.State);
+        }
+        // Enhancing only the detector's picture without a detector would cost time for nothing.
+        if (enhancer is not null && (detector is not null || enhanceTarget != EnhanceTarget.Detect))
+        {
+            _enhancer = enhancer;
+            _enhanceTarget = enhanceTarget;
+            _enhanceSeconds = _metrics.StageSeconds.WithLabels(streamId, "enhance");
+        }
     }
 
     public StreamStats Stats { get; } = new();
@@ -170,13 +194,24 @@ internal sealed class StreamPipeline
                     bool handedOff = false;
                     try
                     {
+                        AnalyticsEvent? tamperChange = null;
+                        if (_tamper is not null)
+                        {
+                            long ts = Stopwatch.GetTimestamp();
+                            // Observed per sample (the frames in between cost nothing).
+                            if (_tamper.Process(frame, out tamperChange)) _tamperSeconds!.Observe(Stopwatch.GetElapsedTime(ts).TotalSeconds);
+                            if (tamperChange is not null) SetCameraState(_tamper.State);
+                        }
                         // A looped file or a restarted camera jumps back in time: start the tracks over (detecting this frame).
                         bool jumpedBack = frame.Pts < lastPts;
                         if (jumpedBack) _sinceDetect = -1;
-                        long t0 = Stopwatch.GetTimestamp();
                         bool detect = _detector is not null && ShouldDetect(frame);
-                        var dets = detect ? await _detector!.DetectAsync(frame).ConfigureAwait(false) : Core.Detections.Empty;
+                        var detectOn = _enhancer is null || _enhanceTarget == EnhanceTarget.Output || !detect ? frame : Enhance(frame);
+                        long t0 = Stopwatch.GetTimestamp();
+                        var dets = detect ? await _detector!.DetectAsync(detectOn).ConfigureAwait(false) : Core.Detections.Empty;
                         long t1 = Stopwatch.GetTimestamp();
+                        // The video's picture is enhanced also on frames the detector skips (Both: done above when it ran).
+                        if (_enhancer is not null && (_enhanceTarget == EnhanceTarget.Output || (_enhanceTarget == EnhanceTarget.Both && !detect))) Enhance(frame);
                         if (detect)
                         {
                             _detectSeconds.Observe(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
@@ -216,6 +251,7 @@ internal sealed class StreamPipeline
                             var more = _analytics.Process(frame, tracks);
                             if (more.Count > 0) events = events.Count == 0 ? more : [.. events, .. more];
                         }
+                        if (tamperChange is not null) events = [.. events, tamperChange];
                         Stats.Add(dets.Count, events.Count);
                         Stats.ActiveTracks = tracks.Count(t => t.State == TrackState.Tracked);
                         _activeTracks?.Set(Stats.ActiveTracks);
@@ -232,7 +268,7 @@ internal sealed class StreamPipeline
                         last?.Dispose();
                         last = frame.AddRef();
                         handedOff = true;
-                        await FanOutAsync(new AnalyzedFrame(frame, dets, tracks, events, detected: detect || _detector is null), ct).ConfigureAwait(false);
+                        await FanOutAsync(new AnalyzedFrame(frame, dets, tracks, events, detected: detect || _detector is null) { CameraState = _tamper?.State }, ct).ConfigureAwait(false);
                         limitReached = _maxFrames > 0 && Stats.Frames >= _maxFrames;
                         FrameAnalyzed?.Invoke(Stats.Frames);
                     }
@@ -251,6 +287,8 @@ internal sealed class StreamPipeline
             _detector?.Dispose();
             _motionGate?.Dispose();
             _classifier?.Dispose();
+            _enhancedCopy?.Dispose();
+            _enhancedCopy = null;
             if (last is not null)
             {
                 var final = _events.Flush(last);
@@ -304,6 +342,36 @@ internal sealed class StreamPipeline
             result[i] = t.DetectionIndex >= 0 && t.DetectionIndex < dets.Count && dets.GetMask(t.DetectionIndex) is { } m ? t with { Mask = m } : t;
         }
         return result;
+    }
+
+    /// <summary>
+    /// Runs the enhancement model on <paramref name="frame"/>: in place (<see cref="EnhanceTarget.Both"/>,
+    /// <see cref="EnhanceTarget.Output"/>), or into the stream's copy for the detector (<see cref="EnhanceTarget.Detect"/>).
+    /// Returns the frame the detector is to read.
+    /// </summary>
+    private Frame Enhance(Frame frame)
+    {
+        long ts = Stopwatch.GetTimestamp();
+        var target = frame;
+        if (_enhanceTarget == EnhanceTarget.Detect)
+        {
+            if (_enhancedCopy is null || _enhancedCopy.Width != frame.Width || _enhancedCopy.Height != frame.Height)
+            {
+                _enhancedCopy?.Dispose();
+                _enhancedCopy = Frame.CreateUnpooled(frame.Width, frame.Height);
+            }
+            _enhancedCopy.CopyMetadataFrom(frame);
+            target = _enhancedCopy;
+        }
+        _enhancer!.Enhance(frame, target);
+        _enhanceSeconds!.Observe(Stopwatch.GetElapsedTime(ts).TotalSeconds);
+        return target;
+    }
+
+    private void SetCameraState(string state)
+    {
+        Stats.CameraState = state;
+        foreach (var c in _tamper!.Classes) _metrics.CameraTamperState.WithLabels(_streamId, c).Set(c == state ? 1 : 0);
     }
 
     private void CountEvents(IReadOnlyList<AnalyticsEvent> events)

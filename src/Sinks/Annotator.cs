@@ -134,6 +134,19 @@ public sealed class Annotator
             canvas.FillPolygon([0, 0, w + 2 * pad, 0, w + 2 * pad, h + b + 2 * pad, 0, h + b + 2 * pad], 0x000000, 0.55);
             canvas.DrawText(header, pad, pad + h, font, 0xFFFFFF, textThick);
         }
+        DrawCameraState(canvas, item.CameraState, font, textThick, s);
+    }
+
+    /// <summary>A red banner at the top right while the camera-tamper stage sees the camera tampered ("CAMERA COVERED").</summary>
+    private static void DrawCameraState(Canvas canvas, string? state, double font, int textThick, double s)
+    {
+        if (state is null || state == "normal") return;
+        string text = "CAMERA " + state.ToUpperInvariant();
+        var (w, h, b) = Canvas.MeasureText(text, font * 1.3, textThick + 1);
+        int pad = Math.Max(3, (int)(6 * s));
+        int x = Math.Max(0, canvas.Width - w - 2 * pad);
+        canvas.DrawRectangle(x, 0, w + 2 * pad, h + b + 2 * pad, 0xD01010, -1);
+        canvas.DrawText(text, x + pad, pad + h, font * 1.3, 0xFFFFFF, textThick + 1);
     }
 
     private string ClassName(int id) =>

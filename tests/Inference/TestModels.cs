@@ -30,6 +30,16 @@ internal static class TestModels
 
     public static string Get(string name) => Path.Combine(s_dir.Value, name);
 
+    private static readonly Lazy<string> s_enhanceDir = new(() =>
+    {
+        var dir = TestEnvironment.NewTempDir("svenhance");
+        TestEnvironment.Run("/usr/bin/python3", $"\"{Path.Combine(AppContext.BaseDirectory, "models", "make_enhance_models.py")}\" \"{dir}\"");
+        return dir;
+    });
+
+    /// <summary>An image-to-image model of <c>models/make_enhance_models.py</c> (enhance_gain2.onnx, ...).</summary>
+    public static string Enhance(string name) => Path.Combine(s_enhanceDir.Value, name);
+
     /// <summary>A frame of one BGR colour.</summary>
     public static Frame Uniform(int width, int height, byte red, byte green = 0, byte blue = 0)
     {

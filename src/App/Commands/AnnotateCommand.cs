@@ -41,10 +41,13 @@ public static class AnnotateCommand
         var classifier = new Option<string?>("--classifier") { Description = "ONNX image classifier run on the crops of confirmed tracks (label, score, top-k in the box label and events)" };
         var classifyClasses = new Option<string[]>("--classify-classes") { Description = "Detector classes whose tracks the classifier labels (default: all)", AllowMultipleArgumentsPerToken = true };
         var noMasks = new Option<bool>("--no-masks") { Description = "Segmentation models (YOLOv8/11-seg, auto-detected): skip the masks, boxes only" };
+        var tamper = new Option<string?>("--tamper") { Description = "Watch for camera tampering (covered, defocused, moved, frozen) with this model (models/tamper-cnn-gru.onnx): camera_tampered/camera_restored events, a banner on the video" };
+        var enhance = new Option<string?>("--enhance") { Description = "Enhance every frame (low light, noise) with this image-to-image model (models/enhance-lowlight.onnx)" };
+        var enhanceApply = new Option<Inference.Enhance.EnhanceTarget>("--enhance-apply") { Description = "With --enhance: both (the detector and the video see the enhanced picture), detect (only the detector) or output (only the video)", DefaultValueFactory = _ => Inference.Enhance.EnhanceTarget.Both };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
             input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion, detectInterval, motionGating, threads,
-            classifier, classifyClasses, noMasks,
+            classifier, classifyClasses, noMasks, tamper, enhance, enhanceApply,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -71,6 +74,9 @@ public static class AnnotateCommand
                 Classifier = pr.GetValue(classifier),
                 ClassifyClasses = pr.GetValue(classifyClasses) ?? [],
                 Masks = !pr.GetValue(noMasks),
+                Tamper = pr.GetValue(tamper),
+                Enhance = pr.GetValue(enhance),
+                EnhanceApply = pr.GetValue(enhanceApply),
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);

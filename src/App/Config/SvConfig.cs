@@ -33,6 +33,10 @@ public sealed record SvConfig
     public Inference.Classification.ClassifierOptions Classifier { get; init; } = new();
     /// <summary>Masks of a segmentation detector (YOLOv8/11-seg, recognised from the model): threshold and outline simplification.</summary>
     public Inference.Segmentation.MaskOptions Masks { get; init; } = new();
+    /// <summary>Camera-tamper detection (covered, defocused, moved, frozen) for every stream; a stream's own <c>tamper</c> replaces it.</summary>
+    public Inference.Tamper.CameraTamperOptions Tamper { get; init; } = new();
+    /// <summary>Image enhancement (low light, noise) of every stream's frames before detection and/or the outputs; a stream's own <c>enhance</c> replaces it.</summary>
+    public Inference.Enhance.EnhanceOptions Enhance { get; init; } = new();
     /// <summary>Outputs of every stream; a stream's own <c>sinks</c> override these key by key.</summary>
     public SinksConfig Sinks { get; init; } = new();
     /// <summary>The streams (cameras, files) this instance runs. Empty: none (add them over the HTTP API).</summary>
@@ -224,6 +228,12 @@ public sealed record StreamConfig
     /// <summary>This stream's outputs: keys given here override those of the instance's <c>sinks</c>, the rest are inherited. Absent = the instance's.</summary>
     [OptionDefault("the instance's sinks")]
     public SinksConfig? Sinks { get; init; }
+    /// <summary>This stream's camera-tamper detection: replaces the instance's <c>tamper</c> as a whole. Absent = the instance's.</summary>
+    [OptionDefault("the instance's tamper")]
+    public Inference.Tamper.CameraTamperOptions? Tamper { get; init; }
+    /// <summary>This stream's image enhancement: replaces the instance's <c>enhance</c> as a whole. Absent = the instance's.</summary>
+    [OptionDefault("the instance's enhance")]
+    public Inference.Enhance.EnhanceOptions? Enhance { get; init; }
     /// <summary>false: configured but not started. Default true.</summary>
     public bool Enabled { get; init; } = true;
     /// <summary>Run the instance's classifier on this stream's tracks (when one is configured). Default true.</summary>

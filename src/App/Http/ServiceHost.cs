@@ -392,6 +392,7 @@ public sealed partial class ServiceHost : IAsyncDisposable
             source_drops = src.FramesDropped,
             reconnects = src.Reconnects,
             queue_depth = src.QueueDepth,
+            camera = h.Stats.CameraState,
             sinks = h.Sinks.Select(s =>
             {
                 var health = s.Health;

@@ -23,6 +23,12 @@ public sealed class ServiceResources
     /// <summary>The instance's MQTT connections: streams naming the same broker and client id share one.</summary>
     public MqttConnections Mqtt { get; } = new();
 
+    /// <summary>The camera-tamper models streams use (one session per file).</summary>
+    public SharedModels<Inference.Tamper.CameraTamperModel> TamperModels { get; } = new((path, _) => Inference.Tamper.CameraTamperModel.Load(path));
+
+    /// <summary>The enhancement models streams use (one session per file and thread count).</summary>
+    public SharedModels<Inference.Enhance.ImageEnhancerModel> EnhanceModels { get; } = new(Inference.Enhance.ImageEnhancerModel.Load);
+
     /// <summary>The instance's Kafka producers: streams with the same producer settings share one.</summary>
     public KafkaProducers Kafka { get; } = new();
 }

@@ -41,6 +41,10 @@ public sealed class StreamHost : IAsyncDisposable
         {
             var analytics = SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames);
             builder.Analytics(analytics);
+            var tamper = config.Tamper ?? instance.Tamper;
+            if (tamper.Enabled) builder.CameraTamper(resources.TamperModels.Get(tamper.Model), tamper);
+            var enhance = config.Enhance ?? instance.Enhance;
+            if (enhance.Enabled) builder.Enhance(resources.EnhanceModels.Get(enhance.Model, enhance.Threads), enhance);
             specs = SinkFactory.Create(config, instance, sinks, classNames, resources.SinkPool, resources, AnalyticsOverlays.Of(analytics),
                 config.Source.IsFile, logger, m);
         }

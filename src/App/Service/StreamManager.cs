@@ -347,6 +347,8 @@ public sealed class StreamManager : IAsyncDisposable
         _classifier?.Dispose();
         _detector?.Dispose();
         Tracking.Motion.MotionModels.DisposeIfNeeded(_motion);
+        _resources.TamperModels.Dispose();
+        _resources.EnhanceModels.Dispose();
     }
 }
 

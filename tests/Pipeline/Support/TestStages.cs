@@ -22,8 +22,46 @@ internal sealed class MovingBoxDetector : IDetector
     }
 }
 
+/// <summary>Finds one "thing" in a frame whose mean level is at least <see cref="Threshold"/>; remembers the mean of every frame it saw.</summary>
+internal sealed class MeanLevelDetector : IDetector
+{
+    private readonly ConcurrentQueue<double> _levels = new();
+
+    public string Name => "mean-level";
+    public IReadOnlyList<string> ClassNames { get; } = ["bright"];
+    public int MaxBatch => 1;
+    public double Threshold { get; init; } = 100;
+    public IReadOnlyList<double> Levels => _levels.ToArray();
+
+    public static double Mean(Frame f)
+    {
+        long sum = 0;
+        for (int y = 0; y < f.Height; y++)
+            foreach (var b in f.GetRowSpan(y)) sum += b;
+        return (double)sum / (3L * f.Width * f.Height);
+    }
+
+    public Detections[] Detect(IReadOnlyList<Frame> frames) => frames.Select(f =>
+    {
+        double m = Mean(f);
+        _levels.Enqueue(m);
+        return m >= Threshold ? new Detections([new Box(10, 10, 50, 50)], [0.9f], [0]) : Detections.Empty;
+    }).ToArray();
+
+    public void Dispose()
+    {
+    }
+}
+
 /// <summary>What a <see cref="RecordingSink"/> saw of one item.</summary>
-internal sealed record SeenItem(long Sequence, int Detections, int[] TrackIds, int Events, bool EventsOnly);
+internal sealed record SeenItem(long Sequence, int Detections, int[] TrackIds, int Events, bool EventsOnly)
+{
+    public TimeSpan Pts { get; init; }
+    public IReadOnlyList<AnalyticsEvent> EventList { get; init; } = [];
+    public string? CameraState { get; init; }
+    /// <summary>Mean of the frame's bytes (blue, green, red alike) as the sink got it.</summary>
+    public double MeanLevel { get; init; }
+}
 
 /// <summary>Records every item it is given; optionally blocks every write and the finalising until <see cref="Release"/>.</summary>
 internal sealed class RecordingSink : ISink
@@ -55,7 +93,7 @@ internal sealed class RecordingSink : ISink
     {
         _entered.TrySetResult();
         _seen.Enqueue(new SeenItem(item.Frame.Sequence, item.Detections.Count, item.Tracks.Where(t => t.Id > 0).Select(t => t.Id).ToArray(),
-            item.Events.Count, item.EventsOnly));
+            item.Events.Count, item.EventsOnly) { Pts = item.Frame.Pts, EventList = item.Events, CameraState = item.CameraState, MeanLevel = MeanLevelDetector.Mean(item.Frame) });
         await _release.Task.ConfigureAwait(false);
     }
 
