@@ -29,6 +29,10 @@ public sealed record AnnotateOptions
     public string Motion { get; init; } = "kalman";
     /// <summary>Replay this MOTChallenge detection file instead of running a model.</summary>
     public string? DetectionsFile { get; init; }
+    /// <summary>Options of the <c>motion</c> detector (background subtraction); null = defaults.</summary>
+    public Imaging.BackgroundSubtractorOptions? MotionDetector { get; init; }
+    /// <summary>Tracker options; null = defaults.</summary>
+    public Tracking.ByteTrackerOptions? Tracker { get; init; }
     /// <summary>Let ONNX Runtime's worker threads busy-wait (<see cref="ModelSessionOptions.AllowSpinning"/>). Default false.</summary>
     public bool AllowSpinning { get; init; }
 }
@@ -78,6 +82,7 @@ public static class AnnotateJob
             DetectionsFile = o.DetectionsFile,
             Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning },
             Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
+            Motion = o.MotionDetector ?? new Imaging.BackgroundSubtractorOptions(),
         }, logger);
         try
         {
@@ -100,7 +105,7 @@ public static class AnnotateJob
             using var motionModel = new MotionModelLease(o.Track && detector is not null ? o.Motion : "kalman");
             var builder = new PipelineBuilder(streamId, pool).Logger(logger).Metrics(metrics).Source(source).Detector(batcher)
                 .Lossless(true).QueueCapacity(8).MaxFrames(o.MaxFrames);
-            if (o.Track) builder.Tracker(null, motionModel.Model);
+            if (o.Track) builder.Tracker(o.Tracker, motionModel.Model);
             var video = new VideoFileSink(new VideoSinkOptions
             {
                 Path = o.Output,

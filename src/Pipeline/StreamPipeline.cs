@@ -90,6 +90,7 @@ internal sealed class StreamPipeline
     private readonly ChannelReader<Frame> _frames;
     private readonly BatcherClient? _detector;
     private readonly ByteTracker? _tracker;
+    private readonly Imaging.CameraMotionEstimator? _cameraMotion;
     private readonly TrackEventEmitter _events;
     private readonly StreamAnalytics? _analytics;
     private readonly long _maxFrames;
@@ -102,10 +103,12 @@ internal sealed class StreamPipeline
     private readonly Prometheus.Gauge.Child? _activeTracks;
 
     /// <param name="metrics">Where stage times, end-to-end latency, frames, events and active tracks are recorded (label stream); null = <see cref="PipelineMetrics.Default"/>.</param>
+    /// <param name="cameraMotion">Estimates each frame's camera motion from its pixels for the tracker (moving cameras); owned by the pipeline, disposed when its loop ends. Null = none.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
-        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null)
+        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, Imaging.CameraMotionEstimator? cameraMotion = null)
     {
+        _cameraMotion = cameraMotion;
         _analytics = analytics;
         _maxFrames = maxFrames;
         _streamId = streamId;
@@ -155,8 +158,16 @@ internal sealed class StreamPipeline
                         if (_tracker is not null)
                         {
                             // A looped file or a restarted camera jumps back in time: start the tracks over.
-                            if (frame.Pts < lastPts) _tracker.Reset();
-                            tracks = _tracker.Update(dets, frame.Pts);
+                            if (frame.Pts < lastPts)
+                            {
+                                _tracker.Reset();
+                                _cameraMotion?.Reset();
+                            }
+                            var cameraMotion = System.Numerics.Matrix3x2.Identity;
+                            // The frame's own pixels, read in place; this frame's detections are kept off the corners used
+                            // when it is the previous frame.
+                            if (_cameraMotion is not null && !_cameraMotion.TryEstimate(frame, dets.Boxes, out cameraMotion)) cameraMotion = System.Numerics.Matrix3x2.Identity;
+                            tracks = _tracker.Update(dets, frame.Pts, cameraMotion);
                             _trackSeconds.Observe(Stopwatch.GetElapsedTime(t1).TotalSeconds);
                         }
                         lastPts = frame.Pts;
@@ -199,6 +210,7 @@ internal sealed class StreamPipeline
         {
             // The stream no longer takes part in batches: without this the batcher would wait for it.
             _detector?.Dispose();
+            _cameraMotion?.Dispose();
             if (last is not null)
             {
                 var final = _events.Flush(last);

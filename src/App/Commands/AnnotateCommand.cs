@@ -34,13 +34,25 @@ public static class AnnotateCommand
         var noTrack = new Option<bool>("--no-track") { Description = "Draw raw detections, no tracking" };
         var detFile = new Option<string?>("--detections") { Description = "Replay this MOTChallenge detection file instead of running a model (frame n+1 of the file for decoded frame n)" };
         var motion = new Option<string>("--motion") { Description = "Tracker motion model: kalman, or a learned ONNX model (models/motion-gru.onnx)", DefaultValueFactory = _ => "kalman" };
+        var set = new Option<string[]>("--set") { Description = "Option KEY=VALUE (repeatable): motion.KEY for the motion detector (detector.motion in a configuration), tracker.KEY for the tracker, e.g. --set motion.object_aspect=0.4 --set tracker.min_hits=2", AllowMultipleArgumentsPerToken = true };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
-            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion,
+            input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion, set,
         };
         cmd.SetAction(async (pr, ct) =>
         {
+            Imaging.BackgroundSubtractorOptions motionDetector;
+            ByteTrackerOptions tracker;
+            try
+            {
+                (motionDetector, tracker) = ParseSettings(pr.GetValue(set) ?? []);
+            }
+            catch (OptionsException ex)
+            {
+                Console.Error.WriteLine($"annotate: {ex.Message}");
+                return ExitCodes.Usage;
+            }
             var o = new AnnotateOptions
             {
                 Input = pr.GetValue(input)!,
@@ -58,12 +70,39 @@ public static class AnnotateCommand
                 Providers = pr.GetValue(providers)!,
                 DetectionsFile = pr.GetValue(detFile),
                 Motion = pr.GetValue(motion)!,
+                MotionDetector = motionDetector,
+                Tracker = tracker,
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
             return await RunCliAsync(o, linked.Token).ConfigureAwait(false);
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// <c>--set</c> pairs: <c>motion.KEY=VALUE</c> (motion detector, <see cref="Imaging.BackgroundSubtractorOptions"/>) and
+    /// <c>tracker.KEY=VALUE</c> (<see cref="ByteTrackerOptions"/>, <c>tracker.kalman.KEY</c> for the Kalman noise). Throws
+    /// <see cref="OptionsException"/> naming the key.
+    /// </summary>
+    internal static (Imaging.BackgroundSubtractorOptions Motion, ByteTrackerOptions Tracker) ParseSettings(IEnumerable<string> settings)
+    {
+        var motion = new Imaging.BackgroundSubtractorOptions();
+        var trackerSettings = new List<string>();
+        foreach (string setting in settings)
+        {
+            int eq = setting.IndexOf('=');
+            if (eq <= 0) throw new OptionsException("--set", $"expected KEY=VALUE, got '{setting}'");
+            string key = setting[..eq].Trim(), value = setting[(eq + 1)..].Trim();
+            if (key.StartsWith("motion.", StringComparison.OrdinalIgnoreCase))
+                motion = TrackCommands.With(motion, key["motion.".Length..], value, $"detector.{key}");
+            else if (key.StartsWith("tracker.", StringComparison.OrdinalIgnoreCase))
+                trackerSettings.Add(setting.Trim()["tracker.".Length..]);
+            else
+                throw new OptionsException("--set", $"'{key}': keys start with motion. (motion detector) or tracker. (tracker)");
+        }
+        motion.Validate();
+        return (motion, TrackCommands.ParseTrackerOptions(trackerSettings));
     }
 
     private static async Task<int> RunCliAsync(AnnotateOptions o, CancellationToken ct)

@@ -30,7 +30,12 @@ public sealed class StreamHost : IAsyncDisposable
         var classNames = batcher?.Detector.ClassNames ?? [];
         var builder = new PipelineBuilder(config.Id, pool, resources.SinkPool).Logger(logger).Metrics(m)
             .Source(config.Source).Detector(batcher).QueueCapacity(sinks.QueueCapacity);
-        if (instance.Tracker.Enabled) builder.Tracker(instance.Tracker.Options, motion);
+        if (instance.Tracker.Enabled)
+        {
+            var tracker = instance.Tracker.Options;
+            if (config.CompensateCameraMotion is bool cmc) tracker = tracker with { CompensateCameraMotion = cmc };
+            builder.Tracker(tracker, motion).CameraMotion(instance.Tracker.CameraMotion);
+        }
         int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
         List<SinkSpec> specs;
         try
