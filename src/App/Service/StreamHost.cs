@@ -20,6 +20,13 @@ public sealed class StreamHost : IAsyncDisposable
     private readonly ServiceResources _resources;
     private readonly StreamRun _run;
 
+    /// <summary>
+    /// The tracker options of one stream: the instance's <c>tracker</c> section, with the stream's own
+    /// <see cref="StreamConfig.CompensateCameraMotion"/> when it gives one (moving or fixed camera).
+    /// </summary>
+    public static Tracking.ByteTrackerOptions TrackerOptions(StreamConfig config, SvConfig instance) =>
+        config.CompensateCameraMotion is bool cmc ? instance.Tracker.Options with { CompensateCameraMotion = cmc } : instance.Tracker.Options;
+
     public StreamHost(StreamConfig config, SvConfig instance, FramePool pool, DetectionBatcher? batcher, ServiceResources resources,
         Tracking.Motion.IMotionModel? motion, ILogger logger, PipelineMetrics? metrics = null)
     {
@@ -30,12 +37,7 @@ public sealed class StreamHost : IAsyncDisposable
         var classNames = batcher?.Detector.ClassNames ?? [];
         var builder = new PipelineBuilder(config.Id, pool, resources.SinkPool).Logger(logger).Metrics(m)
             .Source(config.Source).Detector(batcher).QueueCapacity(sinks.QueueCapacity);
-        if (instance.Tracker.Enabled)
-        {
-            var tracker = instance.Tracker.Options;
-            if (config.CompensateCameraMotion is bool cmc) tracker = tracker with { CompensateCameraMotion = cmc };
-            builder.Tracker(tracker, motion).CameraMotion(instance.Tracker.CameraMotion);
-        }
+        if (instance.Tracker.Enabled) builder.Tracker(TrackerOptions(config, instance), motion).CameraMotion(instance.Tracker.CameraMotion);
         int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
         List<SinkSpec> specs;
         try
