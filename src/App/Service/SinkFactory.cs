@@ -22,6 +22,9 @@ public sealed class ServiceResources
 
     /// <summary>The instance's MQTT connections: streams naming the same broker and client id share one.</summary>
     public MqttConnections Mqtt { get; } = new();
+
+    /// <summary>The instance's Kafka producers: streams with the same producer settings share one.</summary>
+    public KafkaProducers Kafka { get; } = new();
 }
 
 /// <summary>A sink and, when it needs one, its own queue policy (preview: always drop; snapshots: lossless for files).</summary>
@@ -101,6 +104,12 @@ public static class SinkFactory
                 var mo = m with { InstanceId = instance.Instance };
                 mo.Validate("sinks.mqtt");
                 list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger, resources.Mqtt, metrics), queue));
+            }
+            if (sinks.Kafka is { } k)
+            {
+                var ko = k with { InstanceId = instance.Instance };
+                ko.Validate("sinks.kafka");
+                list.Add(new SinkSpec(new KafkaEventSink(ko, stream.Id, logger, resources.Kafka, metrics)));
             }
             if (sinks.Webhook is { } w)
             {
