@@ -30,6 +30,68 @@ public sealed record BackgroundSubtractorOptions
     /// <summary>Most blobs per frame (largest first). Default 64.</summary>
     [OptionRange(1, 4096)]
     public int MaxObjects { get; init; } = 64;
+    /// <summary>
+    /// MOG2's shadow threshold (tau, 0..1): a pixel darker than the background by a factor between this and 1, with the
+    /// same colour, is a shadow and left out of blobs. Lower calls more of a darker region shadow (cuts cast shadows off
+    /// people; also dark clothes on a light floor). OpenCV's default 0.5. Needs <see cref="DetectShadows"/>.
+    /// </summary>
+    [OptionRange(0, 1)]
+    public double ShadowThreshold { get; init; } = 0.5;
+    /// <summary>
+    /// Apply <see cref="MorphKernel"/>'s closing before its opening: a sparse mask (outlines and speckle inside people whose
+    /// colours are near the background's) is filled into solid bodies first instead of being eroded away. Default false
+    /// (opening first: removes specks first, for clean masks).
+    /// </summary>
+    public bool CloseFirst { get; init; }
+    /// <summary>
+    /// Height of a vertical closing (full-frame pixels; 0 = none) applied after <see cref="MorphKernel"/>: joins the parts
+    /// of one upright body (head, torso, legs in colours near the background's) without joining people side by side.
+    /// Default 0.
+    /// </summary>
+    [OptionRange(0, 401, Unit = "pixels")]
+    public int VerticalClose { get; init; }
+    /// <summary>
+    /// Expected width of one object over its height (people about 0.4; 0 = never split). A blob wider than
+    /// <see cref="SplitFactor"/> times that is taken to hold several objects side by side and cut into round(width /
+    /// (height x this)) parts at the emptiest columns of its mask (column projection), each part boxed tightly. Default 0.
+    /// </summary>
+    [OptionRange(0, 10)]
+    public double ObjectAspect { get; init; }
+    /// <summary>How much wider than one object (<see cref="ObjectAspect"/>) a blob must be before it is split. Default 1.5.</summary>
+    [OptionRange(1, 10)]
+    public double SplitFactor { get; init; } = 1.5;
+    /// <summary>Smallest blob height, full-frame pixels (after splitting): drops low specks and slivers of cast shadow. Default 0.</summary>
+    [OptionRange(0, int.MaxValue, Unit = "pixels")]
+    public int MinHeight { get; init; }
+    /// <summary>Widest blob reported, as width over height (after splitting; 0 = no limit): upright people are narrower than tall. Default 0.</summary>
+    [OptionRange(0, 100)]
+    public double MaxWidthToHeight { get; init; }
+    /// <summary>Narrowest blob reported, as width over height (after splitting; 0 = no limit). Default 0.</summary>
+    [OptionRange(0, 100)]
+    public double MinWidthToHeight { get; init; }
+    /// <summary>
+    /// Frames in a row a blob must be seen (overlapping itself, IoU >= 0.3, from frame to frame) before it is reported;
+    /// 1 = at once. Higher drops flicker (leaves, reflections, noise) and reports each new object that much later. Default 1.
+    /// </summary>
+    [OptionRange(1, 1000, Unit = "frames")]
+    public int MinLifetime { get; init; } = 1;
+    /// <summary>Frames at the start that only teach the background model, with nothing reported. Default 0.</summary>
+    [OptionRange(0, 100000, Unit = "frames")]
+    public int WarmupFrames { get; init; }
+    /// <summary>Grow every reported box by this fraction of its width and height (split equally on both sides; 0 = none): a silhouette's box is tighter than a person's annotated box. Default 0.</summary>
+    [OptionRange(0, 2)]
+    public double BoxPadding { get; init; }
+    /// <summary>
+    /// Ghost suppression (0 = off): the least fraction of a blob's box whose grey level changed (by more than 12) over the
+    /// last <see cref="MotionGap"/> frames. A blob without that much change is a ghost — background the model learned while
+    /// someone stood on it, uncovered when they left — or a stopped object, and is not reported. Higher drops more ghosts
+    /// and more slow walkers. Default 0.
+    /// </summary>
+    [OptionRange(0, 1)]
+    public double MinMotion { get; init; }
+    /// <summary>Frames between the two pictures compared for <see cref="MinMotion"/>. Longer sees slower motion. Default 5.</summary>
+    [OptionRange(1, 100, Unit = "frames")]
+    public int MotionGap { get; init; } = 5;
 
     public void Validate(string path = "detector.motion")
     {
@@ -39,6 +101,20 @@ public sealed record BackgroundSubtractorOptions
         if (MorphKernel is < 0 or > 101) throw new OptionsException($"{path}.morph_kernel", $"must be 0..101, got {MorphKernel}");
         if (Downscale is < 1 or > 16) throw new OptionsException($"{path}.downscale", $"must be 1..16, got {Downscale}");
         if (MaxObjects is < 1 or > 4096) throw new OptionsException($"{path}.max_objects", $"must be 1..4096, got {MaxObjects}");
+        if (!(ShadowThreshold >= 0 && ShadowThreshold <= 1)) throw new OptionsException($"{path}.shadow_threshold", $"must be 0..1, got {ShadowThreshold}");
+        if (VerticalClose is < 0 or > 401) throw new OptionsException($"{path}.vertical_close", $"must be 0..401 pixels, got {VerticalClose}");
+        if (!(ObjectAspect >= 0 && ObjectAspect <= 10)) throw new OptionsException($"{path}.object_aspect", $"must be 0..10, got {ObjectAspect}");
+        if (!(SplitFactor >= 1 && SplitFactor <= 10)) throw new OptionsException($"{path}.split_factor", $"must be 1..10, got {SplitFactor}");
+        if (MinHeight < 0) throw new OptionsException($"{path}.min_height", $"must be >= 0, got {MinHeight}");
+        if (!(MaxWidthToHeight >= 0 && MaxWidthToHeight <= 100)) throw new OptionsException($"{path}.max_width_to_height", $"must be 0..100, got {MaxWidthToHeight}");
+        if (!(MinWidthToHeight >= 0 && MinWidthToHeight <= 100)) throw new OptionsException($"{path}.min_width_to_height", $"must be 0..100, got {MinWidthToHeight}");
+        if (MaxWidthToHeight > 0 && MinWidthToHeight > MaxWidthToHeight)
+            throw new OptionsException($"{path}.min_width_to_height", $"must not exceed max_width_to_height ({MaxWidthToHeight}), got {MinWidthToHeight}");
+        if (MinLifetime is < 1 or > 1000) throw new OptionsException($"{path}.min_lifetime", $"must be 1..1000 frames, got {MinLifetime}");
+        if (WarmupFrames is < 0 or > 100000) throw new OptionsException($"{path}.warmup_frames", $"must be 0..100000 frames, got {WarmupFrames}");
+        if (!(BoxPadding >= 0 && BoxPadding <= 2)) throw new OptionsException($"{path}.box_padding", $"must be 0..2, got {BoxPadding}");
+        if (!(MinMotion >= 0 && MinMotion <= 1)) throw new OptionsException($"{path}.min_motion", $"must be 0..1, got {MinMotion}");
+        if (MotionGap is < 1 or > 100) throw new OptionsException($"{path}.motion_gap", $"must be 1..100 frames, got {MotionGap}");
     }
 }
 
@@ -47,13 +123,29 @@ public sealed record BackgroundSubtractorOptions
 /// frame in place (a <c>Mat</c> header over its pixels); owns the model, its mask and downscale buffers and frees them on
 /// <see cref="Dispose"/>. Not thread-safe (one per stream).
 /// </summary>
+/// <remarks>
+/// After the mask (shadows out, opening and closing, optional vertical closing): each blob wider than
+/// <see cref="BackgroundSubtractorOptions.SplitFactor"/> objects is cut at the emptiest columns of its mask, then size and
+/// shape priors drop what cannot be an object, then a blob must have lived <see cref="BackgroundSubtractorOptions.MinLifetime"/>
+/// frames. Lifetimes carry from frame to frame by overlap with the previous frame's blobs (all of them, reported or not).
+/// </remarks>
 public sealed class BackgroundSubtractor : IDisposable
 {
+    private const double LifetimeIoU = 0.3;
     private readonly BackgroundSubtractorOptions _options;
     private readonly BackgroundSubtractorMOG2 _model;
     private readonly Mat _small = new();
     private readonly Mat _mask = new();
     private readonly Mat? _kernel;
+    private readonly Mat? _verticalKernel;
+    private byte[] _maskBytes = [];
+    private readonly List<(Rect Box, int Age)> _previous = new();
+    private readonly List<(Rect Box, int Age)> _current = new();
+    private long _frames;
+    private readonly Mat[] _greys = [];
+    private readonly Mat _scratch = new();
+    private readonly Mat _change = new();
+    private bool _hasChange;
     private bool _disposed;
 
     public BackgroundSubtractor(BackgroundSubtractorOptions? options = null)
@@ -61,11 +153,22 @@ public sealed class BackgroundSubtractor : IDisposable
         _options = options ?? new BackgroundSubtractorOptions();
         _options.Validate();
         _model = BackgroundSubtractorMOG2.Create(_options.History, _options.VarThreshold, _options.DetectShadows);
+        _model.ShadowThreshold = _options.ShadowThreshold;
         if (_options.MorphKernel > 1)
         {
             // The kernel shrinks with the analysis size so that it covers the same part of the picture.
             int k = Math.Max(1, (_options.MorphKernel / _options.Downscale) | 1);
             _kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(k, k));
+        }
+        if (_options.MinMotion > 0)
+        {
+            _greys = new Mat[_options.MotionGap + 1];
+            for (int i = 0; i < _greys.Length; i++) _greys[i] = new Mat();
+        }
+        if (_options.VerticalClose > 1)
+        {
+            int k = Math.Max(1, (_options.VerticalClose / _options.Downscale) | 1);
+            _verticalKernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(1, k));
         }
     }
 
@@ -88,34 +191,188 @@ public sealed class BackgroundSubtractor : IDisposable
             {
                 BgrMat.ApplyBackground(_model, frame.Data, w, h, frame.Stride, _mask, _options.LearningRate);
             }
+            _frames++;
+            if (_greys.Length > 0) Change(frame, new Size(_mask.Cols, _mask.Rows));
+            if (_frames <= _options.WarmupFrames) return [];
             using var maskIn = InputArray.Create(_mask);
             // Shadows are marked 127: keep only certain foreground (255).
             Cv2.Threshold(maskIn, _mask, 200, 255, ThresholdTypes.Binary);
             if (_kernel is not null)
             {
                 using var kernel = InputArray.Create(_kernel);
-                Cv2.MorphologyEx(maskIn, _mask, MorphTypes.Open, kernel);
+                Cv2.MorphologyEx(maskIn, _mask, _options.CloseFirst ? MorphTypes.Close : MorphTypes.Open, kernel);
+                Cv2.MorphologyEx(maskIn, _mask, _options.CloseFirst ? MorphTypes.Open : MorphTypes.Close, kernel);
+            }
+            if (_verticalKernel is not null)
+            {
+                using var kernel = InputArray.Create(_verticalKernel);
                 Cv2.MorphologyEx(maskIn, _mask, MorphTypes.Close, kernel);
             }
             var contours = Cv2.FindContoursAsArray(maskIn, RetrievalModes.External, ContourApproximationModes.ApproxSimple);
-            var frameRect = new Rect(0, 0, w, h);
-            var rects = new List<Rect>(contours.Length);
+            var blobs = new List<Rect>(contours.Length);
+            bool split = _options.ObjectAspect > 0;
+            if (split) CopyMask();
             foreach (var c in contours)
             {
                 var r = Cv2.BoundingRect(c);
-                var full = new Rect(r.X * div, r.Y * div, r.Width * div, r.Height * div);
-                if ((long)full.Width * full.Height >= _options.MinArea) rects.Add(Rect.Intersect(full, frameRect));
+                if ((long)r.Width * r.Height * div * div < _options.MinArea) continue;
+                if (split) Split(r, blobs);
+                else blobs.Add(r);
             }
+            if (_hasChange) blobs.RemoveAll(r => r.Width <= 0 || r.Height <= 0 || Changed(r) < _options.MinMotion);
+            var rects = new List<Rect>(blobs.Count);
+            var frameRect = new Rect(0, 0, w, h);
+            foreach (var r in blobs)
+            {
+                var full = Rect.Intersect(new Rect(r.X * div, r.Y * div, r.Width * div, r.Height * div), frameRect);
+                if (full.Width <= 0 || full.Height <= 0 || !Plausible(full)) continue;
+                rects.Add(full);
+            }
+            rects = Survivors(rects);
             rects.Sort(static (a, b) => ((long)b.Width * b.Height).CompareTo((long)a.Width * a.Height));
             int n = Math.Min(rects.Count, _options.MaxObjects);
             var result = new Box[n];
-            for (int i = 0; i < n; i++) result[i] = Box.FromXywh(rects[i].X, rects[i].Y, rects[i].Width, rects[i].Height);
+            double pad = _options.BoxPadding / 2;
+            for (int i = 0; i < n; i++)
+            {
+                var r = rects[i];
+                float px = (float)(r.Width * pad), py = (float)(r.Height * pad);
+                result[i] = new Box(Math.Max(0, r.X - px), Math.Max(0, r.Y - py), Math.Min(w, r.X + r.Width + px), Math.Min(h, r.Y + r.Height + py));
+            }
             return result;
         }
         catch (OpenCVException ex)
         {
             throw new ImagingException("background subtraction", ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// Keeps this frame's grey picture (analysis size) in the ring and, once it holds <see cref="BackgroundSubtractorOptions.MotionGap"/>
+    /// earlier ones, marks in <see cref="_change"/> where it differs from the one that many frames back.
+    /// </summary>
+    private void Change(Frame frame, Size size)
+    {
+        int n = _greys.Length;
+        var now = _greys[(int)(_frames % n)];
+        BgrMat.ToGray(frame.Data, frame.Width, frame.Height, frame.Stride, _scratch, now, size);
+        _hasChange = _frames >= n;
+        if (!_hasChange) return;
+        var then = _greys[(int)((_frames + 1) % n)]; // the oldest: MotionGap frames back
+        using var a = InputArray.Create(now);
+        using var b = InputArray.Create(then);
+        Cv2.Absdiff(a, b, _change);
+        using var changeIn = InputArray.Create(_change);
+        Cv2.Threshold(changeIn, _change, MotionChange, 255, ThresholdTypes.Binary);
+    }
+
+    /// <summary>Grey-level difference that counts as change for <see cref="BackgroundSubtractorOptions.MinMotion"/>.</summary>
+    private const double MotionChange = 12;
+
+    /// <summary>Fraction of blob <paramref name="r"/> (analysis pixels) that changed over the motion gap.</summary>
+    private double Changed(Rect r)
+    {
+        using var part = new Mat(_change, r);
+        return Cv2.CountNonZero(part) / ((double)r.Width * r.Height);
+    }
+
+    /// <summary>The binary mask into <see cref="_maskBytes"/> (row-major, one byte a pixel) for the column projections.</summary>
+    private void CopyMask()
+    {
+        int rows = _mask.Rows, cols = _mask.Cols, n = rows * cols;
+        if (_maskBytes.Length < n) _maskBytes = new byte[n];
+        if (_mask.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(_mask.Data, _maskBytes, 0, n);
+        else
+            for (int y = 0; y < rows; y++) System.Runtime.InteropServices.Marshal.Copy(_mask.Ptr(y), _maskBytes, y * cols, cols);
+    }
+
+    /// <summary>
+    /// Cuts blob <paramref name="r"/> (analysis pixels) into as many objects as its width holds, at the columns with the
+    /// fewest foreground pixels near the even cuts, and adds each part's tight box to <paramref name="into"/>.
+    /// </summary>
+    private void Split(Rect r, List<Rect> into)
+    {
+        double one = r.Height * _options.ObjectAspect;
+        int parts = one <= 0 || r.Width < _options.SplitFactor * one ? 1 : Math.Max(1, (int)Math.Round(r.Width / one));
+        if (parts == 1)
+        {
+            into.Add(r);
+            return;
+        }
+        int stride = _mask.Cols; // analysis width (the mask was copied row-major)
+        Span<int> columns = r.Width <= 1024 ? stackalloc int[r.Width] : new int[r.Width];
+        for (int x = 0; x < r.Width; x++)
+        {
+            int sum = 0;
+            for (int y = r.Y; y < r.Bottom; y++) sum += _maskBytes[y * stride + r.X + x] >> 7;
+            columns[x] = sum;
+        }
+        int start = 0;
+        for (int k = 1; k <= parts; k++)
+        {
+            int end;
+            if (k == parts) end = r.Width;
+            else
+            {
+                // The emptiest column within a third of a part's width of the even cut.
+                int nominal = (int)Math.Round(k * r.Width / (double)parts), reach = Math.Max(1, (int)(r.Width / (3.0 * parts)));
+                end = nominal;
+                for (int x = Math.Max(start + 1, nominal - reach); x <= Math.Min(r.Width - 1, nominal + reach); x++)
+                    if (columns[x] < columns[end]) end = x;
+            }
+            // Tight rows of this part.
+            int top = -1, bottom = -1;
+            for (int y = r.Y; y < r.Bottom; y++)
+            {
+                int row = y * stride + r.X;
+                for (int x = start; x < end; x++)
+                    if (_maskBytes[row + x] != 0)
+                    {
+                        if (top < 0) top = y;
+                        bottom = y;
+                        break;
+                    }
+            }
+            if (top >= 0 && end > start) into.Add(new Rect(r.X + start, top, end - start, bottom - top + 1));
+            start = end;
+        }
+    }
+
+    /// <summary>Size and shape priors on a full-frame box.</summary>
+    private bool Plausible(Rect r)
+    {
+        if (r.Height < _options.MinHeight) return false;
+        double ratio = r.Width / (double)r.Height;
+        if (_options.MaxWidthToHeight > 0 && ratio > _options.MaxWidthToHeight) return false;
+        if (_options.MinWidthToHeight > 0 && ratio < _options.MinWidthToHeight) return false;
+        return true;
+    }
+
+    /// <summary>Ages this frame's blobs by overlap with the previous frame's and keeps those old enough.</summary>
+    private List<Rect> Survivors(List<Rect> rects)
+    {
+        if (_options.MinLifetime <= 1) return rects;
+        _current.Clear();
+        var kept = new List<Rect>(rects.Count);
+        foreach (var r in rects)
+        {
+            int age = 1;
+            foreach (var (p, a) in _previous)
+                if (IoU(r, p) >= LifetimeIoU) age = Math.Max(age, a + 1);
+            _current.Add((r, age));
+            if (age >= _options.MinLifetime) kept.Add(r);
+        }
+        _previous.Clear();
+        _previous.AddRange(_current);
+        return kept;
+    }
+
+    private static double IoU(Rect a, Rect b)
+    {
+        var i = Rect.Intersect(a, b);
+        if (i.Width <= 0 || i.Height <= 0) return 0;
+        double inter = (double)i.Width * i.Height;
+        return inter / ((double)a.Width * a.Height + (double)b.Width * b.Height - inter);
     }
 
     public void Dispose()
@@ -126,5 +383,9 @@ public sealed class BackgroundSubtractor : IDisposable
         _small.Dispose();
         _mask.Dispose();
         _kernel?.Dispose();
+        _verticalKernel?.Dispose();
+        foreach (var g in _greys) g.Dispose();
+        _scratch.Dispose();
+        _change.Dispose();
     }
 }

@@ -38,6 +38,10 @@ public sealed record AnnotateOptions
     public string? Enhance { get; init; }
     /// <summary>With <see cref="Enhance"/>: which pictures it changes. Default both (the detector's and the video's).</summary>
     public Inference.Enhance.EnhanceTarget EnhanceApply { get; init; } = Inference.Enhance.EnhanceTarget.Both;
+    /// <summary>Options of the <c>motion</c> detector (background subtraction); null = defaults.</summary>
+    public Imaging.BackgroundSubtractorOptions? MotionDetector { get; init; }
+    /// <summary>Tracker options; null = defaults.</summary>
+    public Tracking.ByteTrackerOptions? Tracker { get; init; }
     /// <summary>Let ONNX Runtime's worker threads busy-wait (<see cref="ModelSessionOptions.AllowSpinning"/>). Default false.</summary>
     public bool AllowSpinning { get; init; }
     /// <summary>
@@ -127,6 +131,7 @@ public static class AnnotateJob
             DetectionsFile = o.DetectionsFile,
             Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning, IntraOpThreads = IntraOpThreads(o) },
             Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
+            Motion = o.MotionDetector ?? new Imaging.BackgroundSubtractorOptions(),
         }, logger);
         try
         {
@@ -155,7 +160,7 @@ public static class AnnotateJob
             using var motionModel = new MotionModelLease(o.Track && detector is not null ? o.Motion : "kalman");
             var builder = new PipelineBuilder(streamId, pool).Logger(logger).Metrics(metrics).Source(source).Detector(batcher)
                 .Lossless(true).QueueCapacity(8).MaxFrames(o.MaxFrames).Classifier(classifierBatcher).Masks(new MaskOptions { Enabled = o.Masks });
-            if (o.Track) builder.Tracker(null, motionModel.Model);
+            if (o.Track) builder.Tracker(o.Tracker, motionModel.Model);
             if (o.Track) builder.DetectSchedule(o.DetectSchedule); // without a tracker nothing could fill the skipped frames
             builder.CameraTamper(tamperModel);
             builder.Enhance(enhanceModel, new Inference.Enhance.EnhanceOptions { Enabled = enhanceModel is not null, Apply = o.EnhanceApply });

@@ -38,6 +38,7 @@ public sealed class PipelineBuilder
     private DetectionBatcher? _batcher;
     private ByteTrackerOptions? _trackerOptions;
     private IMotionModel? _motion;
+    private Imaging.CameraMotionOptions? _cameraMotionOptions;
     private bool _track;
     private DetectScheduleOptions? _schedule;
     private StreamAnalytics? _analytics;
@@ -143,6 +144,17 @@ public sealed class PipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// How the camera motion is estimated when the tracker's <see cref="ByteTrackerOptions.CompensateCameraMotion"/> is on
+    /// (each frame's pixels go to an <see cref="Imaging.CameraMotionEstimator"/> of this stream, its estimate to the
+    /// tracker); null = defaults. Without that option nothing is estimated.
+    /// </summary>
+    public PipelineBuilder CameraMotion(Imaging.CameraMotionOptions? options)
+    {
+        _cameraMotionOptions = options?.Validate("tracker.camera_motion");
+        return this;
+    }
+
     /// <summary>Zones and lines turned into events; null = none.</summary>
     public PipelineBuilder Analytics(StreamAnalytics? analytics)
     {
@@ -212,6 +224,7 @@ public sealed class PipelineBuilder
         if (_sourceOptions is null && _source is null) throw new InvalidOperationException("a pipeline needs a source: call Source(...)");
         var runners = new List<SinkRunner>();
         VideoSource? source = _source;
+        Imaging.CameraMotionEstimator? cameraMotion = null;
         try
         {
             source ??= new VideoSource(_sourceOptions! with { Id = _streamId }, _pool, _logger, _metrics);
@@ -221,14 +234,17 @@ public sealed class PipelineBuilder
             var classNames = _batcher?.Detector.ClassNames ?? [];
             var tracker = _track && _batcher is not null ? new ByteTracker(_trackerOptions, _motion) : null;
             var classify = tracker is not null && _classifier is not null ? new TrackClassifier(_streamId, _classifier, classNames, _metrics) : null;
+            if (tracker is not null && tracker.Options.CompensateCameraMotion) cameraMotion = new Imaging.CameraMotionEstimator(_cameraMotionOptions);
             var pipeline = new StreamPipeline(_streamId, source.Frames, _batcher?.CreateClient(_streamId), tracker, classNames, runners, lossless, _logger,
                 _analytics, _maxFrames, _metrics, _schedule, classify, _masks,
                 _tamperModel is null ? null : new CameraTamperMonitor(_tamperModel, _tamperOptions),
-                _enhanceModel is null ? null : new FrameEnhancer(_enhanceModel, _enhanceOptions), _enhanceOptions?.Apply ?? EnhanceTarget.Both);
+                _enhanceModel is null ? null : new FrameEnhancer(_enhanceModel, _enhanceOptions), _enhanceOptions?.Apply ?? EnhanceTarget.Both,
+                cameraMotion);
             return new StreamRun(_streamId, source, pipeline, runners, _batcher, _logger, _metrics);
         }
         catch
         {
+            cameraMotion?.Dispose();
             foreach (var r in runners) r.DisposeAsync().AsTask().GetAwaiter().GetResult();
             foreach (var (sink, _) in _sinks.Skip(runners.Count)) sink.DisposeAsync().AsTask().GetAwaiter().GetResult();
             source?.DisposeAsync().AsTask().GetAwaiter().GetResult();

@@ -100,6 +100,7 @@ internal sealed class StreamPipeline
     private readonly ChannelReader<Frame> _frames;
     private readonly BatcherClient? _detector;
     private readonly ByteTracker? _tracker;
+    private readonly Imaging.CameraMotionEstimator? _cameraMotion;
     private readonly TrackEventEmitter _events;
     private readonly StreamAnalytics? _analytics;
     private readonly long _maxFrames;
@@ -126,11 +127,12 @@ internal sealed class StreamPipeline
     private Frame? _enhancedCopy;     // with EnhanceTarget.Detect: the detector's picture, reused while the size stays
 
     /// <param name="metrics">Where stage times, end-to-end latency, frames, events and active tracks are recorded (label stream); null = <see cref="PipelineMetrics.Default"/>.</param>
+    /// <param name="cameraMotion">Estimates each frame's camera motion from its pixels for the tracker (moving cameras); owned by the pipeline, disposed when its loop ends. Null = none.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
         StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, DetectScheduleOptions? schedule = null,
         TrackClassifier? classifier = null, MaskOptions? masks = null, CameraTamperMonitor? tamper = null,
-        FrameEnhancer? enhancer = null, EnhanceTarget enhanceTarget = EnhanceTarget.Both)
+        FrameEnhancer? enhancer = null, EnhanceTarget enhanceTarget = EnhanceTarget.Both, Imaging.CameraMotionEstimator? cameraMotion = null)
     {
         if (schedule is not null && !schedule.Validate().EveryFrame && detector is not null)
         {
@@ -139,6 +141,7 @@ internal sealed class StreamPipeline
         }
         _classifier = classifier;
         _masks = masks is { Enabled: true } ? masks : null;
+        _cameraMotion = cameraMotion;
         _analytics = analytics;
         _maxFrames = maxFrames;
         _streamId = streamId;
@@ -232,9 +235,14 @@ internal sealed class StreamPipeline
                             {
                                 _tracker.Reset();
                                 _classifier?.Reset();
+                                _cameraMotion?.Reset();
                             }
+                            var cameraMotion = System.Numerics.Matrix3x2.Identity;
+                            // The frame's own pixels, read in place; this frame's detections are kept off the corners used
+                            // when it is the previous frame. Estimated on frames the detector skips too (the motion adds up).
+                            if (_cameraMotion is not null && !_cameraMotion.TryEstimate(frame, dets.Boxes, out cameraMotion)) cameraMotion = System.Numerics.Matrix3x2.Identity;
                             // A frame the schedule skips: every track moves by its motion model, none counts as missed.
-                            tracks = detect ? _tracker.Update(dets, frame.Pts) : _tracker.Predict(frame.Pts);
+                            tracks = detect ? _tracker.Update(dets, frame.Pts, cameraMotion) : _tracker.Predict(frame.Pts, cameraMotion);
                             if (dets.HasMasks) tracks = AttachMasks(tracks, dets);
                             long tt = Stopwatch.GetTimestamp();
                             _trackSeconds.Observe(Stopwatch.GetElapsedTime(t1, tt).TotalSeconds);
@@ -289,6 +297,7 @@ internal sealed class StreamPipeline
             _classifier?.Dispose();
             _enhancedCopy?.Dispose();
             _enhancedCopy = null;
+            _cameraMotion?.Dispose();
             if (last is not null)
             {
                 var final = _events.Flush(last);

@@ -177,7 +177,8 @@ public sealed record ByteTrackerOptions
     /// camera-motion compensation). True for moving cameras (pan, tilt, zoom, a vehicle): tracks stay on their objects
     /// while the picture slides; false for fixed cameras, which then pay nothing for estimating a motion that is not there.
     /// The caller estimates the motion (Imaging's <c>CameraMotionEstimator</c>): <c>streamvision track --camera-motion</c>
-    /// does; the streaming pipeline does not yet, so there the option has no effect.
+    /// does, and so does the streaming pipeline (from each frame's pixels; per stream with the stream key
+    /// <c>compensate_camera_motion</c>).
     /// </summary>
     public bool CompensateCameraMotion { get; init; }
 

@@ -188,6 +188,48 @@ def synthetic(rng, n, length=70):
     return out
 
 
+def dancing(rng, n, length=70):
+    """n non-linear synthetic trajectories (lists of (t, obs, truth)): people dancing, playing or weaving on the spot —
+    Lissajous-like oscillation of the centre (0.2-1.5 box widths, 0.3-1.5 Hz) over a slow drift, sudden reversals of the
+    drift, tight turns (up to 3 rad/s) and a bobbing height; the same frame rates, noise and misses as synthetic()."""
+    out = []
+    fps_choices = np.array([7.5, 10, 12.5, 15, 20, 25, 25, 25, 30, 30, 50, 60])
+    levels = noise_levels(rng, n)
+    for i in range(n):
+        fps = float(rng.choice(fps_choices))
+        L = length
+        t = np.arange(L) / fps
+        h0 = math.exp(rng.uniform(math.log(30), math.log(450)))
+        aspect = rng.uniform(0.3, 0.65)
+        w0 = h0 * aspect
+        ax, ay = rng.uniform(0.2, 1.5) * w0, rng.uniform(0.0, 0.5) * w0
+        fx, fy = rng.uniform(0.3, 1.5), rng.uniform(0.3, 1.5)
+        px, py = rng.uniform(0, 2 * math.pi), rng.uniform(0, 2 * math.pi)
+        drift = rng.normal(0, 0.3, 2) * h0
+        omega = rng.uniform(-3.0, 3.0) if rng.random() < 0.4 else 0.0
+        flip_every = rng.uniform(0.5, 2.0)
+        breathe = rng.uniform(0, 0.06)
+        pos = np.array([rng.uniform(0, 1280), rng.uniform(0, 720)])
+        truth = np.empty((L, 4))
+        dt = 1 / fps
+        next_flip = flip_every
+        for k in range(L):
+            osc = np.array([ax * math.sin(2 * math.pi * fx * t[k] + px), ay * math.sin(2 * math.pi * fy * t[k] + py)])
+            h = h0 * (1 + breathe * math.sin(2 * math.pi * 2 * fy * t[k] + px))
+            truth[k] = (pos[0] + osc[0], pos[1] + osc[1], w0 * (1 + breathe * math.sin(2 * math.pi * fx * t[k])), h)
+            if omega != 0.0:
+                c, s = math.cos(omega * dt), math.sin(omega * dt)
+                drift = np.array([c * drift[0] - s * drift[1], s * drift[0] + c * drift[1]])
+            if t[k] >= next_flip:
+                drift = -drift if rng.random() < 0.5 else rng.normal(0, 0.3, 2) * h0
+                next_flip += flip_every
+            pos = pos + drift * dt
+        keep = drop_mask(rng, L)
+        obs = observe(rng, truth, levels[i])
+        out.append((t[keep], obs[keep], truth[keep]))
+    return out
+
+
 def from_real(rng, tracks, copies):
     """Augmented copies of real trajectories: frame-rate subsampling, mirror, noise, misses."""
     out = []
@@ -421,7 +463,8 @@ def main():
     ap.add_argument("--hidden", type=int, default=32, help="GRU width")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--synthetic", type=int, default=12000, help="synthetic training trajectories")
-    ap.add_argument("--real-copies", type=int, default=150, help="augmented copies of each real training trajectory")
+    ap.add_argument("--real-copies", type=int, default=0, help="augmented copies of each real MOT15 training trajectory; default 0 = synthetic only (the shipped model: weights free of MOT15's non-commercial licence)")
+    ap.add_argument("--dancing", type=int, default=3000, help="extra non-linear synthetic trajectories (dancing, weaving, tight turns); 0 = none")
     ap.add_argument("--save-weights", default=None, help="also save the PyTorch weights here (for analysis)")
     ap.add_argument("--report", default=None, help="also write the validation report as JSON here")
     args = ap.parse_args()
@@ -443,6 +486,8 @@ def main():
     print(f"real tracks: {len(train_real)} train, {len(val_real)} held out ({', '.join(sorted(val_real))})", flush=True)
 
     trajs = synthetic(rng, args.synthetic) + from_real(rng, train_real, args.real_copies)
+    if args.dancing > 0:
+        trajs += dancing(np.random.default_rng(args.seed + 2000), args.dancing)
     x, hz, y, _, _ = windows(trajs, rng, per_traj=12)
     print(f"training samples: {len(x)} from {len(trajs)} trajectories ({time.time() - start:.0f} s)", flush=True)
 
@@ -450,6 +495,7 @@ def main():
     # observations) and with detection-like noise at the level measured for the MOT15 public detections.
     vrng = np.random.default_rng(args.seed + 1000)
     val_syn = synthetic(vrng, 600)
+    val_dance = dancing(np.random.default_rng(args.seed + 3000), 300)
     val_clean = [((f - f[0]) / 25.0, b, b) for f, b in val_real.values()]
     det_noise = np.array([0.12, 0.045, 0.17, 0.10])
     val_noisy = [(t, observe(vrng, b, det_noise), b) for (t, _, b) in val_clean]
@@ -487,7 +533,7 @@ def main():
 
     model.eval()
     report = {"parameters": params, "seed": args.seed, "threads": args.threads}
-    for name, val in (("synthetic", val_syn), ("real_clean", val_clean), ("real_noisy", val_noisy), ("real_dets", val_dets)):
+    for name, val in (("synthetic", val_syn), ("dancing", val_dance), ("real_clean", val_clean), ("real_noisy", val_noisy), ("real_dets", val_dets)):
         report[name] = evaluate(model, val, np.random.default_rng(0))
     report["train_seconds"] = round(time.time() - start, 1)
     if args.save_weights:
@@ -515,7 +561,7 @@ def main():
 
     print(f"parameters: {params}; wrote {args.out} ({size / 1024:.0f} KB) in {time.time() - start:.0f} s")
     print("one-step prediction on held-out trajectories (centre error px | centre error / box height | mean IoU):")
-    for name in ("synthetic", "real_clean", "real_noisy", "real_dets"):
+    for name in ("synthetic", "dancing", "real_clean", "real_noisy", "real_dets"):
         r = report[name]
         lr, kr = r["learned"], r["kalman"]
         print(f"  {name:10s} {r['steps']:6d} steps  learned {lr[0]:6.2f} px {lr[1]:.4f} IoU {lr[2]:.3f} | Kalman {kr[0]:6.2f} px {kr[1]:.4f} IoU {kr[2]:.3f}")

@@ -37,6 +37,7 @@ public static class AnnotateCommand
         var detectInterval = new Option<int>("--detect-interval") { Description = "Run the detector on every Nth frame; the tracker predicts the frames between (1 = every frame)", DefaultValueFactory = _ => 1 };
         var motionGating = new Option<bool>("--motion-gating") { Description = "Run the detector only on frames where background subtraction (MOG2) sees change, at least every 25 frames (fixed cameras)" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads for the model (0 = auto: 1 for a model file under 2 MB such as BlazeFace, one per core for heavier ones)" };
+        var set = new Option<string[]>("--set") { Description = "Option KEY=VALUE (repeatable): motion.KEY for the motion detector (detector.motion in a configuration), tracker.KEY for the tracker, e.g. --set motion.object_aspect=0.4 --set tracker.min_hits=2", AllowMultipleArgumentsPerToken = true };
         var providers = new Option<string[]>("--providers") { Description = "Execution providers in order (tensorrt, cuda, cpu)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["tensorrt", "cuda", "cpu"] };
         var classifier = new Option<string?>("--classifier") { Description = "ONNX image classifier run on the crops of confirmed tracks (label, score, top-k in the box label and events)" };
         var classifyClasses = new Option<string[]>("--classify-classes") { Description = "Detector classes whose tracks the classifier labels (default: all)", AllowMultipleArgumentsPerToken = true };
@@ -47,10 +48,21 @@ public static class AnnotateCommand
         var cmd = new Command("annotate", "Detect and track objects in a video and write an annotated copy (plus tracks and events).")
         {
             input, output, model, conf, events, tracks, obscure, codec, preset, crf, maxFrames, noTrack, providers, detFile, motion, detectInterval, motionGating, threads,
-            classifier, classifyClasses, noMasks, tamper, enhance, enhanceApply,
+            classifier, classifyClasses, noMasks, tamper, enhance, enhanceApply, set,
         };
         cmd.SetAction(async (pr, ct) =>
         {
+            Imaging.BackgroundSubtractorOptions motionDetector;
+            ByteTrackerOptions tracker;
+            try
+            {
+                (motionDetector, tracker) = ParseSettings(pr.GetValue(set) ?? []);
+            }
+            catch (OptionsException ex)
+            {
+                Console.Error.WriteLine($"annotate: {ex.Message}");
+                return ExitCodes.Usage;
+            }
             var o = new AnnotateOptions
             {
                 Input = pr.GetValue(input)!,
@@ -77,6 +89,8 @@ public static class AnnotateCommand
                 Tamper = pr.GetValue(tamper),
                 Enhance = pr.GetValue(enhance),
                 EnhanceApply = pr.GetValue(enhanceApply),
+                MotionDetector = motionDetector,
+                Tracker = tracker,
             };
             using var signals = new ShutdownSignals();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
@@ -87,6 +101,31 @@ public static class AnnotateCommand
 
     /// <summary>The files a run writes, for its messages.</summary>
     private static string Outputs(AnnotateOptions o) => string.Join(", ", new[] { o.Output, o.TracksPath, o.EventsPath }.Where(p => p is not null));
+
+    /// <summary>
+    /// <c>--set</c> pairs: <c>motion.KEY=VALUE</c> (motion detector, <see cref="Imaging.BackgroundSubtractorOptions"/>) and
+    /// <c>tracker.KEY=VALUE</c> (<see cref="ByteTrackerOptions"/>, <c>tracker.kalman.KEY</c> for the Kalman noise). Throws
+    /// <see cref="OptionsException"/> naming the key.
+    /// </summary>
+    internal static (Imaging.BackgroundSubtractorOptions Motion, ByteTrackerOptions Tracker) ParseSettings(IEnumerable<string> settings)
+    {
+        var motion = new Imaging.BackgroundSubtractorOptions();
+        var trackerSettings = new List<string>();
+        foreach (string setting in settings)
+        {
+            int eq = setting.IndexOf('=');
+            if (eq <= 0) throw new OptionsException("--set", $"expected KEY=VALUE, got '{setting}'");
+            string key = setting[..eq].Trim(), value = setting[(eq + 1)..].Trim();
+            if (key.StartsWith("motion.", StringComparison.OrdinalIgnoreCase))
+                motion = TrackCommands.With(motion, key["motion.".Length..], value, $"detector.{key}");
+            else if (key.StartsWith("tracker.", StringComparison.OrdinalIgnoreCase))
+                trackerSettings.Add(setting.Trim()["tracker.".Length..]);
+            else
+                throw new OptionsException("--set", $"'{key}': keys start with motion. (motion detector) or tracker. (tracker)");
+        }
+        motion.Validate();
+        return (motion, TrackCommands.ParseTrackerOptions(trackerSettings));
+    }
 
     private static async Task<int> RunCliAsync(AnnotateOptions o, CancellationToken ct)
     {

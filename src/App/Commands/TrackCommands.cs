@@ -27,9 +27,10 @@ public static class TrackCommands
         var minScore = new Option<float>("--min-score") { Description = "Drop detections scoring below this", DefaultValueFactory = _ => float.NegativeInfinity };
         var fps = new Option<double?>("--fps") { Description = "Frame rate of the sequence (gives frames their times); default: seqinfo.ini's frameRate, else 25" };
         var motion = new Option<string>("--motion") { Description = "Motion model: kalman (default) or the path of an ONNX motion model, e.g. models/motion-gru.onnx", DefaultValueFactory = _ => MotionModels.Kalman };
+        var motionBlend = new Option<bool>("--motion-blend") { Description = "With an ONNX motion model: blend its predictions with the Kalman filter's per track, weighted by their uncertainties" };
         var cameraMotion = new Option<string?>("--camera-motion") { Description = "The video the detections were made on (decoded frame n = detection frame n+1): estimate the camera's motion from it and compensate it in the tracker, for moving cameras" };
         var set = new Option<string[]>("--set") { Description = "Tracker option KEY=VALUE (repeatable), e.g. --set min_hits=2 --set kalman.position_noise=0.05", AllowMultipleArgumentsPerToken = true };
-        var cmd = new Command("track", "Replay MOT detection files through the tracker and write MOT-format tracks.") { dets, output, detName, minScore, fps, motion, cameraMotion, set };
+        var cmd = new Command("track", "Replay MOT detection files through the tracker and write MOT-format tracks.") { dets, output, detName, minScore, fps, motion, motionBlend, cameraMotion, set };
         cmd.SetAction(pr =>
         {
             IMotionModel? model = null;
@@ -38,7 +39,7 @@ public static class TrackCommands
                 ByteTrackerOptions options = ParseTrackerOptions(pr.GetValue(set) ?? []);
                 string? video = pr.GetValue(cameraMotion);
                 if (video is not null) options = options with { CompensateCameraMotion = true };
-                model = MotionModels.Create(pr.GetValue(motion));
+                model = MotionModels.Create(pr.GetValue(motion), options.Kalman, pr.GetValue(motionBlend));
                 string input = pr.GetValue(dets)!, outPath = pr.GetValue(output)!;
                 var jobs = new List<(string Name, string Detections, string Tracks, double Fps)>();
                 if (Directory.Exists(input))
@@ -194,7 +195,7 @@ public static class TrackCommands
         return options.Validate();
     }
 
-    private static T With<T>(T record, string key, string value, string path) where T : class
+    internal static T With<T>(T record, string key, string value, string path) where T : class
     {
         string wanted = key.Replace("_", "", StringComparison.Ordinal);
         PropertyInfo? property = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)

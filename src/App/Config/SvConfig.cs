@@ -155,12 +155,21 @@ public sealed record TrackerConfig
     public bool Enabled { get; init; } = true;
     /// <summary>Motion model: <c>kalman</c> (constant velocity, default) or the path of a learned ONNX model such as <c>models/motion-gru.onnx</c>.</summary>
     public string Motion { get; init; } = "kalman";
+    /// <summary>
+    /// With a learned <c>motion</c> model: blend its prediction with the Kalman filter's per track, each coordinate weighted
+    /// by the two predictions' variances (the network follows turns and dance steps it is sure of, the Kalman filter keeps
+    /// the rest). Default false (the network alone).
+    /// </summary>
+    public bool MotionBlend { get; init; }
     /// <summary>The tracker's options.</summary>
     [OptionInline]
     public ByteTrackerOptions Options { get; init; } = new();
+    /// <summary>How a moving camera's frame-to-frame motion is estimated, for streams with <c>compensate_camera_motion</c>.</summary>
+    public Imaging.CameraMotionOptions CameraMotion { get; init; } = new();
 
     public void Validate(string path = "tracker")
     {
+        CameraMotion.Validate($"{path}.camera_motion");
         if (Motion != "kalman" && !Motion.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new OptionsException($"{path}.motion", $"must be kalman or a path to an .onnx motion model, got '{Motion}'");
         Options.Validate(path);
@@ -240,6 +249,13 @@ public sealed record StreamConfig
     public bool Classify { get; init; } = true;
     /// <summary>Make masks for this stream when the detector is a segmentation model (false: boxes only). Default true.</summary>
     public bool Masks { get; init; } = true;
+    /// <summary>
+    /// Camera-motion compensation for this stream's tracker: true for a moving camera (pan-tilt-zoom, handheld, on a
+    /// vehicle: each frame's camera motion is estimated from its pixels and the tracks move with it), false for a fixed one
+    /// (nothing is estimated, no cost). Absent: the instance's <c>tracker.compensate_camera_motion</c>.
+    /// </summary>
+    [OptionDefault("tracker.compensate_camera_motion")]
+    public bool? CompensateCameraMotion { get; init; }
 
     /// <summary>The stream id (<see cref="SourceOptions.StreamId"/>: given, or derived from the URI).</summary>
     public string Id => Source.StreamId;

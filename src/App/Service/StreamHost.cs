@@ -20,6 +20,13 @@ public sealed class StreamHost : IAsyncDisposable
     private readonly ServiceResources _resources;
     private readonly StreamRun _run;
 
+    /// <summary>
+    /// The tracker options of one stream: the instance's <c>tracker</c> section, with the stream's own
+    /// <see cref="StreamConfig.CompensateCameraMotion"/> when it gives one (moving or fixed camera).
+    /// </summary>
+    public static Tracking.ByteTrackerOptions TrackerOptions(StreamConfig config, SvConfig instance) =>
+        config.CompensateCameraMotion is bool cmc ? instance.Tracker.Options with { CompensateCameraMotion = cmc } : instance.Tracker.Options;
+
     public StreamHost(StreamConfig config, SvConfig instance, FramePool pool, DetectionBatcher? batcher, ServiceResources resources,
         Tracking.Motion.IMotionModel? motion, ILogger logger, PipelineMetrics? metrics = null,
         Inference.Classification.ClassifierBatcher? classifier = null)
@@ -32,7 +39,7 @@ public sealed class StreamHost : IAsyncDisposable
         var builder = new PipelineBuilder(config.Id, pool, resources.SinkPool).Logger(logger).Metrics(m)
             .Source(config.Source).Detector(batcher).QueueCapacity(sinks.QueueCapacity)
             .DetectSchedule(config.Detect);
-        if (instance.Tracker.Enabled) builder.Tracker(instance.Tracker.Options, motion);
+        if (instance.Tracker.Enabled) builder.Tracker(TrackerOptions(config, instance), motion).CameraMotion(instance.Tracker.CameraMotion);
         builder.Masks(config.Masks ? instance.Masks : null);
         if (config.Classify) builder.Classifier(classifier);
         int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);

@@ -42,7 +42,7 @@ public sealed class StreamManager : IAsyncDisposable
         Pool = new FramePool(new FramePoolOptions { MaxBytes = (long)config.FramePoolMb << 20 });
         _resources = new ServiceResources();
         // One motion model for every stream's tracker (models are stateless over the track's own state).
-        _motion = Tracking.Motion.MotionModels.Create(config.Tracker.Motion, config.Tracker.Options.Kalman);
+        _motion = Tracking.Motion.MotionModels.Create(config.Tracker.Motion, config.Tracker.Options.Kalman, config.Tracker.MotionBlend);
         try
         {
             _detector = DetectorFactory.Create(config.Detector, _loggers.CreateLogger("detector"));
@@ -301,7 +301,8 @@ public sealed class StreamManager : IAsyncDisposable
     private static bool SameStream(StreamConfig a, StreamConfig b) =>
         a.Source with { FfmpegOptions = null } == b.Source with { FfmpegOptions = null }
         && DictEqual(a.Source.FfmpegOptions, b.Source.FfmpegOptions)
-        && a.Zones.SequenceEqual(b.Zones) && a.Lines.SequenceEqual(b.Lines) && a.Sinks == b.Sinks && a.Enabled == b.Enabled;
+        && a.Zones.SequenceEqual(b.Zones) && a.Lines.SequenceEqual(b.Lines) && a.Sinks == b.Sinks && a.Enabled == b.Enabled
+        && a.CompensateCameraMotion == b.CompensateCameraMotion;
 
     private static bool DictEqual(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
         (a is null || a.Count == 0) ? (b is null || b.Count == 0) : b is not null && a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);

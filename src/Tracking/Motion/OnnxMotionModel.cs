@@ -45,8 +45,11 @@ public sealed class OnnxMotionModel : IMotionModel, IDisposable
     private long _runs;
     private int _disposed;
 
-    private OnnxMotionModel(string path, InferenceSession session, KalmanMotionModel kalman, int historyLength, double tau)
+    private readonly bool _blend;
+
+    private OnnxMotionModel(string path, InferenceSession session, KalmanMotionModel kalman, int historyLength, double tau, bool blend)
     {
+        _blend = blend;
         Path = path;
         _session = session;
         _kalman = kalman;
@@ -65,6 +68,9 @@ public sealed class OnnxMotionModel : IMotionModel, IDisposable
 
     /// <summary>The filter for young tracks and for measurement updates.</summary>
     public KalmanMotionModel Fallback => _kalman;
+
+    /// <summary>Whether predictions are the uncertainty-weighted blend of the network's and the Kalman filter's (<see cref="OnnxMotionModelOptions.Blend"/>).</summary>
+    public bool Blends => _blend;
 
     /// <summary>Session runs so far: one per <see cref="PredictMany"/> call that had at least one track for the network.</summary>
     public long SessionRuns => Interlocked.Read(ref _runs);
@@ -107,7 +113,7 @@ public sealed class OnnxMotionModel : IMotionModel, IDisposable
         try
         {
             var (k, tau) = CheckContract(path, session);
-            return new OnnxMotionModel(path, session, new KalmanMotionModel(options.Kalman), k, tau);
+            return new OnnxMotionModel(path, session, new KalmanMotionModel(options.Kalman), k, tau, options.Blend);
         }
         catch
         {
@@ -276,6 +282,11 @@ public sealed class OnnxMotionModel : IMotionModel, IDisposable
     /// <summary>Writes one network prediction (relative to the newest observation) into the state; Kalman if it is not finite.</summary>
     private void Apply(ref MotionState state, double dt, ReadOnlySpan<float> output, ReadOnlySpan<float> logVar)
     {
+        if (_blend)
+        {
+            ApplyBlend(ref state, dt, output, logVar);
+            return;
+        }
         Box last = state.History.Latest.Box;
         double lw = Math.Max(last.Width, MinSide), lh = Math.Max(last.Height, MinSide);
         Span<double> box =
@@ -318,6 +329,47 @@ public sealed class OnnxMotionModel : IMotionModel, IDisposable
             p[(k + OutputCount) * N + k + OutputCount] = v / (dt * dt);
         }
         state.Time += dt;
+    }
+
+    /// <summary>
+    /// The uncertainty-gated blend (<see cref="OnnxMotionModelOptions.Blend"/>): the Kalman filter predicts the state; each
+    /// coordinate then moves towards the network's box by <c>w = v_k / (v_k + v_n)</c>, its rate by the same weight
+    /// towards the network's rate over the step, and the Kalman covariance gains the spread between the two
+    /// (<c>w (1 - w) d^2</c>, the variance of their mixture).
+    /// </summary>
+    private void ApplyBlend(ref MotionState state, double dt, ReadOnlySpan<float> output, ReadOnlySpan<float> logVar)
+    {
+        Box last = state.History.Latest.Box;
+        double lw = Math.Max(last.Width, MinSide), lh = Math.Max(last.Height, MinSide);
+        Span<double> before = stackalloc double[OutputCount];
+        for (int k = 0; k < OutputCount; k++) before[k] = state.Mean[k];
+        _kalman.Predict(ref state, dt);
+        double nw = Math.Max(lw * Math.Exp(output[2]), MinSide), nh = Math.Max(lh * Math.Exp(output[3]), MinSide);
+        Span<double> box = [last.CenterX + output[0] * lw, last.CenterY + output[1] * lh, nw, nh];
+        Span<double> variance =
+        [
+            Math.Exp(logVar[0]) * lw * lw,
+            Math.Exp(logVar[1]) * lh * lh,
+            Math.Exp(logVar[2]) * nw * nw,
+            Math.Exp(logVar[3]) * nh * nh,
+        ];
+        for (int k = 0; k < OutputCount; k++)
+            if (!double.IsFinite(box[k]) || !(variance[k] > 0) || !double.IsFinite(variance[k])) return; // the Kalman prediction stands
+
+        const int N = MotionVector.Length;
+        Span<double> mean = state.Mean;
+        Span<double> p = state.Covariance;
+        for (int k = 0; k < OutputCount; k++)
+        {
+            double vk = p[k * N + k];
+            double w = vk > 0 && double.IsFinite(vk) ? vk / (vk + variance[k]) : 0;
+            double d = box[k] - mean[k];
+            mean[k] += w * d;
+            mean[k + OutputCount] += w * ((box[k] - before[k]) / dt - mean[k + OutputCount]);
+            p[k * N + k] += w * (1 - w) * d * d;
+        }
+        mean[2] = Math.Max(mean[2], MinSide);
+        mean[3] = Math.Max(mean[3], MinSide);
     }
 
     private Batch Rent(int rows)

@@ -18,6 +18,16 @@ public sealed record OnnxMotionModelOptions
     /// </summary>
     public KalmanMotionOptions Kalman { get; init; } = new();
 
+    /// <summary>
+    /// Blend the network's prediction with the Kalman filter's per track and coordinate, weighted by their uncertainties
+    /// (default false: the network's prediction alone). True: each frame the Kalman filter predicts too, and the network's
+    /// box counts with weight <c>v_kalman / (v_kalman + v_network)</c> (its predicted variance against the Kalman filter's):
+    /// a track whose motion the network is sure of (a turn, a dance step) follows the network, one it is unsure of (few or
+    /// odd observations) stays with the Kalman filter. The covariance stays the Kalman filter's, widened by how far the two
+    /// predictions disagree.
+    /// </summary>
+    public bool Blend { get; init; }
+
     /// <summary>Throws <see cref="OptionsException"/> naming the first invalid field under <paramref name="path"/>; returns this.</summary>
     public OnnxMotionModelOptions Validate(string path = "tracker.motionModel")
     {

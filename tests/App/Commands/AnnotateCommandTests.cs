@@ -162,4 +162,50 @@ public class AnnotateCommandTests
         }
         Assert.Contains("/nonexistent/m.onnx", sw.ToString());
     }
+
+    /// <summary>Runs the command line with standard error captured.</summary>
+    private static (int Code, string Error) RunCapturingErrors(string[] args)
+    {
+        var sw = new StringWriter();
+        var err = Console.Error;
+        Console.SetError(sw);
+        try
+        {
+            return (Program.Main(args), sw.ToString());
+        }
+        finally
+        {
+            Console.SetError(err);
+        }
+    }
+
+    [Fact]
+    public void SetGivesTheMotionDetectorAndTrackerTheirOptionsAndNamesBadKeys()
+    {
+        // A 40x80 dark "person" walking into a still grey picture from the left at 100 px/s (entering, not standing in
+        // the first frame: the background model would learn a standing person and report the ghost they leave).
+        string clip = TestMedia.Make("walker-in-80.mp4",
+            "-f lavfi -i color=c=gray:s=320x240:r=25 -f lavfi -i color=c=0x202020:s=40x80:r=25 " +
+            "-filter_complex \"[0][1]overlay=x='-40+t*100':y=80:shortest=1\" -t 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+        string dir = TestEnvironment.NewTempDir();
+        string tracks = Path.Combine(dir, "t.txt");
+        var (code, error) = RunCapturingErrors(["annotate", clip, "-o", Path.Combine(dir, "a.mp4"), "--model", "motion", "--tracks", tracks, "--preset", "ultrafast",
+            "--set", "motion.detect_shadows=false", "--set", "motion.learning_rate=0.01", "--set", "motion.min_height=40", "--set", "motion.min_lifetime=3",
+            "--set", "motion.object_aspect=0.4", "--set", "tracker.min_hits=2"]);
+        Assert.True(code == 0, error);
+        var rows = File.ReadAllLines(tracks);
+        Assert.True(rows.Length >= 30, $"{rows.Length} track rows");
+        Assert.Single(rows.Select(r => r.Split(',')[1]).Distinct()); // one walker, one id
+
+        (code, error) = RunCapturingErrors(["annotate", clip, "-o", Path.Combine(dir, "b.mp4"), "--model", "motion", "--set", "motion.min_heigth=40"]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("detector.motion.min_heigth", error);
+        (code, error) = RunCapturingErrors(["annotate", clip, "-o", Path.Combine(dir, "b.mp4"), "--model", "motion", "--set", "motion.min_lifetime=0"]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("detector.motion.min_lifetime", error);
+        (code, error) = RunCapturingErrors(["annotate", clip, "-o", Path.Combine(dir, "b.mp4"), "--set", "min_hits=2"]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("motion.", error);
+        Assert.False(File.Exists(Path.Combine(dir, "b.mp4")));
+    }
 }

@@ -17,6 +17,50 @@ public partial class ConfigLoaderTests
         Assert.All(c.Streams, s => Assert.False(string.IsNullOrEmpty(s.Id)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CameraMotionCompensationIsChosenPerStreamOverTheInstanceDefault(bool instanceDefault)
+    {
+        string yaml = $$"""
+            tracker:
+              compensate_camera_motion: {{(instanceDefault ? "true" : "false")}}
+              camera_motion: { max_features: 200 }
+            streams:
+              - id: ptz
+                uri: rtsp://ptz/stream
+                compensate_camera_motion: true
+              - id: door
+                uri: rtsp://door/stream
+                compensate_camera_motion: false
+              - id: other
+                uri: rtsp://other/stream
+            """;
+        var c = ConfigLoader.LoadText(yaml, "cmc.yaml", new Dictionary<string, string>());
+        Assert.Equal(200, c.Tracker.CameraMotion.MaxFeatures);
+        bool Compensates(string id) => StreamVision.App.Service.StreamHost.TrackerOptions(c.Streams.Single(s => s.Id == id), c).CompensateCameraMotion;
+        Assert.True(Compensates("ptz"));
+        Assert.False(Compensates("door"));
+        Assert.Equal(instanceDefault, Compensates("other"));
+    }
+
+    [Fact]
+    public void CameraMotionMistakesNameTheirKeys()
+    {
+        const string yaml = """
+            tracker:
+              camera_motion: { min_inliers: 1 }
+            streams:
+              - id: ptz
+                uri: rtsp://ptz/stream
+                compensate_camera_motion: sometimes
+            """;
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadText(yaml, "bad.yaml", new Dictionary<string, string>()));
+        var paths = ex.Errors.Select(e => e.Path).ToList();
+        Assert.Contains("tracker.camera_motion.min_inliers", paths);
+        Assert.Contains("streams[0].compensate_camera_motion", paths);
+    }
+
     [Fact]
     public void FiveMistakesAreAllReportedWithTheirKeyPaths()
     {
