@@ -35,7 +35,7 @@ public sealed class PipelineBuilder
     private ByteTrackerOptions? _trackerOptions;
     private IMotionModel? _motion;
     private bool _track;
-    private StreamAnalytics? _analytics;
+    private LiveAnalytics? _analytics;
     private bool? _lossless;
     private long _maxFrames;
     private int _queueCapacity = 16;
@@ -109,6 +109,13 @@ public sealed class PipelineBuilder
 
     /// <summary>Zones and lines turned into events; null = none.</summary>
     public PipelineBuilder Analytics(StreamAnalytics? analytics)
+    {
+        _analytics = analytics is null ? null : new LiveAnalytics(analytics);
+        return this;
+    }
+
+    /// <summary>Zones and lines that can be replaced while the stream runs (<see cref="LiveAnalytics.Replace"/>); null = none.</summary>
+    public PipelineBuilder Analytics(LiveAnalytics? analytics)
     {
         _analytics = analytics;
         return this;

@@ -91,7 +91,7 @@ internal sealed class StreamPipeline
     private readonly BatcherClient? _detector;
     private readonly ByteTracker? _tracker;
     private readonly TrackEventEmitter _events;
-    private readonly StreamAnalytics? _analytics;
+    private readonly LiveAnalytics? _analytics;
     private readonly long _maxFrames;
     private readonly IReadOnlyList<SinkRunner> _sinks;
     private readonly bool _lossless;
@@ -104,7 +104,7 @@ internal sealed class StreamPipeline
     /// <param name="metrics">Where stage times, end-to-end latency, frames, events and active tracks are recorded (label stream); null = <see cref="PipelineMetrics.Default"/>.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
-        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null)
+        LiveAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null)
     {
         _analytics = analytics;
         _maxFrames = maxFrames;
@@ -161,9 +161,9 @@ internal sealed class StreamPipeline
                         }
                         lastPts = frame.Pts;
                         var events = _events.Process(frame, tracks);
-                        if (_analytics is not null)
+                        if (_analytics?.Current is { } analytics)
                         {
-                            var more = _analytics.Process(frame, tracks);
+                            var more = analytics.Process(frame, tracks);
                             if (more.Count > 0) events = events.Count == 0 ? more : [.. events, .. more];
                         }
                         Stats.Add(dets.Count, events.Count);
@@ -202,7 +202,7 @@ internal sealed class StreamPipeline
             if (last is not null)
             {
                 var final = _events.Flush(last);
-                if (_analytics is not null) final = [.. final, .. _analytics.Flush(last)];
+                if (_analytics?.Current is { } analytics) final = [.. final, .. analytics.Flush(last)];
                 if (final.Count > 0 && !ct.IsCancellationRequested)
                 {
                     Stats.AddEvents(final.Count);

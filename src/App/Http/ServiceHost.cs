@@ -28,12 +28,14 @@ public sealed class ServiceHost : IAsyncDisposable
 
     private readonly WebApplication? _web;
     private readonly ProcessMetrics? _process;
+    private readonly WebUi _ui;
     private readonly ILogger _logger;
     private readonly StackTraceOnce _stacks = new();
     private int _disposed;
 
-    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, ILogger logger)
+    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, WebUi ui, ILogger logger)
     {
+        _ui = ui;
         Manager = manager;
         _web = web;
         _process = process;
@@ -46,6 +48,8 @@ public sealed class ServiceHost : IAsyncDisposable
     public ConfigReloader? Reloader { get; }
     /// <summary>What <c>/metrics</c> serves: every stage of every stream of this service, on a registry of its own.</summary>
     public PipelineMetrics Metrics => Manager.Metrics;
+    /// <summary>The web interface's storage: state file, event store, chart samples.</summary>
+    public WebUi Ui => _ui;
     /// <summary>Where the HTTP server listens (the real port when the config asked for port 0), or null when off.</summary>
     public Uri? Address { get; private set; }
 
@@ -59,9 +63,14 @@ public sealed class ServiceHost : IAsyncDisposable
         // Process and runtime figures only where /metrics serves them (with HTTP off nobody would read them).
         var process = config.Http.Listen.Length > 0 ? new ProcessMetrics(metrics, config.Instance) : null;
         StreamManager? manager = null;
+        WebUi? ui = null;
         try
         {
+            // The web interface's state file (browser changes) applies over the configuration; see WebUi.
+            ui = WebUi.Open(config, configPath, config.Http.Listen.Length > 0, logger);
+            config = ui.State.Apply(config);
             manager = new StreamManager(config, loggers, metrics);
+            ui.Attach(manager, config.Http.Listen.Length > 0);
             WebApplication? web = null;
             if (config.Http.Listen.Length > 0)
             {
@@ -73,7 +82,7 @@ public sealed class ServiceHost : IAsyncDisposable
                 web = builder.Build();
             }
             var reloader = configPath is null ? null : new ConfigReloader(configPath, manager, logger);
-            var host = new ServiceHost(manager, web, process, reloader, logger);
+            var host = new ServiceHost(manager, web, process, reloader, ui, logger);
             if (web is not null)
             {
                 host.Map(web);
@@ -90,6 +99,7 @@ public sealed class ServiceHost : IAsyncDisposable
         catch
         {
             if (manager is not null) await manager.DisposeAsync().ConfigureAwait(false);
+            ui?.Dispose();
             process?.Dispose();
             throw;
         }
@@ -142,6 +152,7 @@ public sealed class ServiceHost : IAsyncDisposable
             try
             {
                 var host = await Manager.AddAsync(cfg).ConfigureAwait(false);
+                _ui.StreamAdded(host.Id, body);
                 return Results.Json(Describe(host), s_json, statusCode: 201);
             }
             catch (StreamExistsException)
@@ -172,7 +183,12 @@ public sealed class ServiceHost : IAsyncDisposable
             }, s_json, statusCode: r.Ok ? 200 : r.Applied ? 422 : 400);
         });
         web.MapDelete("/api/streams/{id}", async (string id) =>
-            await Manager.RemoveAsync(id).ConfigureAwait(false) ? Results.NoContent() : NotFound(id));
+        {
+            if (!await Manager.RemoveAsync(id).ConfigureAwait(false)) return NotFound(id);
+            _ui.StreamRemoved(id);
+            return Results.NoContent();
+        });
+        _ui.Map(web);
         web.MapGet("/api/streams/{id}/preview.mjpeg", async (string id, HttpContext ctx) =>
         {
             if (!Manager.Resources.Previews.TryGetValue(id, out var preview))
@@ -264,6 +280,7 @@ public sealed class ServiceHost : IAsyncDisposable
             await _web.StopAsync(cts.Token).ConfigureAwait(false);
             await _web.DisposeAsync().ConfigureAwait(false);
         }
+        _ui.Dispose();
         _process?.Dispose();
         _logger.LogInformation("stopped");
     }

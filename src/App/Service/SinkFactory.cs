@@ -22,6 +22,9 @@ public sealed class ServiceResources
 
     /// <summary>The instance's MQTT connections: streams naming the same broker and client id share one.</summary>
     public MqttConnections Mqtt { get; } = new();
+
+    /// <summary>The web interface's event store (review page): every stream feeds it through an <see cref="EventStoreSink"/>; null = off.</summary>
+    public EventStore? Events { get; set; }
 }
 
 /// <summary>A sink and, when it needs one, its own queue policy (preview: always drop; snapshots: lossless for files).</summary>
@@ -114,6 +117,7 @@ public static class SinkFactory
                 // does not fit is skipped, never waited for), so they bound their memory and never touch the decoders' pool.
                 list.Add(new SinkSpec(new SnapshotSink(sn with { Directory = Path(sn.Directory), InstanceId = instance.Instance }, null, logger), queue));
             }
+            if (resources.Events is { } store) list.Add(new SinkSpec(new EventStoreSink(store, instance.Instance), queue));
             if (sinks.Preview is { } p)
             {
                 var preview = new MjpegPreviewSink(p with { Annotator = Annotator(p.Annotator) }, pool, overlays);
