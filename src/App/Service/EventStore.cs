@@ -263,7 +263,7 @@ public sealed class EventStore : IDisposable
                 deleted += DeleteBefore(cutoff);
             }
             long max = (long)_options.MaxMb << 20;
-            for (int round = 0; round < 20 && UsedBytesCore() > max; round++)
+            for (int round = 0; round < 200 && UsedBytesCore() > max; round++)
             {
                 // The oldest tenth (by time) of what is left, events and pictures alike.
                 using var cmd = _writer.CreateCommand();

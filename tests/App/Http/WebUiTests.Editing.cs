@@ -72,6 +72,7 @@ public partial class WebUiTests
             await page.FillAsync("#r-zones-0--name", "left");
             var stream = await http.GetFromJsonAsync<JsonElement>("/api/streams/square");
             framesBeforeSave = stream.GetProperty("frames").GetInt64();
+            string streamingSince = (await http.GetFromJsonAsync<JsonElement[]>("/api/ui/streams"))![0].GetProperty("since").GetString()!;
             await page.ClickAsync("text=Save");
             await Poll.UntilAsync(async () => (await http.GetFromJsonAsync<JsonElement>("/api/streams/square/regions")).GetProperty("lines").GetArrayLength() == 1,
                 TimeSpan.FromSeconds(10), "the line saved");
@@ -89,6 +90,8 @@ public partial class WebUiTests
             var after = await http.GetFromJsonAsync<JsonElement>("/api/streams/square");
             Assert.True(after.GetProperty("frames").GetInt64() > framesBeforeSave, "the stream restarted: its frame count began again");
             Assert.Equal(0, after.GetProperty("reconnects").GetInt32());
+            // The same source, streaming since before the save.
+            Assert.Equal(streamingSince, (await http.GetFromJsonAsync<JsonElement[]>("/api/ui/streams"))![0].GetProperty("since").GetString());
             var crossed = (await http.GetFromJsonAsync<JsonElement>("/api/events?type=line_crossed")).GetProperty("events")[0];
             Assert.Equal("line1", crossed.GetProperty("region").GetString());
             Assert.Contains(crossed.GetProperty("direction").GetString(), new[] { "in", "out" });

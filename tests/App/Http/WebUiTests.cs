@@ -69,7 +69,8 @@ public partial class WebUiTests
     [Fact]
     public async Task WallShowsEveryStreamItsStateAndPreviewsAndAStreamOpensFullSizeWithItsZones()
     {
-        string missing = Path.Combine(TestEnvironment.NewTempDir(), "no-such-camera.mp4");
+        // A camera nobody answers for (the discard port on loopback): refused at once, retried with backoff.
+        const string missing = "rtsp://127.0.0.1:9/no-such-camera";
         var cfg = ConfigLoader.LoadText($$"""
             http:
               listen: http://127.0.0.1:0
@@ -128,6 +129,7 @@ public partial class WebUiTests
         Assert.DoesNotContain("NaN", header);
         Assert.Contains("3 streams", header);
         Assert.DoesNotContain("NaN", await page.Locator("main").InnerTextAsync());
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "wall-phone.png") });
         await AssertAccessibleAsync(page, "wall");
 

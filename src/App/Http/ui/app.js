@@ -194,7 +194,7 @@ function wallView() {
 function stopImage(img) { if (img) { img.onerror = null; img.removeAttribute("src"); } }
 
 // A picture while the stream shows one; otherwise a placeholder that says why (no broken image).
-function preview(frame, s, live) {
+function preview(frame, s, live, overlay) {
   const showing = s.preview && (s.state === "streaming" || s.state === "ended" || s.state === "stopped");
   let img = frame.querySelector("img"), ph = frame.querySelector(".placeholder");
   if (!showing || frame.dataset.failed === "1") {
@@ -221,8 +221,10 @@ function preview(frame, s, live) {
     delete img.dataset.mjpeg;
     img.src = base + "/snapshot.jpg?t=" + Date.now();
   }
+  // The frame takes the stream's shape, so the picture fills it and the overlay's 0..1 coordinates match the picture's.
+  if (s.width > 0 && s.height > 0) frame.style.aspectRatio = s.width + " / " + s.height;
   frame.querySelector("svg")?.remove();
-  if (s.regions) frame.append(regionsOverlay(s.regions, s.width, s.height));
+  if (overlay && s.regions) frame.append(regionsOverlay(s.regions, s.width, s.height));
 }
 
 // ---------- one stream, full size ----------
@@ -253,7 +255,7 @@ function streamView(id) {
         stats.append(el("div", {}, el("dt", { text: label }), el("dd", { text: typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : "–" })));
       }
       stats.append(el("div", {}, el("dt", { text: "source" }), el("dd", { text: s.uri || "" })));
-      preview(frame, s, true);
+      preview(frame, s, true, true);
     } catch (e) { summary.textContent = "service unreachable"; }
     timer = setTimeout(poll, 1000);
   }
@@ -598,7 +600,8 @@ function chartsView(params) {
   let timer = 0, stopped = false;
   function chart(title, series, samples, minutes) {
     const W = 600, H = 150, L = 44, B = 18;
-    const end = Date.now(), start = end - minutes * 60e3;
+    // The chosen time, or from the first sample when there are fewer (a service that just started).
+    const end = Date.now(), start = Math.max(end - minutes * 60e3, samples.length ? samples[0].t - 1000 : 0);
     let max = 0;
     for (const [k] of series) for (const s of samples) if (isFinite(s[k])) max = Math.max(max, s[k]);
     max = max > 0 ? max * 1.1 : 1;
