@@ -5,7 +5,12 @@ namespace StreamVision.App;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) =>
+        // Signals are ours (ShutdownSignals): a first Ctrl-C drains and finalises, a second exits at once.
+        BuildRoot().Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+    /// <summary>Every verb with its options (the deployment test parses the container's command lines with it).</summary>
+    public static RootCommand BuildRoot()
     {
         var root = new RootCommand("StreamVision: real-time video analytics (decode, detect, track, count, publish).");
         root.Subcommands.Add(VersionCommand.Create());
@@ -15,7 +20,6 @@ public static class Program
         root.Subcommands.Add(TrackCommands.CreateEval());
         root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
-        // Signals are ours (ShutdownSignals): a first Ctrl-C drains and finalises, a second exits at once.
-        return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        return root;
     }
 }

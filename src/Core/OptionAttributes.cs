@@ -75,3 +75,13 @@ public sealed class OptionNameAttribute(params string[] names) : Attribute
 {
     public IReadOnlyList<string> Names { get; } = names;
 }
+
+/// <summary>
+/// Several values may be given in one text separated by <see cref="Separator"/> (handy in environment variables): a list
+/// option splits each of its items on it; a text option also takes a list, whose items it joins with it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class OptionSeparatorAttribute(string separator) : Attribute
+{
+    public string Separator { get; } = separator;
+}

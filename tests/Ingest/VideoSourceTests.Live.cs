@@ -80,7 +80,7 @@ public class VideoSourceLiveTests
         var pool = Sources.NewPool();
         await using var source = new VideoSource(new SourceOptions { Uri = "testsrc", OutputWidth = 160, DecoderThreads = 1 }, pool).Start();
         var sw = Stopwatch.StartNew();
-        var frames = await Sources.TakeAsync(source, 10, TimeSpan.FromSeconds(10));
+        var frames = await Sources.TakeAsync(source, 10, TimeSpan.FromSeconds(60));
         Assert.Equal("testsrc2", source.StreamId);
         Assert.All(frames, f => Assert.Equal((160, 90), (f.Width, f.Height)));
         Assert.All(frames, f => Assert.Equal(TimeSpan.FromMilliseconds(40 * f.Sequence), f.Pts));   // 25 fps timestamps

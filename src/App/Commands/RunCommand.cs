@@ -34,7 +34,7 @@ public static class RunCommand
         ServiceHost host;
         try
         {
-            host = await ServiceHost.StartAsync(config, loggers, configPath: path).ConfigureAwait(false);
+            host = await ServiceHost.StartAsync(config, loggers, configPath: path, clusterSeeds: ClusterSeeds(config, path)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is StreamVisionException or IOException)
         {
@@ -59,4 +59,8 @@ public static class RunCommand
         Console.WriteLine("streamvision: stopped cleanly");
         return ExitCodes.Ok;
     }
+
+    /// <summary>In a cluster, the file's <c>streams:</c> as written: added to the cluster's list when missing.</summary>
+    private static IReadOnlyList<(string Id, string Spec)>? ClusterSeeds(SvConfig config, string path) =>
+        config.Cluster is null ? null : Service.StreamSpecs.FromConfigFile(File.ReadAllText(path));
 }

@@ -127,6 +127,8 @@ public static class ConfigLoader
         binder.Inherit[typeof(SinksConfig)] = config.Sinks;
         var streams = binder.BindList<StreamConfig>(Find(root, "streams"), "streams").Select(WithId).ToList();
         config = config with { Streams = streams };
+        // The cluster membership is named by the instance id (the section has no key of its own for it).
+        if (config.Cluster is { } cluster) config = config with { Cluster = cluster with { InstanceId = config.Instance } };
         binder.Validate(config, "");
         return config;
     }

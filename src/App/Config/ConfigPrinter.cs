@@ -25,6 +25,11 @@ public static class ConfigPrinter
     {
         string pad = new(' ', indent);
         var t = m.ValueType;
+        if (value is null && m.DefaultText is not null && OptionModel.IsRecord(t))
+        {
+            // A section whose absence has a meaning of its own (no cluster: a stand-alone instance) is left out, as in the file.
+            return;
+        }
         if (value is null)
         {
             // An output that is off says so (a ~ would inherit the instance's when read back).
@@ -56,7 +61,7 @@ public static class ConfigPrinter
         {
             var dict = (IDictionary)value;
             o.WriteLine(dict.Count == 0 ? $"{pad}{m.Key}: {{}}" : $"{pad}{m.Key}:");
-            foreach (DictionaryEntry e in dict) o.WriteLine($"{pad}  {e.Key}: {Scalar(e.Value)}");
+            foreach (DictionaryEntry e in dict) o.WriteLine($"{pad}  {e.Key}: {(IsSecretKey(e.Key.ToString()) ? "(set)" : Scalar(e.Value))}");
         }
         else
         {
@@ -72,6 +77,10 @@ public static class ConfigPrinter
         IEnumerable list => "[" + string.Join(", ", list.Cast<object>().Select(i => i is string s ? Quote(s, flow: true) : Value(i, key))) + "]",
         _ => Scalar(value),
     };
+
+    /// <summary>Entries of free-form maps (e.g. Kafka's <c>properties</c>) that hold a password or secret print as <c>(set)</c>.</summary>
+    private static bool IsSecretKey(string? key) =>
+        key is not null && (key.Contains("password", StringComparison.OrdinalIgnoreCase) || key.Contains("secret", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>One value as YAML: numbers invariant, enums by their file names, text quoted where YAML would misread it.</summary>
     public static string Scalar(object? value) => value switch

@@ -24,6 +24,7 @@ public sealed class OptionMember
         Secret = property.IsDefined(typeof(OptionSecretAttribute));
         Shorthand = property.IsDefined(typeof(OptionShorthandAttribute));
         DefaultText = property.GetCustomAttribute<OptionDefaultAttribute>()?.Text;
+        Separator = property.GetCustomAttribute<OptionSeparatorAttribute>()?.Separator;
         if (ValueType == typeof(TimeSpan) && OptionModel.DurationUnit(Key) is null)
             throw new InvalidOperationException($"{owner.Name}.{property.Name}: a duration's key must end in _ms or _seconds, got '{Key}'");
     }
@@ -45,6 +46,8 @@ public sealed class OptionMember
     public bool Secret { get; }
     public bool Shorthand { get; }
     public string? DefaultText { get; }
+    /// <summary>Values may come in one text split on this (<see cref="OptionSeparatorAttribute"/>); null = no.</summary>
+    public string? Separator { get; }
     public Type Type => Property.PropertyType;
     /// <summary>The type without <see cref="System.Nullable{T}"/>.</summary>
     public Type ValueType => System.Nullable.GetUnderlyingType(Type) ?? Type;

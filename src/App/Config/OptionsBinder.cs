@@ -171,12 +171,45 @@ public sealed class OptionsBinder
     {
         value = null;
         var t = Nullable.GetUnderlyingType(type) ?? type;
+        if (m?.Separator is { } sep) return BindSeparated(t, m, sep, node, path, out value);
         if (OptionModel.IsScalar(t)) return BindScalar(t, m, node, path, out value);
         if (OptionModel.IsPoint(t)) return BindPoint(node, path, out value);
         if (OptionModel.ElementType(t) is { } elem) return BindSequence(t, elem, node, path, out value);
         if (OptionModel.DictionaryValueType(t) is { } valueType) return BindMapping(valueType, node, path, out value);
         if (OptionModel.IsRecord(t)) return BindRecord(t, m, node, path, current, fromBase, out value);
         throw new InvalidOperationException($"{path}: options of type {t} cannot be bound from YAML");
+    }
+
+    /// <summary>
+    /// An option with a separator: a text takes a list too (items joined with it), a list of texts splits each item on it
+    /// (<c>endpoints: "http://a:2379,http://b:2379"</c> is a list of two).
+    /// </summary>
+    private bool BindSeparated(Type t, OptionMember m, string sep, YamlNode node, string path, out object? value)
+    {
+        value = null;
+        if (t == typeof(string))
+        {
+            if (node is not YamlSequenceNode seq) return BindScalar(t, m, node, path, out value);
+            var parts = new List<string>();
+            for (int i = 0; i < seq.Children.Count; i++)
+            {
+                if (seq.Children[i] is not YamlScalarNode { Value: { } v } item || IsNullScalar(item))
+                {
+                    Error($"{path}[{i}]", "must be a single value");
+                    return false;
+                }
+                parts.Add(v.Trim());
+            }
+            value = string.Join(sep, parts);
+            return true;
+        }
+        if (OptionModel.ElementType(t) == typeof(string) && !t.IsArray && !OptionModel.IsSet(t))
+        {
+            if (!BindSequence(t, typeof(string), node, path, out var list)) return false;
+            value = ((IEnumerable<string>)list!).SelectMany(x => x.Split(sep, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            return true;
+        }
+        throw new InvalidOperationException($"{path}: a separator applies to a text or a list of texts, not {t}");
     }
 
     private bool BindRecord(Type t, OptionMember? m, YamlNode node, string path, object? current, bool fromBase, out object? value)

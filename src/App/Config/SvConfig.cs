@@ -1,4 +1,5 @@
 using StreamVision.Analytics;
+using StreamVision.Cluster;
 using StreamVision.Core;
 using StreamVision.Inference;
 using StreamVision.Ingest;
@@ -39,6 +40,12 @@ public sealed record SvConfig
     /// <summary>Seconds a graceful shutdown (or a stream's removal) may take to drain queues and finalise outputs. 0 = stop at once. Default 10.</summary>
     [OptionRange(0, 600)]
     public double ShutdownSeconds { get; init; } = 10;
+    /// <summary>
+    /// Membership of a cluster of instances that share one camera list in etcd (<c>cluster:</c>); absent = a stand-alone
+    /// instance, which is the default.
+    /// </summary>
+    [OptionDefault("none: a stand-alone instance")]
+    public ClusterOptions? Cluster { get; init; }
 
     /// <summary>Ids of instances and streams: they become parts of file names, topics and metric labels.</summary>
     public const string IdPattern = "^[A-Za-z0-9._-]{1,64}$";
@@ -111,6 +118,8 @@ public sealed record SinksConfig
     public string? Tracks { get; init; }
     /// <summary>Events to an MQTT broker; streams naming the same broker and client id share one connection. Off when absent.</summary>
     public MqttOptions? Mqtt { get; init; }
+    /// <summary>Events to Kafka (keyed by stream id, one idempotent producer per instance and settings). Off when absent.</summary>
+    public KafkaOptions? Kafka { get; init; }
     /// <summary>Events POSTed as JSON to an HTTP endpoint, with retries and backoff. Off when absent.</summary>
     public WebhookOptions? Webhook { get; init; }
     /// <summary>Best crop and frame of each track as JPEGs when it ends; a single value is the folder. Off when absent.</summary>

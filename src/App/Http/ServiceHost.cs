@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Prometheus;
 using StreamVision.App.Config;
 using StreamVision.App.Service;
+using StreamVision.Cluster;
 using StreamVision.Core;
 using StreamVision.Pipeline;
 
@@ -18,7 +19,7 @@ namespace StreamVision.App.Http;
 /// Prometheus /metrics, /healthz, /readyz). Stops gracefully: sources stop, queues drain within the deadline, every
 /// output is finalised.
 /// </summary>
-public sealed class ServiceHost : IAsyncDisposable
+public sealed partial class ServiceHost : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions s_json = new()
     {
@@ -33,7 +34,7 @@ public sealed class ServiceHost : IAsyncDisposable
     private readonly StackTraceOnce _stacks = new();
     private int _disposed;
 
-    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, WebUi ui, ILogger logger)
+    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, WebUi ui, ILogger logger, ClusterCoordinator? cluster)
     {
         _ui = ui;
         Manager = manager;
@@ -41,11 +42,14 @@ public sealed class ServiceHost : IAsyncDisposable
         _process = process;
         Reloader = reloader;
         _logger = logger;
+        Cluster = cluster;
     }
 
     public StreamManager Manager { get; }
     /// <summary>Reloads the configuration file (SIGHUP, <c>POST /api/reload</c>), one reload at a time; null when the service was started without a file.</summary>
     public ConfigReloader? Reloader { get; }
+    /// <summary>This instance's membership of its cluster (the <c>cluster:</c> section), or null when it stands alone.</summary>
+    public ClusterCoordinator? Cluster { get; }
     /// <summary>What <c>/metrics</c> serves: every stage of every stream of this service, on a registry of its own.</summary>
     public PipelineMetrics Metrics => Manager.Metrics;
     /// <summary>The web interface's storage: state file, event store, chart samples.</summary>
@@ -56,7 +60,11 @@ public sealed class ServiceHost : IAsyncDisposable
     /// <param name="metrics">Where the service's stages record and what /metrics serves; null = a new registry of its own
     /// (services in one process stay independent, see <see cref="PipelineMetrics"/>).</param>
     /// <param name="configPath">The file <paramref name="config"/> came from: what <see cref="Reloader"/> reads again; null = no reloading.</param>
-    public static async Task<ServiceHost> StartAsync(SvConfig config, ILoggerFactory loggers, PipelineMetrics? metrics = null, string? configPath = null)
+    /// <param name="clusterSeeds">With a <c>cluster:</c> section: stream definitions to add to the cluster's list when
+    /// missing (the configuration file's <c>streams:</c>, see <see cref="StreamSpecs.FromConfigFile"/>). In a cluster
+    /// <paramref name="config"/>'s own streams are not started here: the cluster decides which instance runs what.</param>
+    public static async Task<ServiceHost> StartAsync(SvConfig config, ILoggerFactory loggers, PipelineMetrics? metrics = null, string? configPath = null,
+        IReadOnlyList<(string Id, string Spec)>? clusterSeeds = null)
     {
         var logger = loggers.CreateLogger("streamvision");
         metrics ??= new PipelineMetrics();
@@ -64,13 +72,22 @@ public sealed class ServiceHost : IAsyncDisposable
         var process = config.Http.Listen.Length > 0 ? new ProcessMetrics(metrics, config.Instance) : null;
         StreamManager? manager = null;
         WebUi? ui = null;
+        ClusterCoordinator? cluster = null;
         try
         {
-            // The web interface's state file (browser changes) applies over the configuration; see WebUi.
+            // The web interface's state file (browser changes) applies over the configuration; see WebUi. In a cluster
+            // the camera list is the cluster's: the state file keeps only zones and lines, applied as streams start here.
             ui = WebUi.Open(config, configPath, config.Http.Listen.Length > 0, logger);
-            config = ui.State.Apply(config);
-            manager = new StreamManager(config, loggers, metrics);
-            ui.Attach(manager, config.Http.Listen.Length > 0);
+            if (config.Cluster is null) config = ui.State.Apply(config);
+            manager = new StreamManager(config.Cluster is null ? config : config with { Streams = [] }, loggers, metrics);
+            ui.Attach(manager, config.Http.Listen.Length > 0, clustered: config.Cluster is not null);
+            if (config.Cluster is { } co)
+            {
+                cluster = new ClusterCoordinator(co with { InstanceId = config.Instance }, new ClusterStreams(manager, ui.State.ApplyRegions), loggers.CreateLogger("cluster"), metrics);
+                if (clusterSeeds is not null) cluster.Seed(clusterSeeds);
+                else if (config.Streams.Count > 0)
+                    logger.LogWarning("cluster: the {Count} stream(s) of the configuration were not handed over; add them with POST /api/streams", config.Streams.Count);
+            }
             WebApplication? web = null;
             if (config.Http.Listen.Length > 0)
             {
@@ -81,8 +98,11 @@ public sealed class ServiceHost : IAsyncDisposable
                 builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
                 web = builder.Build();
             }
-            var reloader = configPath is null ? null : new ConfigReloader(configPath, manager, logger);
-            var host = new ServiceHost(manager, web, process, reloader, ui, logger);
+            // In a cluster a reload hands the file's new streams to the cluster's list instead of starting them here.
+            var reloader = configPath is null ? null
+                : cluster is null ? new ConfigReloader(configPath, manager, logger)
+                : new ConfigReloader(configPath, manager, logger, _ => Task.FromResult(ReloadCluster(cluster, configPath, logger)));
+            var host = new ServiceHost(manager, web, process, reloader, ui, logger, cluster);
             if (web is not null)
             {
                 host.Map(web);
@@ -93,11 +113,13 @@ public sealed class ServiceHost : IAsyncDisposable
                 host.Address = addr is null ? null : new Uri(addr);
                 logger.LogInformation("dashboard and API on {Address}", host.Address);
             }
+            cluster?.Start(AdvertisedUrl(host.Address));
             await manager.StartAsync().ConfigureAwait(false);
             return host;
         }
         catch
         {
+            if (cluster is not null) await cluster.DisposeAsync().ConfigureAwait(false);
             if (manager is not null) await manager.DisposeAsync().ConfigureAwait(false);
             ui?.Dispose();
             process?.Dispose();
@@ -129,9 +151,70 @@ public sealed class ServiceHost : IAsyncDisposable
         });
         web.MapGet("/", () => Results.Content(Dashboard.Value, "text/html; charset=utf-8"));
         web.MapGet("/healthz", () => Results.Text("ok\n"));
-        web.MapGet("/readyz", () => Manager.Ready ? Results.Text("ready\n") : Results.Text("starting\n", statusCode: 503));
+        web.MapGet("/readyz", () => Manager.Ready && (Cluster is null || Cluster.IsMember) ? Results.Text("ready\n") : Results.Text("starting\n", statusCode: 503));
         // prometheus-net's exporter: text format 0.0.4, or OpenMetrics when the scraper asks for it (Accept header).
         web.MapMetrics(settings => settings.Registry = Manager.Metrics.Registry);
+        web.MapPost("/api/reload", async () =>
+        {
+            if (Reloader is null) return Results.Json(new { errors = new[] { "the service was started without a configuration file" } }, s_json, statusCode: 404);
+            var r = await Reloader.RequestAsync().ConfigureAwait(false);
+            return Results.Json(new
+            {
+                applied = r.Applied,
+                added = r.Added,
+                removed = r.Removed,
+                restarted = r.Restarted,
+                errors = r.Errors.Select(e => e.ToString()).ToList(),
+            }, s_json, statusCode: r.Ok ? 200 : r.Applied ? 422 : 400);
+        });
+        if (Cluster is not null)
+        {
+            MapCluster(web, Cluster);
+        }
+        else
+        {
+            MapStandalone(web);
+        }
+        _ui.Map(web);
+        web.MapGet("/api/streams/{id}/preview.mjpeg", async (string id, HttpContext ctx) =>
+        {
+            if (!Manager.Resources.Previews.TryGetValue(id, out var preview))
+            {
+                if (Cluster is not null && await OwnerApiAsync(id, ctx.RequestAborted).ConfigureAwait(false) is { } api)
+                {
+                    ctx.Response.Redirect($"{api.TrimEnd('/')}/api/streams/{Uri.EscapeDataString(id)}/preview.mjpeg");
+                    return;
+                }
+                await NotFound(id).ExecuteAsync(ctx).ConfigureAwait(false);
+                return;
+            }
+            ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+            ctx.Response.ContentType = Sinks.MjpegPreviewSink.ContentType;
+            ctx.Response.Headers.CacheControl = "no-cache, no-store";
+            try
+            {
+                await preview.StreamAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The viewer went away.
+            }
+            catch (IOException)
+            {
+            }
+        });
+        web.MapGet("/api/streams/{id}/snapshot.jpg", async (string id, CancellationToken ct) =>
+        {
+            if (Manager.Resources.Previews.TryGetValue(id, out var preview) && preview.TryGetLatest(out var jpeg)) return Results.Bytes(jpeg, "image/jpeg");
+            if (Cluster is not null && !Manager.TryGet(id, out _) && await OwnerApiAsync(id, ct).ConfigureAwait(false) is { } api)
+                return Results.Redirect($"{api.TrimEnd('/')}/api/streams/{Uri.EscapeDataString(id)}/snapshot.jpg");
+            return NotFound(id);
+        });
+    }
+
+    /// <summary>A stand-alone instance: the API manages this instance's streams.</summary>
+    private void MapStandalone(WebApplication web)
+    {
         web.MapGet("/api/streams", () => Results.Json(Manager.Streams.Select(Describe)
             .Concat(Manager.NotStarted.Select(n => DescribeNotStarted(n.Config, n.Error))).ToList(), s_json));
         web.MapGet("/api/streams/{id}", (string id) =>
@@ -169,52 +252,12 @@ public sealed class ServiceHost : IAsyncDisposable
                 return Results.Json(new { errors = new[] { ex.Message } }, s_json, statusCode: 400);
             }
         });
-        web.MapPost("/api/reload", async () =>
-        {
-            if (Reloader is null) return Results.Json(new { errors = new[] { "the service was started without a configuration file" } }, s_json, statusCode: 404);
-            var r = await Reloader.RequestAsync().ConfigureAwait(false);
-            return Results.Json(new
-            {
-                applied = r.Applied,
-                added = r.Added,
-                removed = r.Removed,
-                restarted = r.Restarted,
-                errors = r.Errors.Select(e => e.ToString()).ToList(),
-            }, s_json, statusCode: r.Ok ? 200 : r.Applied ? 422 : 400);
-        });
         web.MapDelete("/api/streams/{id}", async (string id) =>
         {
             if (!await Manager.RemoveAsync(id).ConfigureAwait(false)) return NotFound(id);
             _ui.StreamRemoved(id);
             return Results.NoContent();
         });
-        _ui.Map(web);
-        web.MapGet("/api/streams/{id}/preview.mjpeg", async (string id, HttpContext ctx) =>
-        {
-            if (!Manager.Resources.Previews.TryGetValue(id, out var preview))
-            {
-                await NotFound(id).ExecuteAsync(ctx).ConfigureAwait(false);
-                return;
-            }
-            ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
-            ctx.Response.ContentType = Sinks.MjpegPreviewSink.ContentType;
-            ctx.Response.Headers.CacheControl = "no-cache, no-store";
-            try
-            {
-                await preview.StreamAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // The viewer went away.
-            }
-            catch (IOException)
-            {
-            }
-        });
-        web.MapGet("/api/streams/{id}/snapshot.jpg", (string id) =>
-            Manager.Resources.Previews.TryGetValue(id, out var preview) && preview.TryGetLatest(out var jpeg)
-                ? Results.Bytes(jpeg, "image/jpeg")
-                : NotFound(id));
     }
 
     private static object DescribeNotStarted(StreamConfig c, string error) => new
@@ -267,10 +310,14 @@ public sealed class ServiceHost : IAsyncDisposable
         return r.ReadToEnd();
     });
 
-    /// <summary>Stops the streams (drain within the deadline, finalise outputs), then the HTTP server. Idempotent.</summary>
+    /// <summary>
+    /// Stops the streams (drain within the deadline, finalise outputs), then the HTTP server. In a cluster it first
+    /// leaves it: its streams stop here and the lease is revoked, so the others take them at once. Idempotent.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Cluster is not null) await Cluster.DisposeAsync().ConfigureAwait(false);
         await Manager.DisposeAsync().ConfigureAwait(false);
         // A reload asked for meanwhile finds the manager stopping and changes nothing; wait for it to say so.
         if (Reloader is not null) await Reloader.Idle.ConfigureAwait(false);

@@ -31,6 +31,7 @@ public sealed class WebUi : IDisposable
     private readonly string _instance;
     private readonly ConcurrentDictionary<string, (string State, DateTimeOffset Since)> _seen = new(StringComparer.Ordinal);
     private StreamManager? _manager;
+    private bool _clustered;
 
     private WebUi(UiState state, EventStore? events, ILogger logger, string instance, ChartOptions charts)
     {
@@ -70,21 +71,45 @@ public sealed class WebUi : IDisposable
         return new WebUi(state, store, logger, config.Instance, config.Ui.Charts);
     }
 
-    /// <summary>Connects to the running service: its streams feed the store (through their sinks) and the charts; reloads apply the state file.</summary>
-    public void Attach(StreamManager manager, bool http)
+    /// <summary>
+    /// Connects to the running service: its streams feed the store (through their sinks) and the charts; reloads apply
+    /// the state file. In a cluster (<paramref name="clustered"/>) the camera list is the cluster's: the state file keeps
+    /// only zones and lines, and reloads are the cluster's business.
+    /// </summary>
+    public void Attach(StreamManager manager, bool http, bool clustered = false)
     {
         _manager = manager;
+        _clustered = clustered;
         manager.Resources.Events = Events;
-        manager.Overlay = State.Apply;
+        if (!clustered) manager.Overlay = State.Apply;
         if (http) Charts = new ChartRecorder(ChartOptions, manager);
     }
+
+    /// <summary>
+    /// In a cluster: every stream of the fleet as <c>GET /api/streams</c> gives it (each with <c>owner</c>, and
+    /// <c>owner_api</c> for streams another instance runs); the wall shows them all. Null on a stand-alone instance.
+    /// </summary>
+    public Func<CancellationToken, Task<List<JsonObject>>>? Fleet { get; set; }
 
     private StreamManager Manager => _manager ?? throw new InvalidOperationException("not attached");
 
     public void Map(WebApplication web)
     {
         web.MapGet("/ui/{file}", (string file) => Asset(file));
-        web.MapGet("/api/ui/streams", () => Results.Json(UiStreams(), s_json));
+        web.MapGet("/api/ui/streams", async (CancellationToken ct) =>
+        {
+            if (Fleet is null) return Results.Json(UiStreams(), s_json);
+            try
+            {
+                return Results.Json(WithFleet(UiStreams(), await Fleet(ct).ConfigureAwait(false)), s_json);
+            }
+            catch (StreamVisionException ex)
+            {
+                // etcd does not answer: this instance's own streams, and the reason the others are missing.
+                _logger.LogWarning("the wall shows only this instance's streams: {Reason}", ex.Message);
+                return Results.Json(UiStreams(), s_json);
+            }
+        });
         web.MapGet("/api/events", (HttpRequest r) => QueryEvents(r));
         web.MapGet("/api/events/facets", () =>
         {
@@ -133,6 +158,8 @@ public sealed class WebUi : IDisposable
         web.MapPut("/api/streams/{id}/config", async (string id, HttpRequest request) =>
         {
             string body = await ReadBodyAsync(request).ConfigureAwait(false);
+            if (_clustered)
+                return Error(409, $"stream '{id}' belongs to the cluster's list: change it by removing it (DELETE /api/streams/{id}) and adding it again (POST /api/streams)");
             var old = Manager.TryGet(id, out var h) ? h.Config : Manager.NotStarted.FirstOrDefault(n => n.Config.Id == id).Config;
             if (old is null) return Error(404, $"no stream '{id}'");
             // The form shows the URI redacted: unchanged, it means the one configured (credentials kept).
@@ -258,6 +285,38 @@ public sealed class WebUi : IDisposable
             });
         }
         foreach (var id in _seen.Keys.Where(k => !ids.Contains(k)).ToList()) _seen.TryRemove(id, out _);
+        return list;
+    }
+
+    /// <summary>
+    /// The fleet in the cluster's order: this instance's streams as the wall describes them (with their owner), the
+    /// others as their owners describe them, marked <c>remote</c> (no preview here; <c>owner_api</c> is where they are).
+    /// </summary>
+    private static List<JsonNode?> WithFleet(List<JsonNode?> local, List<JsonObject> fleet)
+    {
+        var mine = local.OfType<JsonObject>().Where(o => (string?)o["id"] is not null).ToDictionary(o => (string)o["id"]!, StringComparer.Ordinal);
+        var list = new List<JsonNode?>(fleet.Count);
+        foreach (var f in fleet)
+        {
+            string? id = (string?)f["id"];
+            if (id is null) continue;
+            string? owner = (string?)f["owner"];
+            // Streams of another instance (or of none yet) carry owner_api, even when it is null.
+            bool elsewhere = f.ContainsKey("owner_api");
+            if (!elsewhere && mine.TryGetValue(id, out var o))
+            {
+                o["owner"] = owner;
+                o["remote"] = false;
+                list.Add(o);
+                continue;
+            }
+            var r = (JsonObject)f.DeepClone();
+            string status = (string?)r["status"] ?? "unknown";
+            r["state"] = status == "running" ? (string?)r["source_state"] ?? status : status;
+            r["preview"] = false;
+            r["remote"] = elsewhere;
+            list.Add(r);
+        }
         return list;
     }
 

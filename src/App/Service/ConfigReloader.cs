@@ -14,16 +14,20 @@ public sealed class ConfigReloader
     private readonly string _path;
     private readonly StreamManager _manager;
     private readonly ILogger _logger;
+    private readonly Func<SvConfig, Task<ReloadReport>> _apply;
     private readonly StackTraceOnce _stacks = new();
     private readonly object _gate = new();
     private Task<ReloadReport> _last = Task.FromResult(new ReloadReport());
     private Task<ReloadReport>? _queued;
 
-    public ConfigReloader(string path, StreamManager manager, ILogger logger)
+    /// <param name="apply">Applies a configuration that loaded without errors; null = the manager's
+    /// <see cref="StreamManager.ReloadAsync"/> (a cluster member hands the file's streams to the cluster instead).</param>
+    public ConfigReloader(string path, StreamManager manager, ILogger logger, Func<SvConfig, Task<ReloadReport>>? apply = null)
     {
         _path = path ?? throw new ArgumentNullException(nameof(path));
         _manager = manager ?? throw new ArgumentNullException(nameof(manager));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _apply = apply ?? _manager.ReloadAsync;
     }
 
     public string Path => _path;
@@ -82,7 +86,7 @@ public sealed class ConfigReloader
                 _logger.LogError("reload of {Path} refused, keeping the running configuration: {Error}", _path, ex.Message);
                 return new ReloadReport { Applied = false, Errors = [new ReloadError(_path, ex.Message)] };
             }
-            return await _manager.ReloadAsync(next).ConfigureAwait(false);
+            return await _apply(next).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

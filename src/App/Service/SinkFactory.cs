@@ -25,6 +25,8 @@ public sealed class ServiceResources
 
     /// <summary>The web interface's event store (review page): every stream feeds it through an <see cref="EventStoreSink"/>; null = off.</summary>
     public EventStore? Events { get; set; }
+    /// <summary>The instance's Kafka producers: streams with the same producer settings share one.</summary>
+    public KafkaProducers Kafka { get; } = new();
 }
 
 /// <summary>A sink and, when it needs one, its own queue policy (preview: always drop; snapshots: lossless for files).</summary>
@@ -104,6 +106,12 @@ public static class SinkFactory
                 var mo = m with { InstanceId = instance.Instance };
                 mo.Validate("sinks.mqtt");
                 list.Add(new SinkSpec(new MqttEventSink(mo, stream.Id, logger, resources.Mqtt, metrics), queue));
+            }
+            if (sinks.Kafka is { } k)
+            {
+                var ko = k with { InstanceId = instance.Instance };
+                ko.Validate("sinks.kafka");
+                list.Add(new SinkSpec(new KafkaEventSink(ko, stream.Id, logger, resources.Kafka, metrics)));
             }
             if (sinks.Webhook is { } w)
             {

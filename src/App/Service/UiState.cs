@@ -127,6 +127,29 @@ public sealed class UiState
     }
 
     /// <summary>
+    /// <paramref name="stream"/> with the zones and lines saved for it, or as it is when none were saved (or they no
+    /// longer bind: logged). In a cluster, what a stream gets as it starts on this instance.
+    /// </summary>
+    public StreamConfig ApplyRegions(StreamConfig stream)
+    {
+        string? json;
+        lock (_gate)
+        {
+            if (!_regions.TryGetValue(stream.Id, out json)) return stream;
+        }
+        try
+        {
+            var (zones, lines) = BindRegions(stream, json, 0);
+            return stream with { Analytics = stream.Analytics with { Zones = zones, Lines = lines } };
+        }
+        catch (Exception ex) when (ex is ConfigException or OptionsException)
+        {
+            _logger.LogError("state file: zones and lines of stream {Stream} skipped: {Error}", stream.Id, ex is ConfigException c ? string.Join("; ", c.Errors) : ex.Message);
+            return stream;
+        }
+    }
+
+    /// <summary>
     /// Binds <c>{"zones": [...], "lines": [...]}</c> for <paramref name="stream"/> with the configuration's rules; errors
     /// carry the key paths of a configuration file (<c>streams[INDEX].zones[1].polygon</c>).
     /// </summary>

@@ -28,6 +28,8 @@ public class OptionsBinderTests
         ["sinks.mqtt.host"] = "broker.local",
         ["sinks.webhook.url"] = "http://127.0.0.1:9/hook",
         ["sinks.snapshots.directory"] = "out/snapshots",
+        ["sinks.kafka.brokers"] = "k1:9092",
+        ["cluster.endpoints"] = new List<object> { "http://127.0.0.1:2379" },
     };
 
     /// <summary>Keys that are only valid together with another (MQTT's key pair, a password's user, coordinates in fractions).</summary>
@@ -345,7 +347,7 @@ public class OptionsBinderTests
     private static IEnumerable<object> Candidates(OptionMember m, object? current, string file)
     {
         var t = m.ValueType;
-        if (t == typeof(string)) return new object[] { "sv-test", "models/sv.onnx", "http://127.0.0.1:9/x", "#112233", file }.Where(v => !Equals(v, current));
+        if (t == typeof(string)) return new object[] { "sv-test", "models/sv.onnx", "http://127.0.0.1:9/x", "#112233", file, "zstd", "ssl", "SCRAM-SHA-256", "k2:9093" }.Where(v => !Equals(v, current));
         if (t == typeof(bool)) return [!(bool)current!];
         if (t.IsEnum) return Enum.GetValues(t).Cast<object>().Where(v => !Equals(v, current)).Select(v => (object)OptionModel.EnumName(v));
         if (OptionModel.IsNumber(t) || t == typeof(TimeSpan))
@@ -360,7 +362,7 @@ public class OptionsBinderTests
         if (OptionModel.ElementType(t) is { } e)
         {
             if (OptionModel.IsPoint(e)) return [Points((1, 1), (20, 1), (20, 20)), Points((1, 1), (20, 20))];
-            return [new List<object> { "cpu" }, new List<object> { "sv-test" }];
+            return [new List<object> { "cpu" }, new List<object> { "sv-test" }, new List<object> { "http://127.0.0.1:9" }];
         }
         if (OptionModel.DictionaryValueType(t) is not null) return [new Dictionary<string, object> { ["sv-key"] = "sv-value" }];
         throw new InvalidOperationException($"{m.Key}: no test values for {t}");

@@ -52,7 +52,8 @@ function toast(text) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { t.textContent = ""; }, 3000);
 }
-const STATE_WORDS = { streaming: "streaming", connecting: "connecting", backoff: "reconnecting", failed: "failed", ended: "ended", stopped: "stopped", idle: "idle", starting: "starting" };
+const STATE_WORDS = { streaming: "streaming", connecting: "connecting", backoff: "reconnecting", failed: "failed", ended: "ended", stopped: "stopped", idle: "idle", starting: "starting",
+  unassigned: "waiting for an instance", unreachable: "owner not answering" };
 function stateText(s) { return STATE_WORDS[s.state] || s.state || s.status; }
 // Zones and lines as fractions 0..1 of the frame (pixel units divided by the stream's size).
 function toFraction(points, units, w, h) {
@@ -148,12 +149,12 @@ function wallView() {
     const c = el("article", { class: "card", "data-stream": s.id });
     const frame = el("div", { class: "frame" });
     const link = el("a", { href: "#/stream/" + enc(s.id), title: "Open " + s.id + " full size" }, frame);
-    const head = el("div", { class: "head" }, el("b", { text: s.id }), el("span", { class: "badge" }));
+    const head = el("div", { class: "head" }, el("b", { text: s.id }), el("span", { class: "owner" }), el("span", { class: "badge" }));
     const dl = el("dl", { class: "stats" });
     for (const [k, label] of [["fps", "fps"], ["latency_ms", "latency ms"], ["active_tracks", "objects"], ["events", "events"], ["drops", "drops"], ["frames", "frames"]]) {
       dl.append(el("div", { "data-key": k }, el("dt", { text: label }), el("dd")));
     }
-    c.append(link, head, el("div", { class: "reason" }), el("div", { class: "since" }), dl);
+    c.append(link, head, el("div", { class: "reason" }), el("div", { class: "since" }), el("div", { class: "elsewhere" }), dl);
     grid.append(c);
     return c;
   }
@@ -170,6 +171,9 @@ function wallView() {
       badge.textContent = state; badge.className = "badge " + (s.state || s.status);
       c.querySelector(".reason").textContent = s.error || "";
       c.querySelector(".since").textContent = s.since ? state + " for " + ago(s.since) + " (since " + localTime(s.since) + ")" : "";
+      // In a cluster: the instance that runs the stream, and for another instance's stream a link to its own page.
+      c.querySelector(".owner").textContent = s.owner ? "on " + s.owner : "";
+      elsewhere(c.querySelector(".elsewhere"), s);
       for (const d of c.querySelectorAll("dl > div")) {
         const v = s[d.dataset.key];
         // fps and latency mean something only while pictures arrive.
@@ -201,7 +205,8 @@ function preview(frame, s, live, overlay) {
     if (img) { stopImage(img); img.remove(); }
     if (!ph) { ph = el("div", { class: "placeholder" }, el("strong"), el("span")); frame.append(ph); }
     ph.querySelector("strong").textContent = stateText(s);
-    ph.querySelector("span").textContent = s.error || (s.preview ? "waiting for pictures…" : "no preview for this stream (sinks.preview is off)");
+    ph.querySelector("span").textContent = s.error || (s.remote ? (s.owner ? "runs on instance " + s.owner + ": no preview on this instance" : "no instance runs it yet")
+      : s.preview ? "waiting for pictures…" : "no preview for this stream (sinks.preview is off)");
     if (frame.dataset.failed === "1" && showing && !frame.dataset.retry) {
       frame.dataset.retry = "1";
       setTimeout(() => { delete frame.dataset.failed; delete frame.dataset.retry; }, 3000);
@@ -227,16 +232,26 @@ function preview(frame, s, live, overlay) {
   if (overlay && s.regions) frame.append(regionsOverlay(s.regions, s.width, s.height));
 }
 
+// A stream another instance of the cluster runs: where to see its picture, draw its zones and review its events.
+function elsewhere(box, s) {
+  if (!s.remote || !s.owner_api) { box.replaceChildren(); return; }
+  const href = s.owner_api + "/#/stream/" + enc(s.id);
+  const a = box.querySelector("a");
+  if (a && a.getAttribute("href") === href) return;
+  box.replaceChildren(el("a", { href, text: "Open on " + s.owner }));
+}
+
 // ---------- one stream, full size ----------
 function streamView(id) {
   const frame = el("div", { class: "frame" });
   const stats = el("dl", { class: "stats" });
   const state = el("p");
+  const where = el("p", { class: "elsewhere" });
   const panel = el("section", { class: "panel", "aria-label": "Details" },
-    el("h3", { text: "State" }), state,
+    el("h3", { text: "State" }), state, where,
     el("div", { class: "actions" },
-      el("a", { class: "button", href: "#/stream/" + enc(id) + "/draw", text: "Draw zones and lines" }),
-      el("a", { class: "button", href: "#/stream/" + enc(id) + "/edit", text: "Edit stream" }),
+      el("a", { class: "button local-only", href: "#/stream/" + enc(id) + "/draw", text: "Draw zones and lines" }),
+      el("a", { class: "button local-only", href: "#/stream/" + enc(id) + "/edit", text: "Edit stream" }),
       el("a", { class: "button", href: "#/review?stream=" + enc(id), text: "Events" }),
       el("a", { class: "button", href: "#/charts?stream=" + enc(id), text: "Charts" })),
     el("h3", { text: "Figures" }), stats);
@@ -255,6 +270,10 @@ function streamView(id) {
         stats.append(el("div", {}, el("dt", { text: label }), el("dd", { text: typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : "–" })));
       }
       stats.append(el("div", {}, el("dt", { text: "source" }), el("dd", { text: s.uri || "" })));
+      for (const a of panel.querySelectorAll(".local-only")) a.hidden = !!s.remote;
+      if (s.owner) stats.append(el("div", {}, el("dt", { text: "instance" }), el("dd", { text: s.owner })));
+      if (s.remote && !where.firstChild) where.append(s.owner ? "Another instance of the cluster runs this stream: its picture, zones and events are there. " : "No instance runs this stream yet. ");
+      elsewhere(where.querySelector(".link") || where.appendChild(el("span", { class: "link" })), s);
       preview(frame, s, true, true);
     } catch (e) { summary.textContent = "service unreachable"; }
     timer = setTimeout(poll, 1000);
