@@ -31,7 +31,9 @@ public static class ConfigCommand
             ConfigPrinter.Print(c, output);
             // Files are checked when the service starts; here a missing one is only a warning (configs travel between machines).
             var m = c.Detector.Model;
-            if (m != "none" && !Inference.ModelCatalog.BuiltInNames.Contains(m, StringComparer.OrdinalIgnoreCase) && !File.Exists(m))
+            bool noFile = m.Equals("none", StringComparison.OrdinalIgnoreCase) || m.Equals("motion", StringComparison.OrdinalIgnoreCase)
+                || m.Equals("detections-file", StringComparison.OrdinalIgnoreCase);
+            if (!noFile && !Inference.ModelCatalog.BuiltInNames.Contains(m, StringComparer.OrdinalIgnoreCase) && !File.Exists(m))
                 error.WriteLine($"config: warning: detector.model: file not found here: '{m}'");
             return ExitCodes.Ok;
         }
