@@ -284,6 +284,7 @@ public sealed partial class ServiceHost : IAsyncDisposable
             live = src.IsLive,
             status = h.Status.ToString().ToLowerInvariant(),
             source_state = src.State.ToString().ToLowerInvariant(),
+            source_state_since = src.StateSince.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
             error = h.Error ?? src.LastError?.Message,
             width = info?.Width ?? 0,
             height = info?.Height ?? 0,

@@ -313,6 +313,7 @@ public sealed class WebUi : IDisposable
             var r = (JsonObject)f.DeepClone();
             string status = (string?)r["status"] ?? "unknown";
             r["state"] = status == "running" ? (string?)r["source_state"] ?? status : status;
+            if (status == "running" && r["source_state_since"] is JsonNode since) r["since"] = since.DeepClone();
             r["preview"] = false;
             r["remote"] = elsewhere;
             list.Add(r);

@@ -71,6 +71,7 @@ public partial class WebUiTests
         Assert.Equal(0, await remote.Locator("img").CountAsync());
         Assert.Contains("runs on instance b", await remote.Locator(".placeholder").InnerTextAsync());
         Assert.Equal("streaming", await remote.Locator(".badge").InnerTextAsync());
+        Assert.Contains("streaming for ", await remote.Locator(".since").InnerTextAsync());
         // The other instance's figures, as it reports them.
         await page.WaitForFunctionAsync($"() => Number(document.querySelector(\"article[data-stream='{onB}'] [data-key='frames'] dd\").textContent) > 0");
         string href = (await remote.Locator(".elsewhere a").GetAttributeAsync("href"))!;
