@@ -227,7 +227,16 @@ public sealed partial class VideoSource : IAsyncDisposable
 
     public override string ToString() => $"{StreamId} ({_redactedUrl}, {(IsLive ? "live" : "file")}, {State})";
 
-    private void SetState(SourceState state) => Volatile.Write(ref _state, (int)state);
+    private void SetState(SourceState state)
+    {
+        if (Volatile.Read(ref _state) != (int)state) Volatile.Write(ref _stateSinceTicks, DateTimeOffset.UtcNow.UtcTicks);
+        Volatile.Write(ref _state, (int)state);
+    }
+
+    private long _stateSinceTicks = DateTimeOffset.UtcNow.UtcTicks;
+
+    /// <summary>When <see cref="State"/> last changed (UTC; creation time before the first change).</summary>
+    public DateTimeOffset StateSince => new(Volatile.Read(ref _stateSinceTicks), TimeSpan.Zero);
 
     private void SetLastError(Exception error) => Volatile.Write(ref _lastError, new Failure(error, DateTimeOffset.UtcNow));
 

@@ -41,7 +41,7 @@ public sealed class PipelineBuilder
     private Imaging.CameraMotionOptions? _cameraMotionOptions;
     private bool _track;
     private DetectScheduleOptions? _schedule;
-    private StreamAnalytics? _analytics;
+    private LiveAnalytics? _analytics;
     private ClassifierBatcher? _classifier;
     private MaskOptions? _masks = new();
     private CameraTamperModel? _tamperModel;
@@ -157,6 +157,13 @@ public sealed class PipelineBuilder
 
     /// <summary>Zones and lines turned into events; null = none.</summary>
     public PipelineBuilder Analytics(StreamAnalytics? analytics)
+    {
+        _analytics = analytics is null ? null : new LiveAnalytics(analytics);
+        return this;
+    }
+
+    /// <summary>Zones and lines that can be replaced while the stream runs (<see cref="LiveAnalytics.Replace"/>); null = none.</summary>
+    public PipelineBuilder Analytics(LiveAnalytics? analytics)
     {
         _analytics = analytics;
         return this;

@@ -102,7 +102,7 @@ internal sealed class StreamPipeline
     private readonly ByteTracker? _tracker;
     private readonly Imaging.CameraMotionEstimator? _cameraMotion;
     private readonly TrackEventEmitter _events;
-    private readonly StreamAnalytics? _analytics;
+    private readonly LiveAnalytics? _analytics;
     private readonly long _maxFrames;
     private readonly IReadOnlyList<SinkRunner> _sinks;
     private readonly bool _lossless;
@@ -130,7 +130,7 @@ internal sealed class StreamPipeline
     /// <param name="cameraMotion">Estimates each frame's camera motion from its pixels for the tracker (moving cameras); owned by the pipeline, disposed when its loop ends. Null = none.</param>
     public StreamPipeline(string streamId, ChannelReader<Frame> frames, BatcherClient? detector, ByteTracker? tracker,
         IReadOnlyList<string> classNames, IReadOnlyList<SinkRunner> sinks, bool lossless, ILogger? logger = null,
-        StreamAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, DetectScheduleOptions? schedule = null,
+        LiveAnalytics? analytics = null, long maxFrames = 0, PipelineMetrics? metrics = null, DetectScheduleOptions? schedule = null,
         TrackClassifier? classifier = null, MaskOptions? masks = null, CameraTamperMonitor? tamper = null,
         FrameEnhancer? enhancer = null, EnhanceTarget enhanceTarget = EnhanceTarget.Both, Imaging.CameraMotionEstimator? cameraMotion = null)
     {
@@ -254,9 +254,9 @@ internal sealed class StreamPipeline
                         }
                         lastPts = frame.Pts;
                         var events = _events.Process(frame, tracks);
-                        if (_analytics is not null)
+                        if (_analytics?.Current is { } analytics)
                         {
-                            var more = _analytics.Process(frame, tracks);
+                            var more = analytics.Process(frame, tracks);
                             if (more.Count > 0) events = events.Count == 0 ? more : [.. events, .. more];
                         }
                         if (tamperChange is not null) events = [.. events, tamperChange];
@@ -301,7 +301,7 @@ internal sealed class StreamPipeline
             if (last is not null)
             {
                 var final = _events.Flush(last);
-                if (_analytics is not null) final = [.. final, .. _analytics.Flush(last)];
+                if (_analytics?.Current is { } analytics) final = [.. final, .. analytics.Flush(last)];
                 if (final.Count > 0 && !ct.IsCancellationRequested)
                 {
                     Stats.AddEvents(final.Count);

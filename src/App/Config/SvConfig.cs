@@ -25,6 +25,8 @@ public sealed record SvConfig
     public string Instance { get; init; } = Environment.MachineName.ToLowerInvariant();
     /// <summary>The HTTP server: dashboard, API, <c>/metrics</c>.</summary>
     public HttpConfig Http { get; init; } = new();
+    /// <summary>The web interface's storage: event store (review), chart samples, state file of changes made in the browser.</summary>
+    public UiConfig Ui { get; init; } = new();
     /// <summary>The detection stage, shared by all streams and batched across them.</summary>
     public DetectorStageOptions Detector { get; init; } = new();
     /// <summary>The tracker each stream runs.</summary>

@@ -10,7 +10,7 @@ namespace StreamVision.App.Http;
 /// Who may use the HTTP server: with a token (<see cref="HttpConfig.Token"/> or <see cref="HttpConfig.TokenFile"/>) every
 /// request but the open paths must carry it, as <c>Authorization: Bearer TOKEN</c> or as the session cookie that
 /// <c>POST /api/login</c> sets for the dashboard (its MJPEG <c>img</c> cannot send a header). Open: the dashboard page
-/// (it asks for the token), <c>/healthz</c>, <c>/readyz</c>, <c>/api/login</c>, and <c>/metrics</c> when
+/// and its <c>/ui/</c> scripts and styles (it asks for the token), <c>/healthz</c>, <c>/readyz</c>, <c>/api/login</c>, and <c>/metrics</c> when
 /// <see cref="HttpConfig.MetricsPublic"/>. Without a token (loopback, or <c>allow_unauthenticated</c>) everything is open.
 /// </summary>
 public sealed class ApiAccess
@@ -66,6 +66,8 @@ public sealed class ApiAccess
         if (_token is null) return true;
         string path = ctx.Request.Path.Value ?? "/";
         if (path is "/" or "/healthz" or "/readyz" or LoginPath) return true;
+        // The web interface's own scripts and styles (embedded files, no data): the page must load to ask for the token.
+        if (path.StartsWith("/ui/", StringComparison.Ordinal)) return true;
         if (path == "/metrics" && _metricsPublic) return true;
         string auth = ctx.Request.Headers.Authorization.ToString();
         if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)

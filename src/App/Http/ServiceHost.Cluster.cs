@@ -44,6 +44,7 @@ public sealed partial class ServiceHost
 
     private void MapCluster(WebApplication web, ClusterCoordinator cluster)
     {
+        _ui.Fleet = ct => UiFleetAsync(cluster, ct);
         web.MapGet("/api/streams", async (HttpRequest request, CancellationToken ct) =>
         {
             if (request.Query["scope"] == "local") return Results.Json(LocalStreams(cluster).Values.ToList(), s_json);
@@ -169,6 +170,22 @@ public sealed partial class ServiceHost
             if (s.Owner == cluster.InstanceId && local.TryGetValue(s.Id, out var mine)) fleet.Add(mine);
             else if (s.Owner is not null && remote.TryGetValue(s.Id, out var theirs)) fleet.Add(theirs);
             else fleet.Add(Unassigned(s.Id, s.Spec, s.Owner));
+        }
+        return fleet;
+    }
+
+    /// <summary>
+    /// The fleet for the web interface's wall: <see cref="FleetAsync"/>, each stream another instance owns with
+    /// <c>owner_api</c>, the address of its owner's own interface (null when it is not known).
+    /// </summary>
+    private async Task<List<JsonObject>> UiFleetAsync(ClusterCoordinator cluster, CancellationToken ct)
+    {
+        var fleet = await FleetAsync(cluster, ct).ConfigureAwait(false);
+        var api = cluster.LastView.Members.Where(m => m.ApiUrl is not null).ToDictionary(m => m.Id, m => m.ApiUrl!, StringComparer.Ordinal);
+        foreach (var s in fleet)
+        {
+            if ((string?)s["owner"] is { } owner && owner == cluster.InstanceId) continue;
+            s["owner_api"] = (string?)s["owner"] is { } o && api.TryGetValue(o, out var url) ? url.TrimEnd('/') : null;
         }
         return fleet;
     }

@@ -33,15 +33,17 @@ public sealed partial class ServiceHost : IAsyncDisposable
 
     private readonly WebApplication? _web;
     private readonly ProcessMetrics? _process;
+    private readonly WebUi _ui;
     private readonly ILogger _logger;
     private readonly StackTraceOnce _stacks = new();
     private readonly ApiAccess? _access;
     private readonly ApiOutputPolicy? _outputs;
     private int _disposed;
 
-    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, ILogger logger, ClusterCoordinator? cluster,
+    private ServiceHost(StreamManager manager, WebApplication? web, ProcessMetrics? process, ConfigReloader? reloader, WebUi ui, ILogger logger, ClusterCoordinator? cluster,
         ApiAccess? access, ApiOutputPolicy? outputs)
     {
+        _ui = ui;
         Manager = manager;
         _web = web;
         _process = process;
@@ -65,6 +67,8 @@ public sealed partial class ServiceHost : IAsyncDisposable
     public ClusterCoordinator? Cluster { get; }
     /// <summary>What <c>/metrics</c> serves: every stage of every stream of this service, on a registry of its own.</summary>
     public PipelineMetrics Metrics => Manager.Metrics;
+    /// <summary>The web interface's storage: state file, event store, chart samples.</summary>
+    public WebUi Ui => _ui;
     /// <summary>Where the HTTP server listens (the real port when the config asked for port 0), or null when off.</summary>
     public Uri? Address { get; private set; }
 
@@ -86,13 +90,19 @@ public sealed partial class ServiceHost : IAsyncDisposable
         // Process and runtime figures only where /metrics serves them (with HTTP off nobody would read them).
         var process = config.Http.Listen.Length > 0 ? new ProcessMetrics(metrics, config.Instance) : null;
         StreamManager? manager = null;
+        WebUi? ui = null;
         ClusterCoordinator? cluster = null;
         try
         {
+            // The web interface's state file (browser changes) applies over the configuration; see WebUi. In a cluster
+            // the camera list is the cluster's: the state file keeps only zones and lines, applied as streams start here.
+            ui = WebUi.Open(config, configPath, config.Http.Listen.Length > 0, logger);
+            if (config.Cluster is null) config = ui.State.Apply(config);
             manager = new StreamManager(config.Cluster is null ? config : config with { Streams = [] }, loggers, metrics);
+            ui.Attach(manager, config.Http.Listen.Length > 0, clustered: config.Cluster is not null);
             if (config.Cluster is { } co)
             {
-                cluster = new ClusterCoordinator(co with { InstanceId = config.Instance }, new ClusterStreams(manager, outputs ?? new ApiOutputPolicy(config.Http, config.Instance)), loggers.CreateLogger("cluster"), metrics);
+                cluster = new ClusterCoordinator(co with { InstanceId = config.Instance }, new ClusterStreams(manager, outputs ?? new ApiOutputPolicy(config.Http, config.Instance), ui.State.ApplyRegions), loggers.CreateLogger("cluster"), metrics);
                 if (clusterSeeds is not null) cluster.Seed(clusterSeeds);
                 else if (config.Streams.Count > 0)
                     logger.LogWarning("cluster: the {Count} stream(s) of the configuration were not handed over; add them with POST /api/streams", config.Streams.Count);
@@ -139,7 +149,7 @@ public sealed partial class ServiceHost : IAsyncDisposable
             var reloader = configPath is null ? null
                 : cluster is null ? new ConfigReloader(configPath, manager, logger)
                 : new ConfigReloader(configPath, manager, logger, _ => Task.FromResult(ReloadCluster(cluster, configPath, logger)));
-            var host = new ServiceHost(manager, web, process, reloader, logger, cluster, access, outputs);
+            var host = new ServiceHost(manager, web, process, reloader, ui, logger, cluster, access, outputs);
             if (web is not null)
             {
                 host.Map(web);
@@ -159,6 +169,7 @@ public sealed partial class ServiceHost : IAsyncDisposable
         {
             if (cluster is not null) await cluster.DisposeAsync().ConfigureAwait(false);
             if (manager is not null) await manager.DisposeAsync().ConfigureAwait(false);
+            ui?.Dispose();
             process?.Dispose();
             throw;
         }
@@ -244,6 +255,8 @@ public sealed partial class ServiceHost : IAsyncDisposable
         {
             MapStandalone(web);
         }
+        _ui.Confine = cfg => _outputs!.Confine(cfg, Manager.Config.Sinks);
+        _ui.Map(web, ChangesPolicy);
         web.MapGet("/api/streams/{id}/preview.mjpeg", async (string id, HttpContext ctx) =>
         {
             if (!Manager.Resources.Previews.TryGetValue(id, out var preview))
@@ -290,11 +303,12 @@ public sealed partial class ServiceHost : IAsyncDisposable
         web.MapPost("/api/streams", async (HttpRequest request) =>
         {
             StreamConfig cfg;
+            string body;
             try
             {
                 // Its sinks start from the instance's (as a configuration-file stream's do).
                 var instanceSinks = Manager.Config.Sinks;
-                cfg = await ReadStreamAsync(request, instanceSinks).ConfigureAwait(false);
+                (cfg, body) = await ReadStreamAsync(request, instanceSinks).ConfigureAwait(false);
                 // What an API stream may write and where it may send (the configuration file's streams are the operator's,
                 // and so is what it inherits from the instance's sinks).
                 cfg = _outputs!.Confine(cfg, instanceSinks);
@@ -310,6 +324,7 @@ public sealed partial class ServiceHost : IAsyncDisposable
             try
             {
                 var host = await Manager.AddAsync(cfg).ConfigureAwait(false);
+                _ui.StreamAdded(host.Id, body);
                 return Results.Json(Describe(host), s_json, statusCode: 201);
             }
             catch (StreamExistsException)
@@ -327,24 +342,30 @@ public sealed partial class ServiceHost : IAsyncDisposable
             }
         }).RequireRateLimiting(ChangesPolicy);
         web.MapDelete("/api/streams/{id}", async (string id) =>
-            await Manager.RemoveAsync(id).ConfigureAwait(false) ? Results.NoContent() : NotFound(id)).RequireRateLimiting(ChangesPolicy);
+        {
+            if (!await Manager.RemoveAsync(id).ConfigureAwait(false)) return NotFound(id);
+            _ui.StreamRemoved(id);
+            return Results.NoContent();
+        }).RequireRateLimiting(ChangesPolicy);
     }
 
     /// <summary>
     /// A stream from a POST body: JSON parsed from the request stream (never held as one string), or YAML when the content
-    /// type says so (read whole, but never beyond <c>http.max_body_bytes</c>: Kestrel stops the read).
+    /// type says so (read whole, but never beyond <c>http.max_body_bytes</c>: Kestrel stops the read). Also returns the
+    /// definition as text (the JSON re-serialised, or the YAML), which the web interface's state file keeps.
     /// </summary>
-    private static async Task<StreamConfig> ReadStreamAsync(HttpRequest request, SinksConfig instanceSinks)
+    private static async Task<(StreamConfig Config, string Body)> ReadStreamAsync(HttpRequest request, SinksConfig instanceSinks)
     {
         if (request.ContentType is { } type && type.Contains("yaml", StringComparison.OrdinalIgnoreCase))
         {
             using var reader = new StreamReader(request.Body);
-            return ConfigLoader.LoadStream(await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false), sinks: instanceSinks);
+            string yaml = await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return (ConfigLoader.LoadStream(yaml, sinks: instanceSinks), yaml);
         }
         try
         {
             using var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return ConfigLoader.LoadStream(doc.RootElement, sinks: instanceSinks);
+            return (ConfigLoader.LoadStream(doc.RootElement, sinks: instanceSinks), doc.RootElement.GetRawText());
         }
         catch (JsonException ex)
         {
@@ -376,6 +397,7 @@ public sealed partial class ServiceHost : IAsyncDisposable
             live = src.IsLive,
             status = h.Status.ToString().ToLowerInvariant(),
             source_state = src.State.ToString().ToLowerInvariant(),
+            source_state_since = src.StateSince.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
             // What is wrong now (cleared when a live source recovers); the last failure stays visible with its time.
             error = h.Error ?? src.CurrentError?.Message,
             last_error = src.LastError is { } last ? new { message = last.Message, at = src.LastErrorTime } : null,
@@ -434,6 +456,7 @@ public sealed partial class ServiceHost : IAsyncDisposable
             await _web.StopAsync(cts.Token).ConfigureAwait(false);
             await _web.DisposeAsync().ConfigureAwait(false);
         }
+        _ui.Dispose();
         _process?.Dispose();
         _logger.LogInformation("stopped");
     }

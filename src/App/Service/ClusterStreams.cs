@@ -14,7 +14,8 @@ namespace StreamVision.App.Service;
 /// from this instance's <c>sinks:</c>, and one that came through the API (<see cref="StreamSpecs.IsFromApi"/>) is
 /// confined here, where it writes, by <paramref name="outputs"/> (this instance's output root and allow-list).
 /// </summary>
-public sealed class ClusterStreams(StreamManager manager, ApiOutputPolicy outputs) : IStreamRunner
+/// <param name="overlay">Applied to each stream before it starts here (the zones and lines drawn in the browser); null = none.</param>
+public sealed class ClusterStreams(StreamManager manager, ApiOutputPolicy outputs, Func<StreamConfig, StreamConfig>? overlay = null) : IStreamRunner
 {
     /// <exception cref="ConfigException">The definition is invalid, or an API stream's outputs are not allowed here.</exception>
     public async Task StartAsync(string id, string spec, CancellationToken ct)
@@ -34,6 +35,7 @@ public sealed class ClusterStreams(StreamManager manager, ApiOutputPolicy output
                 throw new ConfigException("stream", [new ConfigError(ex.Path, ex.Message)]);
             }
         }
+        if (overlay is not null) cfg = overlay(cfg);
         await manager.AddAsync(cfg).ConfigureAwait(false);
     }
 

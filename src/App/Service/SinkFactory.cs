@@ -29,6 +29,8 @@ public sealed class ServiceResources
     /// <summary>The enhancement models streams use (one session per file and thread count).</summary>
     public SharedModels<Inference.Enhance.ImageEnhancerModel> EnhanceModels { get; } = new(Inference.Enhance.ImageEnhancerModel.Load);
 
+    /// <summary>The web interface's event store (review page): every stream feeds it through an <see cref="EventStoreSink"/>; null = off.</summary>
+    public EventStore? Events { get; set; }
     /// <summary>The instance's Kafka producers: streams with the same producer settings share one.</summary>
     public KafkaProducers Kafka { get; } = new();
 }
@@ -129,6 +131,7 @@ public static class SinkFactory
                 // does not fit is skipped, never waited for), so they bound their memory and never touch the decoders' pool.
                 list.Add(new SinkSpec(new SnapshotSink(sn with { Directory = Path(sn.Directory), InstanceId = instance.Instance }, null, logger), queue));
             }
+            if (resources.Events is { } store) list.Add(new SinkSpec(new EventStoreSink(store, instance.Instance), queue));
             if (sinks.Preview is { } p)
             {
                 var preview = new MjpegPreviewSink(p with { Annotator = Annotator(p.Annotator) }, pool, overlays);

@@ -7,6 +7,7 @@ using StreamVision.Inference;
 using StreamVision.Ingest;
 using StreamVision.Sinks;
 using StreamVision.Tracking;
+using StreamVision.Analytics;
 
 namespace StreamVision.App.Service;
 
@@ -19,6 +20,10 @@ public sealed class StreamHost : IAsyncDisposable
 {
     private readonly ServiceResources _resources;
     private readonly StreamRun _run;
+    private readonly IReadOnlyList<string> _classNames;
+    private readonly string _analyticsPath;
+    private readonly object _regionsGate = new();
+    private StreamConfig _config;
 
     /// <summary>
     /// The tracker options of one stream: the instance's <c>tracker</c> section, with the stream's own
@@ -31,7 +36,7 @@ public sealed class StreamHost : IAsyncDisposable
         Tracking.Motion.IMotionModel? motion, ILogger logger, PipelineMetrics? metrics = null,
         Inference.Classification.ClassifierBatcher? classifier = null)
     {
-        Config = config;
+        _config = config;
         _resources = resources;
         var m = metrics ?? PipelineMetrics.Default;
         var sinks = config.Sinks ?? instance.Sinks;
@@ -44,15 +49,18 @@ public sealed class StreamHost : IAsyncDisposable
         if (config.Classify) builder.Classifier(classifier);
         int index = instance.Streams.ToList().FindIndex(s => s.Id == config.Id);
         List<SinkSpec> specs;
+        _classNames = classNames;
+        _analyticsPath = $"streams[{(index < 0 ? 0 : index)}]";
         try
         {
-            var analytics = SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames);
-            builder.Analytics(analytics);
+            // Replaceable while the stream runs (PUT /api/streams/{id}/regions): the pictures draw whatever set is current.
+            Analytics = new LiveAnalytics(SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames));
+            builder.Analytics(Analytics);
             var tamper = config.Tamper ?? instance.Tamper;
             if (tamper.Enabled) builder.CameraTamper(resources.TamperModels.Get(tamper.Model), tamper);
             var enhance = config.Enhance ?? instance.Enhance;
             if (enhance.Enabled) builder.Enhance(resources.EnhanceModels.Get(enhance.Model, enhance.Threads), enhance);
-            specs = SinkFactory.Create(config, instance, sinks, classNames, resources.SinkPool, resources, AnalyticsOverlays.Of(analytics),
+            specs = SinkFactory.Create(config, instance, sinks, classNames, resources.SinkPool, resources, [new LiveAnalyticsOverlay(Analytics)],
                 config.Source.IsFile, logger, m);
         }
         catch
@@ -66,7 +74,25 @@ public sealed class StreamHost : IAsyncDisposable
     }
 
     public string Id => _run.Id;
-    public StreamConfig Config { get; }
+    /// <summary>The stream's configuration, with the zones and lines in use now.</summary>
+    public StreamConfig Config => Volatile.Read(ref _config);
+    /// <summary>The stream's zones and lines, replaceable while it runs (<see cref="ReplaceRegions"/>).</summary>
+    public LiveAnalytics Analytics { get; }
+
+    /// <summary>
+    /// Replaces the stream's zones and lines from the next frame on, without restarting its source. Throws
+    /// <see cref="OptionsException"/> naming the bad key (e.g. <c>streams[0].analytics.zones[1].polygon</c>) and changes nothing then.
+    /// </summary>
+    public void ReplaceRegions(IReadOnlyList<ZoneOptions> zones, IReadOnlyList<LineOptions> lines)
+    {
+        var options = Config.Analytics with { Zones = zones, Lines = lines };
+        var next = new StreamAnalytics(options, _classNames, _analyticsPath);
+        lock (_regionsGate)
+        {
+            Analytics.Replace(next);
+            Volatile.Write(ref _config, _config with { Analytics = options });
+        }
+    }
     public StreamStatus Status => _run.Status;
     public string? Error => _run.Error;
     public VideoSource Source => _run.Source;

@@ -65,6 +65,8 @@ public sealed class StreamManager : IAsyncDisposable
     }
 
     public SvConfig Config => _config;
+    /// <summary>Applied to every configuration a reload brings (the web interface's state file of browser changes); null = none.</summary>
+    public Func<SvConfig, SvConfig>? Overlay { get; set; }
     public PipelineMetrics Metrics { get; }
     public ServiceResources Resources => _resources;
     public FramePool Pool { get; }
@@ -143,6 +145,7 @@ public sealed class StreamManager : IAsyncDisposable
     public async Task<ReloadReport> ReloadAsync(SvConfig next)
     {
         ArgumentNullException.ThrowIfNull(next);
+        next = Overlay?.Invoke(next) ?? next;
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -165,7 +168,7 @@ public sealed class StreamManager : IAsyncDisposable
         }
         if (next.Detector != _config.Detector) _logger.LogWarning("detector settings changed: they take effect after a restart");
         var old = _config;
-        _config = next with { Detector = old.Detector, Http = old.Http, FramePoolMb = old.FramePoolMb };
+        _config = next with { Detector = old.Detector, Http = old.Http, Ui = old.Ui, FramePoolMb = old.FramePoolMb };
         int added = 0, removed = 0, restarted = 0;
         var wanted = next.Streams.Where(s => s.Enabled).ToDictionary(s => s.Id, StringComparer.Ordinal);
         foreach (var id in _notStarted.Keys.Where(id => !wanted.ContainsKey(id)).ToList()) _notStarted.TryRemove(id, out _);

@@ -6,6 +6,8 @@ using StreamVision.Native;
 
 namespace StreamVision.App.Tests;
 
+// Both classes swap Console.Out/Error to read what a verb prints: one collection, so they never run at the same time.
+[Collection("console")]
 public class AnnotateCommandTests
 {
     private const string Megamind = "/usr/share/doc/opencv-doc/examples/data/Megamind.avi";

@@ -3,6 +3,8 @@ using Xunit.Abstractions;
 
 namespace StreamVision.App.Tests;
 
+// Both classes swap Console.Out/Error to read what a verb prints: one collection, so they never run at the same time.
+[Collection("console")]
 public partial class TrackCommandsTests(ITestOutputHelper log)
 {
     [Fact]

@@ -10,10 +10,12 @@ public partial class ConfigLoaderTests
     [InlineData("classify-segment.yaml")]
     [InlineData("rtsp-cameras-mqtt.yaml")]
     [InlineData("webcam-preview.yaml")]
+    [InlineData("web-ui.yaml")]
     public void EveryExampleLoads(string name)
     {
         var c = ConfigLoader.LoadFile(Path.Combine(TestEnvironment.RepoRoot, "config", name), new Dictionary<string, string>());
-        Assert.NotEmpty(c.Streams);
+        // web-ui.yaml starts empty: its streams are added in the browser.
+        if (name != "web-ui.yaml") Assert.NotEmpty(c.Streams);
         Assert.All(c.Streams, s => Assert.False(string.IsNullOrEmpty(s.Id)));
     }
 
