@@ -49,7 +49,7 @@ public sealed class UiState
     /// <summary>The file, or null when changes are kept in memory only.</summary>
     public string? Path => _path;
 
-    /// <summary>A stream added or edited: its body (YAML or JSON, as <see cref="ConfigLoader.LoadStream"/> reads it) replaces any earlier one.</summary>
+    /// <summary>A stream added or edited: its body (YAML or JSON, as <see cref="ConfigLoader.LoadStream(string, int, SinksConfig?)"/> reads it) replaces any earlier one.</summary>
     public void StreamSaved(string id, string body)
     {
         lock (_gate)
@@ -97,7 +97,7 @@ public sealed class UiState
                 StreamConfig s;
                 try
                 {
-                    s = ConfigLoader.LoadStream(body, Math.Max(0, list.FindIndex(x => x.Id == id)));
+                    s = ConfigLoader.LoadStream(body, Math.Max(0, list.FindIndex(x => x.Id == id)), sinks: config.Sinks);
                 }
                 catch (ConfigException ex)
                 {
