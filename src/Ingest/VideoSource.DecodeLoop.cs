@@ -143,7 +143,7 @@ public sealed partial class VideoSource
                     Interlocked.Increment(ref _reconnects);
                     _metrics.ReconnectOk?.Inc();
                     Log.Reconnected(_logger, StreamId, _redactedUrl, attempt);
-                    Volatile.Write(ref _lastError, null); // recovered: the API shows no stale error
+                    // Recovered: CurrentError is null again while streaming; LastError stays, with its time, for the API.
                 }
                 BeginSession(reader, retry ? SessionStart.Reconnect : SessionStart.First);
                 Pump(reader);

@@ -72,7 +72,9 @@ public class ServiceHostSecurityTests
 
         Assert.Equal(HttpStatusCode.OK, (await anon.GetAsync("/healthz")).StatusCode);
         await Poll.UntilAsync(async () => (await anon.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "ready");
-        Assert.Contains("<form id=\"login\"", await anon.GetStringAsync("/"));
+        // The page and its scripts load without the token (the script asks for it and signs in with POST /api/login).
+        Assert.Contains("/ui/app.js", await anon.GetStringAsync("/"));
+        Assert.Contains("/api/login", await anon.GetStringAsync("/ui/app.js"));
         foreach (var (method, path) in new[]
         {
             (HttpMethod.Get, "/api/streams"), (HttpMethod.Get, "/api/streams/pattern"), (HttpMethod.Get, "/metrics"),
@@ -194,16 +196,16 @@ public class ServiceHostSecurityTests
         });
         var page = await browser.NewPageAsync();
         await page.GotoAsync(host.Address!.ToString());
-        await page.WaitForSelectorAsync("#login:not([hidden])");
-        Assert.Equal(0, await page.Locator("section.card").CountAsync());
+        await page.WaitForSelectorAsync("#login");
+        Assert.Equal(0, await page.Locator("article.card").CountAsync());
         await page.FillAsync("#token", "not-the-token-at-all");
         await page.ClickAsync("#login button");
-        await page.WaitForFunctionAsync("() => document.getElementById('login-error').textContent === 'wrong token'");
+        await page.WaitForFunctionAsync("() => document.getElementById('login-error').textContent === 'Wrong token.'");
         await page.FillAsync("#token", Token);
         await page.ClickAsync("#login button");
-        await page.WaitForSelectorAsync("section.card[data-stream='pattern']");
-        Assert.True(await page.Locator("#login").IsHiddenAsync());
+        await page.WaitForSelectorAsync("article.card[data-stream='pattern']");
+        Assert.Equal(0, await page.Locator("#login").CountAsync());
         // The MJPEG <img> carries the session cookie: it paints.
-        await page.WaitForFunctionAsync("() => { const i = document.querySelector(\"section[data-stream='pattern'] img\"); return i.complete && i.naturalWidth > 0; }");
+        await page.WaitForFunctionAsync("() => { const i = document.querySelector(\"article[data-stream='pattern'] img\"); return i.complete && i.naturalWidth > 0; }");
     }
 }

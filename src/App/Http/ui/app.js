@@ -217,7 +217,11 @@ function wallView() {
   }
   async function poll() {
     if (stopped) return;
-    try { update(await streams()); } catch (e) { summary.textContent = "service unreachable"; }
+    try {
+      const list = await streams();
+      if (stopped) return; // e.g. the sign-in form replaced the wall while the request was out
+      update(list);
+    } catch (e) { if (stopped) return; summary.textContent = "service unreachable"; }
     timer = setTimeout(poll, 1000);
   }
   poll();
