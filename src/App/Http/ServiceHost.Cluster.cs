@@ -190,11 +190,16 @@ public sealed partial class ServiceHost
         return fleet;
     }
 
-    private static async Task<(string Member, IReadOnlyList<JsonObject> Streams)> PeerStreamsAsync(ClusterMember member, CancellationToken ct)
+    private async Task<(string Member, IReadOnlyList<JsonObject> Streams)> PeerStreamsAsync(ClusterMember member, CancellationToken ct)
     {
         try
         {
-            var array = await s_peers.GetFromJsonAsync<JsonArray>($"{member.ApiUrl!.TrimEnd('/')}/api/streams?scope=local", ct).ConfigureAwait(false);
+            // The instances of a cluster share one configuration, so one token: send ours.
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{member.ApiUrl!.TrimEnd('/')}/api/streams?scope=local");
+            if (_access?.Token is { } token) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var response = await s_peers.SendAsync(request, ct).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+            var array = await response.Content.ReadFromJsonAsync<JsonArray>(ct).ConfigureAwait(false);
             return (member.Id, array?.OfType<JsonObject>().Select(o => (JsonObject)o.DeepClone()).ToList() ?? []);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or NotSupportedException)

@@ -159,6 +159,7 @@ public partial class RunCommandTests(ITestOutputHelper output)
                 instance: {id}
                 http:
                   listen: http://127.0.0.1:{port}
+                  token: {ClusterToken}
                 {stages}
                 cluster:
                   endpoints: {etcd.EndpointsYaml}
@@ -166,7 +167,11 @@ public partial class RunCommandTests(ITestOutputHelper output)
                   lease_seconds: {lease}
                 """);
             Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+            Http.DefaultRequestHeaders.Authorization = new("Bearer", ClusterToken);
         }
+
+        /// <summary>The instances' shared API token: they send it to each other when they gather the fleet's streams.</summary>
+        public const string ClusterToken = "cluster-test-token-0123456789";
 
         public string Id { get; }
         public HttpClient Http { get; }

@@ -186,9 +186,20 @@ public partial class DeploymentTests
         env["SV__CLUSTER__ENDPOINTS"] = etcd.ClientUrls[0];
         env["SV__HTTP__LISTEN"] = "http://127.0.0.1:0";
         env.Remove("SV__CLUSTER__ADVERTISE_URL");
+        // The Secret's file, where the pod has it mounted (here: a file of ours in its place).
+        const string token = "deploy-test-token-0123456789";
+        string tokenFile = Path.Combine(TestEnvironment.NewTempDir(), "token");
+        File.WriteAllText(tokenFile, token + "\n");
         var cfg = ConfigLoader.LoadText(ConfigMapConfig, "configmap", env);
+        Assert.Equal("/etc/streamvision-token/token", cfg.Http.TokenFile);
+        var mount = ((YamlSequenceNode)At(Container, "volumeMounts")).Cast<YamlMappingNode>().Single(m => Text(m, "name") == "token");
+        Assert.Equal("/etc/streamvision-token", Text(mount, "mountPath"));
+        cfg = cfg with { Http = cfg.Http with { TokenFile = tokenFile } };
         await using var host = await ServiceHost.StartAsync(cfg, NullLoggerFactory.Instance);
         using var http = new HttpClient { BaseAddress = host.Address };
+        // The probes, the scrape and the dashboard page are open; the API wants the token.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/streams")).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
         await Poll.UntilAsync(async () => (await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "ready (joined the cluster)");
         var paths = new[]
         {
@@ -196,9 +207,11 @@ public partial class DeploymentTests
             Text(Container, "readinessProbe", "httpGet", "path"),
             Text(StatefulSet, "spec", "template", "metadata", "annotations", "prometheus.io/path"),
             Regex.Match(Instructions().Single(i => i.Op == "HEALTHCHECK").Args, @"http://[^/]+(/\S+)").Groups[1].Value,
-            "/api/streams", "/api/cluster", "/",
+            "/",
         };
-        foreach (var path in paths) Assert.True((await http.GetAsync(path)).StatusCode == HttpStatusCode.OK, path);
+        using var open = new HttpClient { BaseAddress = host.Address };
+        foreach (var path in paths) Assert.True((await open.GetAsync(path)).StatusCode == HttpStatusCode.OK, path + " without the token");
+        foreach (var path in new[] { "/api/streams", "/api/cluster" }) Assert.True((await http.GetAsync(path)).StatusCode == HttpStatusCode.OK, path);
         Assert.Contains("sv_cluster_member 1", await http.GetStringAsync("/metrics"));
     }
 }
