@@ -362,7 +362,7 @@ public class OptionsBinderTests
         if (OptionModel.ElementType(t) is { } e)
         {
             if (OptionModel.IsPoint(e)) return [Points((1, 1), (20, 1), (20, 20)), Points((1, 1), (20, 20))];
-            return [new List<object> { "cpu" }, new List<object> { "sv-test" }, new List<object> { "http://127.0.0.1:9" }];
+            return [new List<object> { "cpu" }, new List<object> { "sv-test" }, new List<object> { "http://127.0.0.1:9" }, new List<object> { "covered" }];
         }
         if (OptionModel.DictionaryValueType(t) is not null) return [new Dictionary<string, object> { ["sv-key"] = "sv-value" }];
         throw new InvalidOperationException($"{m.Key}: no test values for {t}");
