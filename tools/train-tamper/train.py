@@ -535,7 +535,7 @@ def main():
     ap.add_argument("--cache", default="out/train-tamper", help="rendered clips are kept here (git-ignored)")
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--batches", type=int, default=600, help="training batches")
+    ap.add_argument("--batches", type=int, default=900, help="training batches")
     ap.add_argument("--batch", type=int, default=16, help="sequences per batch")
     ap.add_argument("--scenes", type=int, default=24, help="rendered scenes to train on (held out: a third as many)")
     ap.add_argument("--report", default=None, help="write the evaluation as JSON here")

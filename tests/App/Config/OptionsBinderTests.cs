@@ -363,8 +363,8 @@ public class OptionsBinderTests
         {
             if (OptionModel.IsPoint(e)) return [Points((1, 1), (20, 1), (20, 20)), Points((1, 1), (20, 20))];
             if (OptionModel.IsNumber(e)) return [new List<object> { 0.5 }, new List<object> { 0.25, 0.5, 0.75 }];
-            // URL lists: http.allowed_targets (a prefix) and cluster.endpoints (a base URL).
-            return [new List<object> { "cpu" }, new List<object> { "sv-test" }, new List<object> { "http://127.0.0.1:9/" }, new List<object> { "http://127.0.0.1:9" }];
+            // URL lists: http.allowed_targets (a prefix) and cluster.endpoints (a base URL); tamper states.
+            return [new List<object> { "cpu" }, new List<object> { "sv-test" }, new List<object> { "http://127.0.0.1:9/" }, new List<object> { "http://127.0.0.1:9" }, new List<object> { "covered" }];
         }
         if (OptionModel.DictionaryValueType(t) is not null) return [new Dictionary<string, object> { ["sv-key"] = "sv-value" }];
         throw new InvalidOperationException($"{m.Key}: no test values for {t}");
