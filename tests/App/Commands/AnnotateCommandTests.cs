@@ -6,6 +6,8 @@ using StreamVision.Native;
 
 namespace StreamVision.App.Tests;
 
+// Console.SetOut/SetError are process-wide: the classes that swap them run one after the other, never in parallel.
+[Collection("Console")]
 public class AnnotateCommandTests
 {
     private const string Megamind = "/usr/share/doc/opencv-doc/examples/data/Megamind.avi";

@@ -3,6 +3,7 @@ using Xunit.Abstractions;
 
 namespace StreamVision.App.Tests;
 
+[Collection("Console")]
 public partial class TrackCommandsTests(ITestOutputHelper log)
 {
     [Fact]
