@@ -9,27 +9,33 @@ namespace StreamVision.Imaging;
 public sealed record CameraMotionOptions
 {
     /// <summary>Corners followed from one frame to the next (default 300). More: steadier estimates in busy scenes; slower.</summary>
+    [OptionRange(4, 10000)]
     public int MaxFeatures { get; init; } = 300;
 
     /// <summary>Least corner strength, as a fraction of the strongest corner's (default 0.01). Lower finds corners in flat scenes and more noise.</summary>
+    [OptionRange(0, 1)]
     public double FeatureQuality { get; init; } = 0.01;
 
     /// <summary>Least distance between corners, in analysed pixels (default 8). Larger spreads them over the picture.</summary>
+    [OptionRange(0, 1000, Unit = "pixels")]
     public double MinFeatureDistance { get; init; } = 8;
 
     /// <summary>Analyse at 1/N of the size (default 2): faster and less noisy; very small motions are measured more coarsely.</summary>
+    [OptionRange(1, 16)]
     public int Downscale { get; init; } = 2;
 
     /// <summary>
     /// RANSAC's tolerance, full-frame pixels (default 2): a corner that moved further than this from where the camera
     /// motion puts it is an outlier (a walking person, noise). Higher: accepts sloppier fits.
     /// </summary>
+    [OptionRange(0, 100, Unit = "pixels")]
     public double RansacThreshold { get; init; } = 2;
 
     /// <summary>
     /// Fewest corners that must agree on the motion (default 15); fewer, and the frame reports no motion (identity)
     /// rather than a guess. Higher: fewer wrong estimates in textureless or crowded frames; more frames without one.
     /// </summary>
+    [OptionRange(3, 10000)]
     public int MinInliers { get; init; } = 15;
 
     /// <summary>Throws <see cref="OptionsException"/> naming the first invalid field under <paramref name="path"/>.</summary>
