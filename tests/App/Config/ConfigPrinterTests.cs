@@ -117,7 +117,7 @@ public class ConfigPrinterTests
         Assert.Contains("  detector.batch.max_size: must be 1..64, got 0", lines);
         Assert.Contains("  streams[0].uri: missing", lines);
         Assert.Contains(lines, l => l.StartsWith("  streams[0].max_fsp: unknown key (expected one of: ", StringComparison.Ordinal)
-            && l.Contains("decoder_threads, enabled,", StringComparison.Ordinal) && l.Contains(" max_fps, ", StringComparison.Ordinal));
+            && l.Contains("decoder_threads, detect, enabled,", StringComparison.Ordinal) && l.Contains(" max_fps, ", StringComparison.Ordinal));
     }
 
     private static string Print(SvConfig c)
