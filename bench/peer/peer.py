@@ -7,8 +7,9 @@ and NMS as StreamVision's BlazeFace decoder -> draw boxes and labels -> cv2.Vide
     /usr/bin/python3 bench/peer/peer.py IN.avi -o OUT.mp4 --model face_detection_front_128x128_barracuda.onnx \
         [--preset medium] [--crf 23] [--confidence 0.75] [--no-write]
 
-The writer's x264 settings go through OPENCV_FFMPEG_WRITER_OPTIONS (preset, crf, GOP of 2 s as StreamVision's writer),
-set before the writer opens. Prints one line: frames, faces, seconds, frames/s. Needs Debian's python3-opencv (set-up
+The writer's x264 settings are offered through OPENCV_FFMPEG_WRITER_OPTIONS (preset, crf, GOP of 2 s as StreamVision's
+writer), set before the writer opens; OpenCV 4.6 (Debian's python3-opencv) ignores it and encodes with x264's defaults
+(preset medium, crf 23, a key frame every 250 frames), which is what such a user gets, so the benchmark runs it at medium. Prints one line: frames, faces, seconds, frames/s. Needs Debian's python3-opencv (set-up
 installs it for the benchmarks only).
 """
 import argparse

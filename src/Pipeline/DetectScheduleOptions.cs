@@ -40,7 +40,9 @@ public sealed record DetectScheduleOptions
     {
         if (Interval is < 1 or > 1000) throw new OptionsException($"{path}.interval", $"must be 1..1000 frames, got {Interval}");
         if (MaxSkip is < 0 or > 100000) throw new OptionsException($"{path}.max_skip", $"must be 0..100000 frames, got {MaxSkip}");
-        if (MaxSkip > 0 && MaxSkip < Interval) throw new OptionsException($"{path}.max_skip", $"must be 0 or at least interval ({Interval}), got {MaxSkip}");
+        // Only motion gating skips by max_skip; without it the value is unused and any interval goes.
+        if (MotionGating && MaxSkip > 0 && MaxSkip < Interval)
+            throw new OptionsException($"{path}.max_skip", $"must be 0 or at least interval ({Interval}) with motion_gating, got {MaxSkip}");
         Motion.Validate($"{path}.motion");
         return this;
     }

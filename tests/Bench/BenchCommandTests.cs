@@ -68,7 +68,7 @@ public class BenchCommandTests
         Assert.True(report.Errors.Count == 0, string.Join("\n", report.Errors));
         var table = BenchReport.FromJson(File.ReadAllText(options.JsonPath)).Tables.Single();
         Assert.Equal("e2e", table.Name);
-        // veryfast: peer, annotate, ffmpeg; analytics only: the same three; start-up: launcher and app.
+        // medium (quick runs the peer's one preset): peer, annotate, ffmpeg; analytics only: the same three; start-up: launcher and app.
         Assert.Equal(8, table.Rows.Count);
         Assert.All(table.Rows, r => Assert.True(r["wall"].Value > 0 && r["cpu"].Value > 0, JsonSerializer.Serialize(r)));
         Assert.All(table.Rows.Take(6), r => Assert.True(r["fps"].Value > 0, JsonSerializer.Serialize(r)));

@@ -82,7 +82,9 @@ public partial class PipelineBuilderTests
     {
         var builder = new PipelineBuilder("bad", new FramePool());
         Assert.Equal("detect.interval", Assert.Throws<OptionsException>(() => builder.DetectSchedule(new DetectScheduleOptions { Interval = 0 })).Path);
-        Assert.Equal("detect.max_skip", Assert.Throws<OptionsException>(() => builder.DetectSchedule(new DetectScheduleOptions { Interval = 5, MaxSkip = 3 })).Path);
+        Assert.Equal("detect.max_skip", Assert.Throws<OptionsException>(() => builder.DetectSchedule(new DetectScheduleOptions { Interval = 5, MaxSkip = 3, MotionGating = true })).Path);
+        // max_skip binds only with motion gating: a long interval alone is fine.
+        Assert.Null(Record.Exception(() => builder.DetectSchedule(new DetectScheduleOptions { Interval = 250 })));
         Assert.Equal("detect.motion.downscale", Assert.Throws<OptionsException>(() =>
             builder.DetectSchedule(new DetectScheduleOptions { MotionGating = true, Motion = new BackgroundSubtractorOptions { Downscale = 0 } })).Path);
     }
