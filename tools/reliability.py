@@ -13,10 +13,17 @@ Needs a Release build (./streamvision setup), ffmpeg/ffprobe, mosquitto + mosqui
   sigkill  `streamvision run` killed with SIGKILL mid-write: frames written (API) vs frames that decode from the killed
            MP4, in seconds of video lost
   corpus   hostile media made here through `probe` and `annotate`: exit codes and first error lines (never a crash or hang)
+  api      hostile requests against `streamvision run` on loopback, without and with `http.token`: paths out of the
+           output root, a foreign file overwritten, targets off `http.allowed_targets`, 8 concurrent 25 MB bodies,
+           a burst of changes beyond `http.changes_per_minute`, missing and wrong tokens, 90 add/delete cycles; the
+           status codes, RSS before/after and /metrics series before/after
+  soak     four live streams for 30 minutes: RSS, threads, handles, GC heap every 15 s, slope over the last 20 minutes
 
 Timings depend on the machine's load; the figures say what they were measured with.
 """
 import argparse
+import http.client
+import threading
 import json
 import os
 import random
@@ -323,6 +330,225 @@ def section_corpus(work):
     return rows
 
 
+API_TOKEN = "reliability-token-0123456789abcdef"
+
+
+def api_call(port, method, path, body=None, token=None, timeout=60):
+    """One request: (status, headers) — status None when the connection was reset before an answer."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        c.request(method, path, body=body.encode() if isinstance(body, str) else body, headers=headers)
+        r = c.getresponse()
+        r.read()
+        return r.status, dict(r.getheaders())
+    except (ConnectionError, http.client.HTTPException, OSError):
+        return None, {}
+    finally:
+        c.close()
+
+
+def big_body(port, size, chunked, token=None):
+    """A JSON body of `size` bytes (one huge string) sent with Content-Length or chunked; the status, or 'reset' when the
+    server answered and closed while the client was still sending (it refuses before reading)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    piece = b"a" * (64 * 1024)
+    head, tail = b'{"id": "big", "uri": "', b'"}'
+    n = size // len(piece)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        if chunked:
+            def gen():
+                yield head
+                for _ in range(n):
+                    yield piece
+                yield tail
+            c.request("POST", "/api/streams", body=gen(), headers=headers, encode_chunked=True)
+        else:
+            c.request("POST", "/api/streams", body=head + piece * n + tail, headers=headers)
+        r = c.getresponse()
+        r.read()
+        return str(r.status)
+    except (ConnectionError, OSError):
+        try:
+            r = c.getresponse()  # the answer may have arrived before the reset
+            return f"{r.status} (then reset)"
+        except Exception:
+            return "reset"
+    finally:
+        c.close()
+
+
+def metric_series(port, token=None):
+    """(series count, bytes) of /metrics."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        text = r.read()
+    series = {line.rsplit(" ", 1)[0] for line in text.decode().splitlines() if line and not line.startswith("#")}
+    return series, len(text)
+
+
+def section_api(work):
+    """Two real services on loopback (no token, then a token), a stream of their own running, and what a hostile client
+    sends: the answers and the process's memory (RSS from /proc) before and after each group."""
+    d = os.path.join(work, "api")
+    root, outside = os.path.join(d, "out"), os.path.join(d, "outside")
+    os.makedirs(root, exist_ok=True)
+    os.makedirs(outside, exist_ok=True)
+    victim, foreign = os.path.join(outside, "victim.txt"), os.path.join(root, "operator.txt")
+    for f in (victim, foreign):
+        with open(f, "w") as h:
+            h.write("precious")
+    os.symlink(outside, os.path.join(root, "escape"))
+    keep = """detector:
+  model: motion
+streams:
+  - id: keep
+    uri: "lavfi:testsrc2=size=320x240:rate=25"
+    mode: live
+"""
+    ok_uri = "lavfi:testsrc2=size=160x120:rate=15"
+
+    def add_body(i, sinks):
+        return json.dumps({"id": i, "uri": ok_uri, "mode": "live", "sinks": sinks})
+
+    groups = []
+
+    def group(svc, name, calls, token=None):
+        rss0 = proc_sample(svc.proc.pid)[0]
+        outcomes = calls()
+        time.sleep(5)
+        rss1 = proc_sample(svc.proc.pid)[0]
+        groups.append({"group": name, "token": "yes" if token else "no", "outcomes": outcomes, "rss": (rss0, rss1)})
+
+    def tally(statuses):
+        counts = {}
+        for x in statuses:
+            counts[str(x)] = counts.get(str(x), 0) + 1
+        return ", ".join(f"{n}x {k}" for k, n in sorted(counts.items()))
+
+    # 1. No token: paths, targets, big bodies, a burst of changes.
+    svc = Service(d, f"""  output_root: {root}
+  allowed_targets: ["http://127.0.0.1:9/hooks/"]
+{keep}""")
+    precious_ok = True
+    try:
+        wait_until(lambda: (svc.stream() or {}).get("frames", 0) > 25, 120, "the API service's own stream")
+        paths = [("tracks = an absolute path outside", {"tracks": victim}),
+                 ("tracks = an existing file in the root", {"tracks": "operator.txt"}),
+                 ("video over an existing file", {"video": {"path": "operator.txt", "format": "mp4", "preset": "ultrafast"}}),
+                 ("events = ../outside/victim.txt", {"events": "../outside/victim.txt"}),
+                 ("tracks = /proc/self/mem", {"tracks": "/proc/self/mem"}),
+                 ("tracks through a symlink out", {"tracks": "escape/victim.txt"}),
+                 ("snapshots = a symlinked folder out", {"snapshots": "escape"})]
+        group(svc, "paths escaping the output root, a foreign file", lambda: [
+            (label, api_call(svc.port, "POST", "/api/streams", add_body("api", sinks))[0]) for label, sinks in paths]
+            + [("stream id ..", api_call(svc.port, "POST", "/api/streams", add_body("..", {}))[0])])
+        with open(victim) as a, open(foreign) as b:
+            precious_ok = a.read() == "precious" and b.read() == "precious" and os.listdir(outside) == ["victim.txt"]
+        targets = [("webhook to 169.254.169.254", {"webhook": {"url": "http://169.254.169.254/latest"}}),
+                   ("webhook to an allowed host, other path", {"webhook": {"url": "http://127.0.0.1:9/admin"}}),
+                   ("MQTT broker 10.1.2.3:1883", {"mqtt": {"host": "10.1.2.3", "port": 1883}}),
+                   ("Kafka broker 10.1.2.3:9092", {"kafka": {"brokers": "10.1.2.3:9092"}}),
+                   ("video pushed to rtsp://10.1.2.3/x", {"video": {"path": "rtsp://10.1.2.3:8554/x"}})]
+        group(svc, "targets off http.allowed_targets", lambda: [
+            (label, api_call(svc.port, "POST", "/api/streams", add_body("api", sinks))[0]) for label, sinks in targets])
+
+        def bodies():
+            res = [None] * 8
+            def one(i):
+                res[i] = big_body(svc.port, 25 << 20, chunked=i >= 4)
+            ts = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            return [("25 MB with Content-Length (4 at once)", tally(res[:4])), ("25 MB chunked (4 at once)", tally(res[4:]))]
+        group(svc, "8 concurrent 25 MB bodies (max_body_bytes 1 MiB)", bodies)
+
+        def burst():
+            statuses, retry = [], set()
+            for i in range(40):
+                for method, path, body in (("POST", "/api/streams", add_body(f"b{i}", {})), ("DELETE", f"/api/streams/b{i}", None)):
+                    st, hd = api_call(svc.port, method, path, body)
+                    statuses.append(st)
+                    if st == 429:
+                        retry.add(hd.get("Retry-After", "missing"))
+            return [("40 add + 40 delete as fast as answered", tally(statuses)),
+                    ("Retry-After on the 429s", ", ".join(sorted(retry)) or "none"),
+                    ("GET /api/streams after the burst", api_call(svc.port, "GET", "/api/streams")[0])]
+        group(svc, "a burst of changes (changes_per_minute 60)", burst)
+        alive_a = svc.proc.poll() is None and (svc.stream() or {}).get("status") == "running"
+    finally:
+        code_a = svc.stop()
+
+    # 2. With a token (and no change limit, for the cycles): who gets in; 90 add/delete cycles.
+    svc = Service(d, f"""  output_root: {root}
+  token: {API_TOKEN}
+  changes_per_minute: 0
+{keep}""")
+    try:
+        wait_until(lambda: api_call(svc.port, "GET", "/api/streams", token=API_TOKEN)[0] == 200, 120, "the token service")
+        add = add_body("intruder", {})
+        group(svc, "token required", lambda: [
+            ("GET /api/streams, no token", api_call(svc.port, "GET", "/api/streams")[0]),
+            ("POST /api/streams, no token", api_call(svc.port, "POST", "/api/streams", add)[0]),
+            ("DELETE /api/streams/keep, no token", api_call(svc.port, "DELETE", "/api/streams/keep")[0]),
+            ("POST /api/reload, no token", api_call(svc.port, "POST", "/api/reload")[0]),
+            ("GET /metrics, no token", api_call(svc.port, "GET", "/metrics")[0]),
+            ("GET /api/streams, wrong token", api_call(svc.port, "GET", "/api/streams", token=API_TOKEN + "x")[0]),
+            ("POST /api/streams, wrong token", api_call(svc.port, "POST", "/api/streams", add, token=API_TOKEN[:-1])[0]),
+            ("POST /api/login, wrong token", api_call(svc.port, "POST", "/api/login", json.dumps({"token": "guess"}))[0]),
+            ("25 MB chunked body, no token", big_body(svc.port, 25 << 20, chunked=True)),
+            ("GET /healthz, no token", api_call(svc.port, "GET", "/healthz")[0]),
+            ("GET /api/streams, right token", api_call(svc.port, "GET", "/api/streams", token=API_TOKEN)[0]),
+        ], token=True)
+        intruder = api_call(svc.port, "GET", "/api/streams/intruder", token=API_TOKEN)[0]
+        metric_series(svc.port, API_TOKEN)
+        time.sleep(12)  # the runtime's and Kestrel's counters appear on their first collection: let them, before counting
+        series0 = metric_series(svc.port, API_TOKEN)
+        rss0 = proc_sample(svc.proc.pid)[0]
+        cycle_status = []
+        for i in range(90):
+            sid = f"cycle{i}"
+            st, _ = api_call(svc.port, "POST", "/api/streams",
+                             add_body(sid, {"events": "{stream}/events.jsonl", "tracks": "{stream}/tracks.txt"}), token=API_TOKEN)
+            cycle_status.append(st)
+            def running():
+                c = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=10)
+                try:
+                    c.request("GET", f"/api/streams/{sid}", headers={"Authorization": f"Bearer {API_TOKEN}"})
+                    r = c.getresponse()
+                    body = r.read()
+                    return r.status == 200 and json.loads(body).get("frames", 0) > 0
+                except (OSError, ValueError, http.client.HTTPException):
+                    return False
+                finally:
+                    c.close()
+            if st == 201:
+                wait_until(running, 60, f"{sid} running")
+            cycle_status.append(api_call(svc.port, "DELETE", f"/api/streams/{sid}", token=API_TOKEN)[0])
+        time.sleep(10)
+        series1 = metric_series(svc.port, API_TOKEN)
+        rss1 = proc_sample(svc.proc.pid)[0]
+        added = series1[0] - series0[0]
+        ours = [len([x for x in ss[0] if x.startswith("sv_")]) for ss in (series0, series1)]
+        cycles = {"statuses": tally(cycle_status), "series": ((len(series0[0]), series0[1]), (len(series1[0]), series1[1])),
+                  "ours": ours, "rss": (rss0, rss1), "of_deleted": sum(1 for x in series1[0] if 'stream="cycle' in x),
+                  "families": sorted({x.split("{")[0] for x in added if x.startswith("sv_")})}
+        alive_b = svc.proc.poll() is None
+    finally:
+        code_b = svc.stop()
+    return {"groups": groups, "precious": precious_ok, "cycles": cycles, "intruder": intruder,
+            "alive": alive_a and alive_b, "exit": (code_a, code_b)}
+
+
 def proc_sample(pid):
     """RSS (MB), threads and open handles of a process, from /proc."""
     rss, threads = 0.0, 0
@@ -405,7 +631,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="short versions: 3 RTSP kills, 15 s outage, one SIGKILL")
     ap.add_argument("--out", default=os.path.join(ROOT, "RELIABILITY.md"))
-    ap.add_argument("--only", nargs="*", default=["rtsp", "broker", "sigkill", "corpus", "soak"])
+    ap.add_argument("--only", nargs="*", default=["rtsp", "broker", "sigkill", "corpus", "api", "soak"],
+                    help="sections to run (default all): rtsp broker sigkill corpus api soak")
     ap.add_argument("--soak-minutes", type=float, default=None, help="soak length (default 30, --quick 3)")
     a = ap.parse_args()
     if not os.path.exists(APP):
@@ -460,6 +687,32 @@ def main():
         md += [f"| {r['file']} | {r['probe'][0]}: {r['probe'][1]} | {r['annotate'][0]}: {r['annotate'][1]} |" for r in c]
         bad = [r["file"] for r in c if r["probe"][0] not in (0, 1) or r["annotate"][0] not in (0, 1)]
         md += ["", f"Crashes or hangs: {', '.join(bad) if bad else 'none'}.", ""]
+    if "api" in a.only:
+        print("api ...", flush=True)
+        r = section_api(work)
+        md += ["## API abuse", "",
+               "`streamvision run` on loopback with its own live stream (motion detector), first without a token "
+               "(`http.output_root` set, `allowed_targets: [http://127.0.0.1:9/hooks/]`, default `max_body_bytes` 1 MiB and "
+               "`changes_per_minute` 60), then with `http.token` (and `changes_per_minute: 0` for the add/delete cycles). "
+               "Each group's requests and answers (status code; `reset` = the server answered and closed while the client "
+               "was still sending), and the service's RSS just before the group and 5 s after it.", "",
+               "| group | token set | request | answer | RSS MB before -> after |", "|---|---|---|---|---|"]
+        for g in r["groups"]:
+            for j, (label, outcome) in enumerate(g["outcomes"]):
+                mem = f"{g['rss'][0]:.0f} -> {g['rss'][1]:.0f}" if j == 0 else ""
+                md.append(f"| {g['group'] if j == 0 else ''} | {g['token'] if j == 0 else ''} | {label} | {outcome} | {mem} |")
+        c = r["cycles"]
+        md += ["", f"90 add/delete cycles (each stream with events and tracks under the root, waited until it decoded "
+               f"frames, then deleted), with the token: answers {c['statuses']}; `/metrics` {c['series'][0][0]} series "
+               f"({c['series'][0][1] / 1024:.0f} KB) before, {c['series'][1][0]} series ({c['series'][1][1] / 1024:.0f} KB) "
+               f"after ({c['ours'][0]} -> {c['ours'][1]} of the service's own `sv_` series; new `sv_` families: "
+               f"{', '.join(c['families']) or 'none'}), {c['of_deleted']} series naming a deleted stream; "
+               f"RSS {c['rss'][0]:.0f} -> {c['rss'][1]:.0f} MB.", "",
+               "In the burst, refused POSTs leave their DELETE a 404 once the bucket has refilled a token (one per second).", "",
+               f"The files outside the root and the operator's file in it unchanged: {'yes' if r['precious'] else 'NO'}. "
+               f"The stream an unauthenticated POST tried to add exists: {'no' if r['intruder'] == 404 else r['intruder']}. "
+               f"The services kept running their own stream throughout: {'yes' if r['alive'] else 'NO'}; exit codes after "
+               f"SIGTERM {r['exit'][0]}, {r['exit'][1]}.", ""]
     if "soak" in a.only:
         minutes = a.soak_minutes if a.soak_minutes is not None else (3 if a.quick else 30)
         print(f"soak {minutes} min ...", flush=True)
