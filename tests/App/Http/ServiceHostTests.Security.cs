@@ -154,6 +154,8 @@ public class ServiceHostSecurityTests
             ("""{"tracks": "escape/victim.txt"}""", "sinks.tracks"),
             ("""{"snapshots": "escape"}""", "sinks.snapshots.directory"),
             ("""{"webhook": {"url": "http://169.254.169.254/latest"}}""", "sinks.webhook.url"),
+            ("""{"mqtt": {"host": "127.0.0.1", "port": 1883}}""", "sinks.mqtt.host"),
+            ("""{"kafka": {"brokers": "127.0.0.1:9092"}}""", "sinks.kafka.brokers"),
         })
         {
             var (status, body) = await Add(sinks);

@@ -114,6 +114,15 @@ public partial class WebUiTests
         }
 
         // After a restart: the line is still there (state file), and the review lists the crossings with their snapshots.
+        // The operator has added a webhook nobody listens to (the discard port): the dashboard says it cannot deliver.
+        File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("streams:", """
+            sinks:
+              webhook:
+                url: http://127.0.0.1:9/hooks
+                initial_backoff_seconds: 0.2
+                max_backoff_seconds: 1
+            streams:
+            """, StringComparison.Ordinal));
         await using (var host = await ServiceHost.StartAsync(ConfigLoader.LoadFile(configPath), NullLoggerFactory.Instance, configPath: configPath))
         {
             using var http = new HttpClient { BaseAddress = host.Address };
@@ -131,6 +140,18 @@ public partial class WebUiTests
             await page.ClickAsync("text=Apply");
             await page.WaitForSelectorAsync("li.event[data-type='track_started']");
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "review.png") });
+
+            // The webhook's state on the stream's card (buffering or faulted, since when and why), the picture still shown,
+            // and every output listed with its state in the stream's view.
+            await page.GotoAsync(host.Address + "#/");
+            await page.WaitForSelectorAsync("article[data-stream='square'] .sinks .sink-line[data-sink='webhook']");
+            Assert.Matches("^webhook (buffering|faulted) for .*: .+", await page.Locator("article[data-stream='square'] .sink-line[data-sink='webhook']").InnerTextAsync());
+            await page.WaitForFunctionAsync("() => { const i = document.querySelector(\"article[data-stream='square'] img\"); return i && i.complete && i.naturalWidth > 0; }");
+            await page.GotoAsync(host.Address + "#/stream/square");
+            await page.WaitForSelectorAsync("ul.outputs li[data-sink='webhook']");
+            Assert.Matches("^(buffering|faulted)$", await page.Locator("ul.outputs li[data-sink='webhook'] .badge").InnerTextAsync());
+            Assert.Contains("127.0.0.1:9", await page.Locator("ul.outputs li[data-sink='webhook']").InnerTextAsync());
+            await AssertAccessibleAsync(page, "stream view with an output that cannot deliver");
         }
     }
 

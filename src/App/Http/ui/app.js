@@ -77,8 +77,10 @@ function toast(text) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { t.textContent = ""; }, 3000);
 }
-const STATE_WORDS = { streaming: "streaming", connecting: "connecting", backoff: "reconnecting", failed: "failed", ended: "ended", stopped: "stopped", idle: "idle", starting: "starting",
+const STATE_WORDS = { streaming: "streaming", degraded: "streaming, an output faulted", connecting: "connecting", backoff: "reconnecting", failed: "failed", ended: "ended", stopped: "stopped", idle: "idle", starting: "starting",
   unassigned: "waiting for an instance", unreachable: "owner not answering" };
+// Pictures arrive: streaming, or streaming with a faulted output (the service's "degraded").
+function flowing(s) { return s.state === "streaming" || s.state === "degraded"; }
 function stateText(s) { return STATE_WORDS[s.state] || s.state || s.status; }
 // Zones and lines as fractions 0..1 of the frame (pixel units divided by the stream's size).
 function toFraction(points, units, w, h) {
@@ -151,7 +153,7 @@ window.addEventListener("hashchange", () => { route(); view.focus({ preventScrol
 
 // The header's summary, from every stream (never "NaN": failed streams have no fps).
 function summarise(list) {
-  const running = list.filter(s => s.state === "streaming").length;
+  const running = list.filter(flowing).length;
   const failed = list.filter(s => s.state === "failed").length;
   const fps = list.reduce((a, s) => a + (typeof s.fps === "number" && isFinite(s.fps) ? s.fps : 0), 0);
   summary.textContent = list.length + " stream" + (list.length === 1 ? "" : "s") + " · " + running + " streaming" +
@@ -179,7 +181,7 @@ function wallView() {
     for (const [k, label] of [["fps", "fps"], ["latency_ms", "latency ms"], ["active_tracks", "objects"], ["events", "events"], ["drops", "drops"], ["frames", "frames"]]) {
       dl.append(el("div", { "data-key": k }, el("dt", { text: label }), el("dd")));
     }
-    c.append(link, head, el("div", { class: "reason" }), el("div", { class: "since" }), el("div", { class: "elsewhere" }), dl);
+    c.append(link, head, el("div", { class: "reason" }), el("div", { class: "sinks", "aria-label": "Outputs not connected" }), el("div", { class: "since" }), el("div", { class: "elsewhere" }), dl);
     grid.append(c);
     return c;
   }
@@ -202,10 +204,11 @@ function wallView() {
       // In a cluster: the instance that runs the stream, and for another instance's stream a link to its own page.
       c.querySelector(".owner").textContent = s.owner ? "on " + s.owner : "";
       elsewhere(c.querySelector(".elsewhere"), s);
+      sinkLines(c.querySelector(".sinks"), s);
       for (const d of c.querySelectorAll("dl > div")) {
         const v = s[d.dataset.key];
         // fps and latency mean something only while pictures arrive.
-        d.querySelector("dd").textContent = s.state !== "streaming" && (d.dataset.key === "fps" || d.dataset.key === "latency_ms") ? "–"
+        d.querySelector("dd").textContent = !flowing(s) && (d.dataset.key === "fps" || d.dataset.key === "latency_ms") ? "–"
           : typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : "–";
       }
       preview(c.querySelector(".frame"), s, live);
@@ -229,9 +232,19 @@ function wallView() {
 }
 function stopImage(img) { if (img) { img.onerror = null; img.removeAttribute("src"); } }
 
+// A sink's state in words: "webhook buffering for 12 s: <why>" (the card shows the sinks that are not connected).
+function sinkLine(k) {
+  return k.name + " " + k.state + (k.since ? " for " + ago(k.since) : "") + (k.reason ? ": " + k.reason : "") +
+    (typeof k.events_buffered === "number" && k.events_buffered > 0 ? " (" + k.events_buffered + " events held)" : "");
+}
+function sinkLines(box, s) {
+  const bad = (s.sinks || []).filter(k => k.state && k.state !== "connected");
+  box.replaceChildren(...bad.map(k => el("div", { class: "sink-line " + k.state, "data-sink": k.name, text: sinkLine(k) })));
+}
+
 // A picture while the stream shows one; otherwise a placeholder that says why (no broken image).
 function preview(frame, s, live, overlay) {
-  const showing = s.preview && (s.state === "streaming" || s.state === "ended" || s.state === "stopped");
+  const showing = s.preview && (flowing(s) || s.state === "ended" || s.state === "stopped");
   let img = frame.querySelector("img"), ph = frame.querySelector(".placeholder");
   if (!showing || frame.dataset.failed === "1") {
     if (img) { stopImage(img); img.remove(); }
@@ -252,7 +265,7 @@ function preview(frame, s, live, overlay) {
     img.onerror = () => { frame.dataset.failed = "1"; };
     frame.append(img);
   }
-  if (live && s.state === "streaming") {
+  if (live && flowing(s)) {
     if (!img.dataset.mjpeg) { img.dataset.mjpeg = "1"; img.src = base + "/preview.mjpeg"; }
   } else {
     delete img.dataset.mjpeg;
@@ -279,6 +292,7 @@ function streamView(id) {
   const stats = el("dl", { class: "stats" });
   const state = el("p");
   const where = el("p", { class: "elsewhere" });
+  const outputs = el("ul", { class: "outputs", "aria-label": "Outputs" });
   const panel = el("section", { class: "panel", "aria-label": "Details" },
     el("h3", { text: "State" }), state, where,
     el("div", { class: "actions" },
@@ -286,7 +300,8 @@ function streamView(id) {
       el("a", { class: "button local-only", href: "#/stream/" + enc(id) + "/edit", text: "Edit stream" }),
       el("a", { class: "button", href: "#/review?stream=" + enc(id), text: "Events" }),
       el("a", { class: "button", href: "#/charts?stream=" + enc(id), text: "Charts" })),
-    el("h3", { text: "Figures" }), stats);
+    el("h3", { text: "Figures" }), stats,
+    el("h3", { text: "Outputs" }), outputs);
   view.append(el("h2", { text: id }), el("div", { class: "detail" }, el("div", {}, frame), panel));
   let timer = 0, stopped = false;
   async function poll() {
@@ -306,6 +321,15 @@ function streamView(id) {
       if (s.owner) stats.append(el("div", {}, el("dt", { text: "instance" }), el("dd", { text: s.owner })));
       if (s.remote && !where.firstChild) where.append(s.owner ? "Another instance of the cluster runs this stream: its picture, zones and events are there. " : "No instance runs this stream yet. ");
       elsewhere(where.querySelector(".link") || where.appendChild(el("span", { class: "link" })), s);
+      // Every sink: its state (connected, buffering, faulted), since when and why, and what it wrote, dropped and holds.
+      const sinks = s.sinks || [];
+      outputs.replaceChildren(...(sinks.length ? sinks.map(k => el("li", { "data-sink": k.name },
+        el("b", { text: k.name }), " ", el("span", { class: "badge " + k.state, text: k.state }),
+        k.since ? " for " + ago(k.since) : "",
+        k.reason ? el("span", { class: "sink-reason", text: " " + k.reason }) : "",
+        el("span", { class: "muted", text: " · written " + k.written + ", dropped " + k.dropped + ", errors " + k.errors +
+          (typeof k.events_delivered === "number" ? ", events delivered " + k.events_delivered + ", dropped " + k.events_dropped + ", held " + k.events_buffered : "") })))
+        : [el("li", { class: "muted", text: s.remote ? "on its instance" : "none" })]));
       preview(frame, s, true, true);
     } catch (e) { summary.textContent = "service unreachable"; }
     timer = setTimeout(poll, 1000);
