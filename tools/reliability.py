@@ -708,7 +708,8 @@ def main():
                f"after ({c['ours'][0]} -> {c['ours'][1]} of the service's own `sv_` series; new `sv_` families: "
                f"{', '.join(c['families']) or 'none'}), {c['of_deleted']} series naming a deleted stream; "
                f"RSS {c['rss'][0]:.0f} -> {c['rss'][1]:.0f} MB.", "",
-               "In the burst, refused POSTs leave their DELETE a 404 once the bucket has refilled a token (one per second).", "",
+               *(["In the burst, refused POSTs leave their DELETE a 404 once the bucket has refilled a token (one per second).", ""]
+                 if any("404" in str(o) for g in r["groups"] for _, o in g["outcomes"]) else []),
                f"The files outside the root and the operator's file in it unchanged: {'yes' if r['precious'] else 'NO'}. "
                f"The stream an unauthenticated POST tried to add exists: {'no' if r['intruder'] == 404 else r['intruder']}. "
                f"The services kept running their own stream throughout: {'yes' if r['alive'] else 'NO'}; exit codes after "
