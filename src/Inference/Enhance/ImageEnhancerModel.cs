@@ -47,40 +47,17 @@ public sealed class ImageEnhancerModel : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new ModelException(path, $"file not found (the enhancement stage needs an ONNX image-to-image model such as {EnhanceOptions.DefaultModel})");
-        if (!OnnxRuntimeInfo.TryLoad(out _, out _, out var loadError)) throw new ModelException(path, loadError);
-        InferenceSession session;
-        try
-        {
-            using var so = ModelSession.NewSessionOptions(new ModelSessionOptions { IntraOpThreads = threads });
-            so.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
-            so.InterOpNumThreads = 1;
-            session = new InferenceSession(path, so);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new ModelException(path, $"ONNX Runtime cannot load it: {ex.Message.Split('\n')[0]}", ex);
-        }
-        try
-        {
-            return Check(path, session);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        return ModelSession.OpenStageModel(path, threads, session => Check(path, session));
     }
 
     private static ImageEnhancerModel Check(string path, InferenceSession session)
     {
-        static string Describe(IReadOnlyDictionary<string, NodeMetadata> nodes) => string.Join(", ", nodes.Select(kv =>
-            $"{kv.Key} {kv.Value.ElementDataType} [{string.Join(",", kv.Value.Dimensions.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture)))}]"));
         static bool IsImage(NodeMetadata m) => m.ElementDataType == TensorElementType.Float && m.Dimensions.Length == 4 &&
             m.Dimensions[0] is 1 or -1 && m.Dimensions[1] is 3 or -1;
         if (session.InputMetadata.Count != 1 || session.OutputMetadata.Count != 1 ||
             !IsImage(session.InputMetadata.Values.First()) || !IsImage(session.OutputMetadata.Values.First()))
             throw new ModelException(path, "not an image-to-image model: expected one input float [1, 3, H, W] and one output float [1, 3, H', W']; " +
-                $"the model has inputs {Describe(session.InputMetadata)}; outputs {Describe(session.OutputMetadata)}");
+                $"the model has inputs {ModelSession.DescribeNodes(session.InputMetadata)}; outputs {ModelSession.DescribeNodes(session.OutputMetadata)}");
         var (name, meta) = session.InputMetadata.First();
         int h = meta.Dimensions[2], w = meta.Dimensions[3];
         if ((h > 0) != (w > 0))

@@ -53,34 +53,11 @@ public sealed class CameraTamperModel : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new ModelException(path, $"file not found (the camera-tamper stage needs an ONNX tamper model such as {CameraTamperOptions.DefaultModel})");
-        if (!OnnxRuntimeInfo.TryLoad(out _, out _, out var loadError)) throw new ModelException(path, loadError);
-        InferenceSession session;
-        try
-        {
-            using var so = ModelSession.NewSessionOptions(new ModelSessionOptions { IntraOpThreads = 1 });
-            so.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
-            so.InterOpNumThreads = 1;
-            session = new InferenceSession(path, so);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new ModelException(path, $"ONNX Runtime cannot load it: {ex.Message.Split('\n')[0]}", ex);
-        }
-        try
-        {
-            return Check(path, session);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        return ModelSession.OpenStageModel(path, 1, session => Check(path, session));
     }
 
     private static CameraTamperModel Check(string path, InferenceSession session)
     {
-        static string Describe(IReadOnlyDictionary<string, NodeMetadata> nodes) => string.Join(", ", nodes.Select(kv =>
-            $"{kv.Key} {kv.Value.ElementDataType} [{string.Join(",", kv.Value.Dimensions.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture)))}]"));
         // Inputs need fixed sizes beyond the batch; outputs may leave theirs open (exporters often do), they follow the history's.
         static bool Is(IReadOnlyDictionary<string, NodeMetadata> nodes, string name, int rank, bool fixedSizes = true) =>
             nodes.TryGetValue(name, out var m) && m.ElementDataType == TensorElementType.Float && m.Dimensions.Length == rank &&
@@ -88,7 +65,7 @@ public sealed class CameraTamperModel : IDisposable
         if (!Is(session.InputMetadata, "frames", 4) || !Is(session.InputMetadata, "history", 3) ||
             !Is(session.OutputMetadata, "embedding", 2, false) || !Is(session.OutputMetadata, "probs", 2, false))
             throw new ModelException(path, "not a camera-tamper model: expected inputs frames float [n, 2, S, S] and history float [n, H, E], outputs embedding float [n, E] and probs float [n, classes]; " +
-                $"the model has inputs {Describe(session.InputMetadata)}; outputs {Describe(session.OutputMetadata)}");
+                $"the model has inputs {ModelSession.DescribeNodes(session.InputMetadata)}; outputs {ModelSession.DescribeNodes(session.OutputMetadata)}");
         var f = session.InputMetadata["frames"].Dimensions;
         var h = session.InputMetadata["history"].Dimensions;
         int e = session.OutputMetadata["embedding"].Dimensions[1] is > 0 and var de ? de : h[2];
