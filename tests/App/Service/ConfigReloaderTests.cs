@@ -18,11 +18,19 @@ public class ConfigReloaderTests
         var logs = new CapturingLogger();
         await using var m = new StreamManager(ConfigLoader.LoadFile(path), logs);
         await m.StartAsync();
-        var reloader = new ConfigReloader(path, m, logs.CreateLogger("reload"));
+        // The first run is held in its apply step until every request is in: on a loaded machine the test's thread can
+        // otherwise be preempted between requests long enough for whole runs to finish in between.
+        var holdFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reloader = new ConfigReloader(path, m, logs.CreateLogger("reload"), async cfg =>
+        {
+            await holdFirst.Task;
+            return await m.ReloadAsync(cfg);
+        });
 
         File.WriteAllText(path, Yaml("a", "b"));
         var first = reloader.RequestAsync();
         var more = Enumerable.Range(0, 5).Select(_ => reloader.RequestAsync()).ToList();
+        holdFirst.SetResult();
         var reports = await Task.WhenAll(more.Append(first)).WaitAsync(TimeSpan.FromSeconds(60));
         await reloader.Idle;
 
