@@ -259,39 +259,16 @@ public sealed class ModelSession : IDisposable
         new(path, $"ONNX Runtime cannot load it: {ex.Message.Split('\n')[0]}", ex);
 
     /// <summary>
-    /// A CPU session for a small per-stream stage model (enhancement, camera tamper): sequential, <paramref name="threads"/>
-    /// intra-op threads, one inter-op thread. <paramref name="check"/> reads the loaded session into the stage's model; when
-    /// it throws, the session is disposed. Throws <see cref="ModelException"/> naming the file when ONNX Runtime cannot load it.
+    /// A CPU session for a small per-stream stage model (enhancement, camera tamper), opened by the loader the motion model
+    /// uses too (<see cref="StreamVision.Tracking.Onnx.SmallModelLoader"/>); <paramref name="check"/> reads the loaded session
+    /// into the stage's model (the session is disposed when it throws). Throws <see cref="ModelException"/> naming the file
+    /// when ONNX Runtime cannot load it.
     /// </summary>
-    internal static T OpenStageModel<T>(string path, int threads, Func<InferenceSession, T> check)
-    {
-        if (!OnnxRuntimeInfo.TryLoad(out _, out _, out var loadError)) throw new ModelException(path, loadError);
-        InferenceSession session;
-        try
-        {
-            using var so = NewSessionOptions(new ModelSessionOptions { IntraOpThreads = threads });
-            so.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
-            so.InterOpNumThreads = 1;
-            session = new InferenceSession(path, so);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw Unloadable(path, ex);
-        }
-        try
-        {
-            return check(session);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+    internal static T OpenStageModel<T>(string path, int threads, Func<InferenceSession, T> check) =>
+        StreamVision.Tracking.Onnx.SmallModelLoader.Open(path, threads, check, (p, message, inner) => new ModelException(p, message, inner));
 
     /// <summary>A model's inputs or outputs as error messages name them: <c>name Float [1,3,?,?]</c> (? = any size).</summary>
-    internal static string DescribeNodes(IReadOnlyDictionary<string, NodeMetadata> nodes) => string.Join(", ", nodes.Select(kv =>
-        $"{kv.Key} {kv.Value.ElementDataType} [{string.Join(",", kv.Value.Dimensions.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]"));
+    internal static string DescribeNodes(IReadOnlyDictionary<string, NodeMetadata> nodes) => StreamVision.Tracking.Onnx.SmallModelLoader.DescribeNodes(nodes);
 
     /// <summary>Session options every session here starts from: full graph optimisation, errors-only logging, and the
     /// caller's threads and spinning (<paramref name="options"/> null: ONNX Runtime's threads, spinning off).</summary>

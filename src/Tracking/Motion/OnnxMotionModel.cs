@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using StreamVision.Core;
+using StreamVision.Tracking.Onnx;
 
 namespace StreamVision.Tracking.Motion;
 
@@ -86,47 +87,17 @@ public sealed class OnnxMotionModel : IMotionModel, IDisposable
         options = (options ?? new OnnxMotionModelOptions()).Validate();
         if (!File.Exists(path)) throw new MotionModelException(path, "file not found");
 
-        InferenceSession session;
-        try
-        {
-            using var so = new SessionOptions
-            {
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-                InterOpNumThreads = 1,
-            };
-            if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
-            // Worker threads that busy-wait steal the cores decoding and encoding need (see ModelSessionOptions.AllowSpinning).
-            so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-            session = new InferenceSession(path, so);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new MotionModelException(path, $"ONNX Runtime cannot load it: {ex.Message.Split('\n')[0]}", ex);
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or BadImageFormatException)
-        {
-            throw new MotionModelException(path, $"ONNX Runtime native library could not be loaded ({ex.GetBaseException().Message}); run ./streamvision setup", ex);
-        }
-
-        try
+        return SmallModelLoader.Open(path, options.IntraOpThreads, session =>
         {
             var (k, tau) = CheckContract(path, session);
             return new OnnxMotionModel(path, session, new KalmanMotionModel(options.Kalman), k, tau, options.Blend);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        }, (p, message, inner) => new MotionModelException(p, message, inner));
     }
 
     /// <summary>History length and time unit, after checking inputs, outputs and metadata.</summary>
     private static (int K, double Tau) CheckContract(string path, InferenceSession session)
     {
-        static string Describe(IReadOnlyDictionary<string, NodeMetadata> nodes) => string.Join(", ", nodes.Select(kv =>
-            $"{kv.Key} {kv.Value.ElementDataType} [{string.Join(",", kv.Value.Dimensions.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture)))}]"));
+        static string Describe(IReadOnlyDictionary<string, NodeMetadata> nodes) => SmallModelLoader.DescribeNodes(nodes);
         string expected = $"inputs history float [tracks, K, {FeatureCount}] and horizon float [tracks, 1], outputs mean and log_var float [tracks, {OutputCount}]";
         string found = $"inputs {Describe(session.InputMetadata)}; outputs {Describe(session.OutputMetadata)}";
 
