@@ -21,18 +21,15 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
     private readonly ILogger _logger;
     private readonly KafkaProducers _producers;
     private readonly KafkaProducer _producer;
-    private readonly EventBuffer<byte[]> _pending;
-    private readonly SemaphoreSlim _slots;
+    private readonly EventOutbox<byte[]> _outbox;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SinkMetrics _metrics;
     private readonly IDisposable[] _gauges;
     private readonly Action<DeliveryReport<string, byte[]>> _onDelivery;
     private readonly Task _loop;
-    private TaskCompletionSource? _idle;
-    private int _inflight;
-    private long _sent, _droppedOverflow, _droppedFailed, _droppedRejected, _droppedShutdown;
-    private int _stopping, _abandoned, _disposed;
+    private long _sent, _droppedFailed, _droppedRejected;
+    private int _abandoned, _disposed;
 
     /// <param name="options">Brokers, topic, buffer (validated here).</param>
     /// <param name="streamId">The stream whose events this sink publishes: every message's key.</param>
@@ -49,9 +46,8 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
         _logger = logger ?? NullLogger.Instance;
         StreamId = streamId;
         Topic = options.TopicFor(options.InstanceId);
-        _pending = new EventBuffer<byte[]>(options.BufferCapacity);
-        _slots = new SemaphoreSlim(options.MaxInflight, options.MaxInflight);
         _metrics = new SinkMetrics(metrics, streamId, Name);
+        _outbox = new EventOutbox<byte[]>(options.BufferCapacity, options.MaxInflight, _metrics);
         _producers = producers ?? KafkaProducers.Shared;
         try
         {
@@ -84,14 +80,14 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
     public long Sent => Interlocked.Read(ref _sent);
     /// <summary>Events given up on: buffer overflow, failed deliveries, refused by the client, undelivered at shutdown.</summary>
     public long Dropped => DroppedOverflow + DroppedFailed + DroppedRejected + DroppedAtShutdown;
-    public long DroppedOverflow => Interlocked.Read(ref _droppedOverflow);
+    public long DroppedOverflow => _outbox.DroppedOverflow;
     /// <summary>Events whose delivery report was an error (brokers away past the delivery timeout, or a broker refusal).</summary>
     public long DroppedFailed => Interlocked.Read(ref _droppedFailed);
     /// <summary>Events the client refused outright (too large, unknown topic).</summary>
     public long DroppedRejected => Interlocked.Read(ref _droppedRejected);
-    public long DroppedAtShutdown => Interlocked.Read(ref _droppedShutdown);
+    public long DroppedAtShutdown => _outbox.DroppedAtShutdown;
     /// <summary>Events waiting here or handed to the producer and not acknowledged yet.</summary>
-    public int Buffered => _pending.Count + Volatile.Read(ref _inflight);
+    public int Buffered => _outbox.Buffered;
     long IEventSinkCounts.EventsDelivered => Sent;
     long IEventSinkCounts.EventsGivenUp => Dropped;
     int IEventSinkCounts.EventsBuffered => Buffered;
@@ -104,7 +100,7 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
     {
         get
         {
-            if (Volatile.Read(ref _stopping) != 0) return _health.Current;
+            if (_outbox.Stopping) return _health.Current;
             if (!IsConnected && Buffered > 0) _health.Set(SinkState.Buffering, $"brokers {_options.Brokers} not reachable; events are buffered (up to {_options.BufferCapacity})");
             else _health.Set(SinkState.Connected);
             return _health.Current;
@@ -112,37 +108,24 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
     }
 
     /// <summary>Events handed to the producer and not acknowledged yet (at most <see cref="KafkaOptions.MaxInflight"/>).</summary>
-    public int InFlight => Volatile.Read(ref _inflight);
+    public int InFlight => _outbox.InFlight;
 
     /// <summary>Queues the item's events (never waits). After the sink stopped they are dropped and counted.</summary>
     public ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
     {
-        foreach (var e in item.Events)
-        {
-            if (Volatile.Read(ref _stopping) != 0)
-            {
-                Drop(ref _droppedShutdown, "shutdown", 1);
-                continue;
-            }
-            if (_pending.Add(EventJson.SerializeUtf8(e, _options.InstanceId), out _)) Drop(ref _droppedOverflow, "overflow", 1);
-        }
+        foreach (var e in item.Events) _outbox.Add(() => EventJson.SerializeUtf8(e, _options.InstanceId));
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Keeps delivering for up to <see cref="KafkaOptions.DrainTimeoutSeconds"/> (the rest is dropped and counted), then leaves the producer.</summary>
+    /// <summary>
+    /// Keeps delivering for up to <see cref="KafkaOptions.DrainTimeoutSeconds"/>, or until <paramref name="ct"/> is cancelled
+    /// (the stream's stop deadline: it ends the drain like the timeout, without throwing); what is left is dropped and
+    /// counted, then the sink leaves the producer.
+    /// </summary>
     public async ValueTask CompleteAsync(CancellationToken ct)
     {
         if (Volatile.Read(ref _disposed) != 0) return;
-        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _idle, idle);
-        if (Buffered == 0) idle.TrySetResult();
-        try
-        {
-            await idle.Task.WaitAsync(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds), ct).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-        }
+        await _outbox.DrainAsync(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds), ct).ConfigureAwait(false);
         await StopAsync().ConfigureAwait(false);
     }
 
@@ -156,7 +139,7 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
 
     private async Task StopAsync()
     {
-        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        if (!_outbox.BeginStop())
         {
             await _stopped.Task.ConfigureAwait(false);
             return;
@@ -167,10 +150,9 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
             await _loop.ConfigureAwait(false);
             // Reports that arrive from now on are not counted again: what is left is counted here, once.
             Volatile.Write(ref _abandoned, 1);
-            int left = _pending.TakeAll().Count + Interlocked.Exchange(ref _inflight, 0);
+            int left = _outbox.Abandon();
             if (left > 0)
             {
-                Drop(ref _droppedShutdown, "shutdown", left);
                 _logger.LogWarning("stream {Stream}: kafka stopped with {Count} undelivered events", StreamId, left);
             }
             await Task.Run(() => _producers.Detach(_producer, TimeSpan.FromSeconds(_options.DrainTimeoutSeconds))).ConfigureAwait(false);
@@ -189,15 +171,8 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
         {
             while (true)
             {
-                await _pending.WaitAsync(ct).ConfigureAwait(false);
-                await _slots.WaitAsync(ct).ConfigureAwait(false);
-                Interlocked.Increment(ref _inflight); // before the take, so Buffered never reads 0 while an event moves
-                if (!_pending.TryTake(out var payload))
-                {
-                    Interlocked.Decrement(ref _inflight);
-                    _slots.Release();
-                    continue;
-                }
+                await _outbox.WaitForEventAndSlotAsync(ct).ConfigureAwait(false);
+                if (!_outbox.TryTake(out var payload)) continue;
                 try
                 {
                     _producer.Producer.Produce(Topic, new Message<string, byte[]> { Key = StreamId, Value = payload }, _onDelivery);
@@ -205,16 +180,15 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
                 catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
                 {
                     // librdkafka's own queue is full (other streams share it): wait and try again, oldest first.
-                    var lost = new List<byte[]>();
-                    _pending.PushFront([payload], lost);
-                    if (lost.Count > 0) Drop(ref _droppedOverflow, "overflow", lost.Count);
-                    Settle();
+                    _outbox.PutBack([payload]);
+                    _outbox.ReleaseSlot();
                     await Task.Delay(50, ct).ConfigureAwait(false);
                 }
                 catch (KafkaException ex)
                 {
-                    Settle();
-                    Drop(ref _droppedRejected, "rejected", 1);
+                    _outbox.Settle();
+                    Interlocked.Increment(ref _droppedRejected);
+                    _metrics.EventsDropped("rejected").Inc();
                     _logger.LogError("stream {Stream}: kafka refused an event for {Topic}: {Error}", StreamId, Topic, ex.Error.Reason);
                 }
             }
@@ -245,20 +219,6 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
             _metrics.EventsSent.Inc();
             _producer.Delivered();
         }
-        Settle();
-    }
-
-    /// <summary>An event left the producer (delivered, failed or never accepted): its slot is free again.</summary>
-    private void Settle()
-    {
-        Interlocked.Decrement(ref _inflight);
-        _slots.Release();
-        if (Buffered == 0) Volatile.Read(ref _idle)?.TrySetResult();
-    }
-
-    private void Drop(ref long counter, string reason, int n)
-    {
-        Interlocked.Add(ref counter, n);
-        _metrics.EventsDropped(reason).Inc(n);
+        _outbox.Settle();
     }
 }

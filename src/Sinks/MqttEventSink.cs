@@ -27,19 +27,16 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     private readonly ILogger _logger;
     private readonly MqttConnections _connections;
     private readonly MqttConnection _connection;
-    private readonly EventBuffer<Message> _pending;
-    private readonly SemaphoreSlim _slots;
+    private readonly EventOutbox<Message> _outbox;
     private readonly List<Message> _unconfirmed = new();         // failed with the connection; resent after the reconnect
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SinkMetrics _metrics;
     private readonly IDisposable[] _gauges;
     private readonly Task _loop;
-    private TaskCompletionSource? _idle;
     private long _sequence;
-    private int _inflight;
-    private long _sent, _droppedOverflow, _droppedRejected, _droppedShutdown, _connects, _failedAttempts;
-    private int _stopping, _disposed;
+    private long _sent, _droppedRejected, _connects, _failedAttempts;
+    private int _disposed;
 
     private sealed class Message(long sequence, byte[] payload)
     {
@@ -65,12 +62,11 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
         StateTopic = string.IsNullOrEmpty(options.StateTopic) ? null : MqttOptions.ExpandTopic(options.StateTopic, options.InstanceId, streamId);
         InstanceStateTopic = string.IsNullOrEmpty(options.InstanceStateTopic) ? null : MqttOptions.ExpandTopic(options.InstanceStateTopic, options.InstanceId, "");
         ClientId = options.ExpandClientId(streamId);
-        _pending = new EventBuffer<Message>(options.BufferCapacity);
         // MQTTnet finishes concurrent exactly-once handshakes (PUBREC -> PUBREL) in any order, and the broker forwards a
         // QoS 2 message on its PUBREL: one at a time keeps a stream's events in order.
         int inflight = options.Qos == 2 ? 1 : options.MaxInflight;
-        _slots = new SemaphoreSlim(inflight, inflight);
         _metrics = new SinkMetrics(metrics, streamId, Name);
+        _outbox = new EventOutbox<Message>(options.BufferCapacity, inflight, _metrics);
         _connections = connections ?? MqttConnections.Shared;
         _connection = _connections.Attach(this, options, ClientId, _logger, "sinks.mqtt");
         _gauges =
@@ -102,7 +98,7 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
         get
         {
             // Once stopped the sink has left the connection (the last stream out closes it): that is not an outage.
-            if (Volatile.Read(ref _stopping) != 0) return _health.Current;
+            if (_outbox.Stopping) return _health.Current;
             if (IsConnected) _health.Set(SinkState.Connected);
             else _health.Set(SinkState.Buffering, $"no connection to {_connection.Broker}; events are buffered (up to {_options.BufferCapacity})");
             return _health.Current;
@@ -113,13 +109,13 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     /// <summary>Events given up on: buffer overflow, refused by the broker or the client library, undelivered at shutdown.</summary>
     public long Dropped => DroppedOverflow + DroppedRejected + DroppedAtShutdown;
     /// <summary>Events pushed out of a full buffer.</summary>
-    public long DroppedOverflow => Interlocked.Read(ref _droppedOverflow);
+    public long DroppedOverflow => _outbox.DroppedOverflow;
     /// <summary>Events the broker refused (an MQTT 5 reason code) or that could not be encoded.</summary>
     public long DroppedRejected => Interlocked.Read(ref _droppedRejected);
     /// <summary>Events still undelivered when the sink stopped.</summary>
-    public long DroppedAtShutdown => Interlocked.Read(ref _droppedShutdown);
+    public long DroppedAtShutdown => _outbox.DroppedAtShutdown;
     /// <summary>Events waiting or unacknowledged.</summary>
-    public int Buffered => _pending.Count + Volatile.Read(ref _inflight);
+    public int Buffered => _outbox.Buffered;
     /// <summary>Times this sink's connection came up while it was attached (the first plus each reconnect).</summary>
     public long Connections => Interlocked.Read(ref _connects);
     /// <summary>Connection attempts that failed while this sink was attached.</summary>
@@ -128,40 +124,20 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     /// <summary>Queues the item's events (never waits). After the sink stopped they are dropped and counted.</summary>
     public ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
     {
-        foreach (var e in item.Events)
-        {
-            if (Volatile.Read(ref _stopping) != 0)
-            {
-                DropShutdown(1);
-                continue;
-            }
-            var msg = new Message(Interlocked.Increment(ref _sequence), EventJson.SerializeUtf8(e, _options.InstanceId));
-            if (_pending.Add(msg, out _)) DropOverflow(1);
-        }
+        foreach (var e in item.Events) _outbox.Add(() => new Message(Interlocked.Increment(ref _sequence), EventJson.SerializeUtf8(e, _options.InstanceId)));
         return ValueTask.CompletedTask;
     }
 
     /// <summary>
-    /// Keeps delivering for up to <see cref="MqttOptions.DrainTimeoutSeconds"/> (the rest is dropped and counted), then
-    /// publishes the stream's state <c>offline</c> and leaves the connection (the last stream out closes it).
+    /// Keeps delivering for up to <see cref="MqttOptions.DrainTimeoutSeconds"/>, or until <paramref name="ct"/> is cancelled
+    /// (the stream's stop deadline: it ends the drain like the timeout, without throwing); what is left is dropped and
+    /// counted, then the sink publishes the stream's state <c>offline</c> and leaves the connection (the last stream out
+    /// closes it).
     /// </summary>
     public async ValueTask CompleteAsync(CancellationToken ct)
     {
         if (Volatile.Read(ref _disposed) != 0) return;
-        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _idle, idle);
-        if (Buffered == 0) idle.TrySetResult();
-        try
-        {
-            await idle.Task.WaitAsync(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds), ct).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The stream's stop deadline: what is still buffered is dropped and counted by the stop.
-        }
+        await _outbox.DrainAsync(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds), ct).ConfigureAwait(false);
         await StopAsync().ConfigureAwait(false);
     }
 
@@ -192,7 +168,7 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
 
     private async Task StopAsync()
     {
-        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        if (!_outbox.BeginStop())
         {
             await _stopped.Task.ConfigureAwait(false);
             return;
@@ -201,16 +177,11 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
         {
             _stop.Cancel();
             await _loop.ConfigureAwait(false);
-            int left = _pending.TakeAll().Count;
-            lock (_unconfirmed)
-            {
-                left += _unconfirmed.Count;
-                _unconfirmed.Clear();
-            }
-            Volatile.Write(ref _inflight, 0);
+            // What a lost connection left unconfirmed is still in flight: counted with the rest, once.
+            lock (_unconfirmed) _unconfirmed.Clear();
+            int left = _outbox.Abandon();
             if (left > 0)
             {
-                DropShutdown(left);
                 _logger.LogWarning("stream {Stream}: mqtt stopped with {Count} undelivered events", StreamId, left);
             }
             await PublishOfflineAsync().ConfigureAwait(false);
@@ -272,23 +243,19 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
             if (StateTopic is not null) outstanding.Add(PublishOnlineAsync(session, token));
             while (true)
             {
-                await _pending.WaitAsync(token).ConfigureAwait(false);
-                await _slots.WaitAsync(token).ConfigureAwait(false);
+                await _outbox.WaitForEventAndSlotAsync(token).ConfigureAwait(false);
                 try
                 {
                     await session.AcquireAsync(token).ConfigureAwait(false);
                 }
                 catch
                 {
-                    _slots.Release();
+                    _outbox.ReleaseSlot();
                     throw;
                 }
-                Interlocked.Increment(ref _inflight); // before the take, so Buffered never reads 0 while an event moves
-                if (!_pending.TryTake(out var msg))
+                if (!_outbox.TryTake(out var msg))
                 {
-                    Interlocked.Decrement(ref _inflight);
                     session.Release();
-                    _slots.Release();
                     continue;
                 }
                 outstanding.Add(SendAsync(session, msg, broken));
@@ -319,11 +286,7 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
             resend = _unconfirmed.OrderBy(m => m.Sequence).ToList();
             _unconfirmed.Clear();
         }
-        if (resend.Count == 0) return;
-        var lost = new List<Message>();
-        _pending.PushFront(resend, lost);
-        Interlocked.Add(ref _inflight, -resend.Count);
-        if (lost.Count > 0) DropOverflow(lost.Count);
+        _outbox.PutBack(resend);
     }
 
     private async Task PublishOnlineAsync(MqttSession session, CancellationToken token)
@@ -374,9 +337,9 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
         finally
         {
             session.Release();
-            _slots.Release();
-            if (!unconfirmed) Interlocked.Decrement(ref _inflight);
-            if (Buffered == 0) Volatile.Read(ref _idle)?.TrySetResult();
+            // An unconfirmed event stays in flight until it is put back after the reconnect (or counted at the stop).
+            if (unconfirmed) _outbox.ReleaseSlot();
+            else _outbox.Settle();
         }
     }
 
@@ -395,15 +358,4 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
         _logger.LogError("stream {Stream}: mqtt {Topic} refused an event: {Error}", StreamId, EventsTopic, why);
     }
 
-    private void DropOverflow(int n)
-    {
-        Interlocked.Add(ref _droppedOverflow, n);
-        _metrics.EventsDropped("overflow").Inc(n);
-    }
-
-    private void DropShutdown(int n)
-    {
-        Interlocked.Add(ref _droppedShutdown, n);
-        _metrics.EventsDropped("shutdown").Inc(n);
-    }
 }

@@ -152,4 +152,24 @@ public class KafkaEventSinkTests
         Assert.Equal(31, sink.DroppedAtShutdown);
         await sink.DisposeAsync();
     }
+
+    [Fact]
+    public async Task CancellingTheDrainEndsItLikeTheTimeout_WhatIsLeftIsCountedAndNothingThrows()
+    {
+        using var cluster = new KafkaMockCluster(brokers: 1);
+        var metrics = new PipelineMetrics();
+        var pool = new FramePool();
+        var sink = new KafkaEventSink(Options(cluster) with { DrainTimeoutSeconds = 60 }, "gate", producers: new KafkaProducers(), metrics: metrics);
+        cluster.AllDown();
+        await WriteEventsAsync(sink, "gate", pool, 0, 12);
+        using var deadline = new CancellationTokenSource();
+        var drain = sink.CompleteAsync(deadline.Token).AsTask();
+        Assert.False(drain.IsCompleted); // waiting for the brokers, within the 60 s drain time
+        deadline.Cancel();
+        await drain; // the stop deadline ends the drain without an exception (it used to throw and leave the sink running)
+        Assert.Equal(12, sink.DroppedAtShutdown);
+        Assert.Equal(0, sink.Buffered);
+        Assert.Contains("sv_sink_events_dropped_total{stream=\"gate\",sink=\"kafka\",reason=\"shutdown\"} 12", await MetricValues.CollectAsync(metrics.Registry));
+        await sink.DisposeAsync();
+    }
 }

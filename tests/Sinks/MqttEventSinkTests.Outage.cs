@@ -79,6 +79,28 @@ public partial class MqttEventSinkTests
     }
 
     [Fact]
+    public async Task CancellingTheDrainEndsItLikeTheTimeout_WhatIsLeftIsCountedAndNothingThrows()
+    {
+        using var broker = new MosquittoBroker();
+        broker.Start();
+        broker.Stop();
+        var metrics = new PipelineMetrics();
+        var pool = new FramePool();
+        var sink = new MqttEventSink(Options(broker.Port) with { DrainTimeoutSeconds = 60 }, "cam1", metrics: metrics);
+        await WriteEventsAsync(sink, pool, 0, 5);
+        using var deadline = new CancellationTokenSource();
+        var drain = sink.CompleteAsync(deadline.Token).AsTask();
+        Assert.False(drain.IsCompleted); // waiting for the broker, within the 60 s drain time
+        deadline.Cancel();
+        await drain; // the stop deadline ends the drain without an exception
+        Assert.Equal(5, sink.DroppedAtShutdown);
+        Assert.Equal(0, sink.Buffered);
+        Assert.Contains("sv_sink_events_dropped_total{stream=\"cam1\",sink=\"mqtt\",reason=\"shutdown\"} 5", await MetricValues.CollectAsync(metrics.Registry));
+        await sink.DisposeAsync();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
     public async Task TheLastWillMarksTheInstanceOfflineWhenTheConnectionDiesAndStreamStatesKeepTheirValue()
     {
         using var broker = new MosquittoBroker();
