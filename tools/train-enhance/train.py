@@ -12,17 +12,19 @@ Run with Debian's PyTorch (CPU):  /usr/bin/python3 tools/train-enhance/train.py 
 Deterministic for a given --seed and --threads.
 """
 import argparse
-import hashlib
-import json
 import math
 import os
 import subprocess
+import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import trainlib  # noqa: E402  (tools/trainlib.py: lavfi clips, the end of a run)
 
 W, H = 320, 180            # rendered clip size
 FPS, SECONDS = 2, 30       # 60 frames per clip
@@ -50,16 +52,8 @@ HELDOUT_LAVFI = [
 
 
 def render(spec, cache):
-    key = hashlib.sha256(spec.encode()).hexdigest()[:16]
-    path = os.path.join(cache, f"rgb-{key}.npy")
-    if os.path.exists(path):
-        return np.load(path)
-    cmd = ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", spec, "-t", str(SECONDS), "-vf", f"scale={W}:{H},format=rgb24",
-           "-f", "rawvideo", "-"]
-    raw = subprocess.run(cmd, check=True, capture_output=True).stdout
-    clip = np.frombuffer(raw, np.uint8).reshape(-1, H, W, 3).copy()
-    np.save(path, clip)
-    return clip
+    """uint8 [frames, H, W, 3] RGB of a lavfi source (cached)."""
+    return trainlib.render_lavfi(spec, SECONDS, W, H, cache)
 
 
 def degrade(clean, rng, exposure=None, read=None):
@@ -246,14 +240,7 @@ def main():
     rep["train_seconds_wall"] = round(time.time() - t0)
     rep["train_seconds_cpu"] = round(time.process_time() - c0)
     rep["parameters"] = sum(p.numel() for p in model.parameters())
-    print(json.dumps(rep, indent=1))
-    if a.report:
-        with open(a.report, "w") as f:
-            json.dump(rep, f, indent=1)
-    if a.out:
-        export(model, a.out, a.seed)
-        with open(a.out, "rb") as f:
-            print(f"wrote {a.out}: {os.path.getsize(a.out)} bytes, sha256 {hashlib.sha256(f.read()).hexdigest()[:16]}")
+    trainlib.finish(rep, a.report, a.out, lambda path: export(model, path, a.seed))
 
 
 if __name__ == "__main__":

@@ -13,11 +13,8 @@ Run with Debian's PyTorch (CPU):  /usr/bin/python3 tools/train-tamper/train.py  
 Deterministic for a given --seed and --threads.
 """
 import argparse
-import hashlib
-import json
 import math
 import os
-import subprocess
 import sys
 import time
 
@@ -25,6 +22,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import trainlib  # noqa: E402  (tools/trainlib.py: lavfi clips, the end of a run)
 
 CLASSES = ["normal", "covered", "defocused", "moved", "frozen"]
 NORMAL, COVERED, DEFOCUSED, MOVED, FROZEN = range(5)
@@ -74,17 +74,9 @@ def grey(rgb):
 
 
 def render_lavfi(spec, cache):
-    key = hashlib.sha256(spec.encode()).hexdigest()[:16]
-    path = os.path.join(cache, f"lavfi-{key}.npy")
-    if os.path.exists(path):
-        return np.load(path)
-    cmd = ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", spec, "-t", str(CLIP_SECONDS),
-           "-vf", f"scale={CANVAS}:{CANVAS}:flags=area,format=rgb24", "-f", "rawvideo", "-"]
-    raw = subprocess.run(cmd, check=True, capture_output=True).stdout
-    rgb = np.frombuffer(raw, np.uint8).reshape(-1, CANVAS, CANVAS, 3).astype(np.float32)
-    clip = np.clip(np.rint(grey(rgb)), 0, 255).astype(np.uint8)
-    np.save(path, clip)
-    return clip
+    """uint8 [frames, CANVAS, CANVAS] grey of a lavfi source (the RGB render is cached)."""
+    rgb = trainlib.render_lavfi(spec, CLIP_SECONDS, CANVAS, CANVAS, cache, scale_flags="area").astype(np.float32)
+    return np.clip(np.rint(grey(rgb)), 0, 255).astype(np.uint8)
 
 
 def smooth_noise(rng, size, scale):
@@ -587,14 +579,7 @@ def main():
     rep["train_seconds_cpu"] = round(time.process_time() - c_start)
     rep["held_out_clips"] = held[1]
     rep["train_clips"] = train[1]
-    print(json.dumps(rep, indent=1))
-    if a.report:
-        with open(a.report, "w") as f:
-            json.dump(rep, f, indent=1)
-    if a.out:
-        export(model, a.out, a.seed)
-        with open(a.out, "rb") as f:
-            print(f"wrote {a.out}: {os.path.getsize(a.out)} bytes, sha256 {hashlib.sha256(f.read()).hexdigest()[:16]}")
+    trainlib.finish(rep, a.report, a.out, lambda path: export(model, path, a.seed))
 
 
 if __name__ == "__main__":
