@@ -510,6 +510,13 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     internal async Task DangerousAbandonAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await StopLoopsAsync().ConfigureAwait(false);
+        _store.Dispose();
+    }
+
+    /// <summary>Cancels the lease and reconcile loops and waits until both have ended (the one stop path of abandon and dispose).</summary>
+    private async Task StopLoopsAsync()
+    {
         _stop.Cancel();
         foreach (var loop in new[] { _leaseLoop, _reconcileLoop })
         {
@@ -522,7 +529,6 @@ public sealed class ClusterCoordinator : IAsyncDisposable
             {
             }
         }
-        _store.Dispose();
     }
 
     /// <summary>
@@ -532,18 +538,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _stop.Cancel();
-        foreach (var loop in new[] { _leaseLoop, _reconcileLoop })
-        {
-            if (loop is null) continue;
-            try
-            {
-                await loop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
+        await StopLoopsAsync().ConfigureAwait(false);
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {

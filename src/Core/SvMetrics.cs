@@ -42,6 +42,9 @@ public static class SvMetrics
     public const string ClassifierBatchSize = "sv_classifier_batch_size";     // histogram (crops per classifier run), no labels
     public const string ClassifierSeconds = "sv_classifier_seconds";          // histogram (classifier time per batch: crop, resize, run), no labels
     public const string InstanceInfo = "sv_instance_info";                    // gauge, labels instance_id (always 1)
+    public const string NativeHandles = "sv_native_handles";                  // gauge, labels kind (native objects alive: ffmpeg_reader, ffmpeg_writer, background_model, camera_motion, onnx_session)
+    public const string NativeHeapBytes = "sv_native_heap_bytes";             // gauge, labels kind (glibc malloc heap: in_use, free, mmap)
+    public const string NativeHeapArenas = "sv_native_heap_arenas";           // gauge, no labels (glibc malloc arenas)
 
     public const string LabelStream = "stream";
     public const string LabelStage = "stage";
@@ -52,4 +55,5 @@ public static class SvMetrics
     public const string LabelState = "state";
     public const string LabelLabel = "label";
     public const string LabelInstanceId = "instance_id";
+    public const string LabelKind = "kind";
 }

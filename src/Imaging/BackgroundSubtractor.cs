@@ -170,6 +170,7 @@ public sealed class BackgroundSubtractor : IDisposable
             int k = Math.Max(1, (_options.VerticalClose / _options.Downscale) | 1);
             _verticalKernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(1, k));
         }
+        NativeHandles.Opened(NativeHandles.BackgroundModel);
     }
 
     /// <summary>Updates the model with <paramref name="frame"/> and returns the moving blobs' boxes in full-frame pixels (largest first).</summary>
@@ -387,5 +388,6 @@ public sealed class BackgroundSubtractor : IDisposable
         foreach (var g in _greys) g.Dispose();
         _scratch.Dispose();
         _change.Dispose();
+        NativeHandles.Closed(NativeHandles.BackgroundModel);
     }
 }

@@ -74,6 +74,7 @@ public sealed class CameraMotionEstimator : IDisposable
     public CameraMotionEstimator(CameraMotionOptions? options = null)
     {
         _options = (options ?? new CameraMotionOptions()).Validate();
+        NativeHandles.Opened(NativeHandles.CameraMotion);
     }
 
     /// <summary>Corners that agreed on the last estimate (0 when there was none).</summary>
@@ -200,5 +201,6 @@ public sealed class CameraMotionEstimator : IDisposable
         _current.Dispose();
         _scratch.Dispose();
         _mask.Dispose();
+        NativeHandles.Closed(NativeHandles.CameraMotion);
     }
 }

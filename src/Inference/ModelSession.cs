@@ -217,7 +217,7 @@ public sealed class ModelSession : IDisposable
             InferenceSession session;
             try
             {
-                session = new InferenceSession(path, so);
+                session = new StreamVision.Tracking.Onnx.CountedInferenceSession(path, so);
             }
             catch (OnnxRuntimeException ex) when (active.Count > 1)
             {
@@ -228,7 +228,7 @@ public sealed class ModelSession : IDisposable
                 using var cpuOnly = NewSessionOptions(options);
                 try
                 {
-                    session = new InferenceSession(path, cpuOnly);
+                    session = new StreamVision.Tracking.Onnx.CountedInferenceSession(path, cpuOnly);
                 }
                 catch (OnnxRuntimeException cpuEx)
                 {

@@ -70,7 +70,7 @@ public static class OnnxRuntimeInfo
         {
             using var so = ModelSession.NewSessionOptions();
             append(so, handles);
-            using var session = new InferenceSession(IdentityModel.Value, so);
+            using var session = new StreamVision.Tracking.Onnx.CountedInferenceSession(IdentityModel.Value, so);
             return new ProviderProbe(name, true, "");
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or IOException)

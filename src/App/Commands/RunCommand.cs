@@ -31,6 +31,15 @@ public static class RunCommand
             foreach (var e in ex.Errors) Console.Error.WriteLine($"  {e}");
             return ExitCodes.Usage;
         }
+        // Before the streams start their threads: fewer malloc arenas keep less freed native memory (NativeInfo.CapMallocArenas).
+        try
+        {
+            Native.NativeInfo.CapMallocArenas();
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Without the shim no stream can decode either; ServiceHost says so.
+        }
         ServiceHost host;
         try
         {

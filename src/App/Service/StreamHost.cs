@@ -23,6 +23,7 @@ public sealed class StreamHost : IAsyncDisposable
     private readonly IReadOnlyList<string> _classNames;
     private readonly string _analyticsPath;
     private readonly object _regionsGate = new();
+    private readonly List<IDisposable> _modelLeases = new(); // shared tamper/enhancement models this stream runs
     private StreamConfig _config;
 
     /// <summary>
@@ -57,9 +58,19 @@ public sealed class StreamHost : IAsyncDisposable
             Analytics = new LiveAnalytics(SinkFactory.CreateAnalytics(config, index < 0 ? 0 : index, classNames));
             builder.Analytics(Analytics);
             var tamper = config.Tamper ?? instance.Tamper;
-            if (tamper.Enabled) builder.CameraTamper(resources.TamperModels.Get(tamper.Model), tamper);
+            if (tamper.Enabled)
+            {
+                var lease = resources.TamperModels.Acquire(tamper.Model);
+                _modelLeases.Add(lease);
+                builder.CameraTamper(lease.Model, tamper);
+            }
             var enhance = config.Enhance ?? instance.Enhance;
-            if (enhance.Enabled) builder.Enhance(resources.EnhanceModels.Get(enhance.Model, enhance.Threads), enhance);
+            if (enhance.Enabled)
+            {
+                var lease = resources.EnhanceModels.Acquire(enhance.Model, enhance.Threads);
+                _modelLeases.Add(lease);
+                builder.Enhance(lease.Model, enhance);
+            }
             specs = SinkFactory.Create(config, instance, sinks, classNames, resources.SinkPool, resources, [new LiveAnalyticsOverlay(Analytics)],
                 config.Source.IsFile, logger, m);
         }
@@ -67,10 +78,19 @@ public sealed class StreamHost : IAsyncDisposable
         {
             // A stream that could not be configured leaves no series behind (Build does the same for what fails after).
             m.RemoveStream(config.Id);
+            ReleaseModels();
             throw;
         }
         foreach (var spec in specs) builder.Sink(spec.Sink, spec.Runner);
-        _run = builder.Build();
+        try
+        {
+            _run = builder.Build();
+        }
+        catch
+        {
+            ReleaseModels();
+            throw;
+        }
     }
 
     public string Id => _run.Id;
@@ -117,5 +137,12 @@ public sealed class StreamHost : IAsyncDisposable
         if (_run.Sinks.Select(r => r.Sink).OfType<MjpegPreviewSink>().FirstOrDefault() is { } mine)
             _resources.Previews.TryRemove(new KeyValuePair<string, MjpegPreviewSink>(Id, mine));
         await _run.DisposeAsync().ConfigureAwait(false);
+        ReleaseModels(); // the run is over: nothing of it uses them any more
+    }
+
+    private void ReleaseModels()
+    {
+        foreach (var l in _modelLeases) l.Dispose();
+        _modelLeases.Clear();
     }
 }

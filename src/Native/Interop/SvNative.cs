@@ -4,6 +4,17 @@ using System.Runtime.InteropServices;
 
 namespace StreamVision.Native.Interop;
 
+/// <summary>sv_heap_info of svnative.h.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct SvHeapInfo
+{
+    public long ArenaBytes;
+    public long InUseBytes;
+    public long FreeBytes;
+    public long MmapBytes;
+    public int Arenas;
+}
+
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct SvStreamInfo
 {
@@ -62,6 +73,10 @@ internal static unsafe partial class SvNative
     [LibraryImport(Lib, EntryPoint = "sv_last_error")] public static partial IntPtr LastError();
     [LibraryImport(Lib, EntryPoint = "sv_ffmpeg_version")] public static partial IntPtr FfmpegVersion();
     [LibraryImport(Lib, EntryPoint = "sv_set_log_level")] public static partial void SetLogLevel(int level);
+    [LibraryImport(Lib, EntryPoint = "sv_live_readers")] public static partial long LiveReaders();
+    [LibraryImport(Lib, EntryPoint = "sv_live_writers")] public static partial long LiveWriters();
+    [LibraryImport(Lib, EntryPoint = "sv_heap_stats")] public static partial int HeapStats(SvHeapInfo* info);
+    [LibraryImport(Lib, EntryPoint = "sv_set_malloc_arena_max")] public static partial int SetMallocArenaMax(int n);
 
     [LibraryImport(Lib, EntryPoint = "sv_reader_open", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ReaderOpen(string url, string? format, IntPtr* keys, IntPtr* values, int n,
@@ -92,6 +107,14 @@ internal static unsafe partial class SvNative
     public static string LastErrorMessage() => Marshal.PtrToStringUTF8(LastError()) ?? "";
     public static string Utf8(IntPtr p) => Marshal.PtrToStringUTF8(p) ?? "";
     public static string Utf8(byte* p, int cap) => Marshal.PtrToStringUTF8((IntPtr)p, new ReadOnlySpan<byte>(p, cap).IndexOf((byte)0) is var n and >= 0 ? n : cap);
+
+    /// <summary>The malloc heap's figures (sv_heap_stats).</summary>
+    public static SvHeapInfo ReadHeap()
+    {
+        SvHeapInfo info;
+        Check(HeapStats(&info), "heap stats");
+        return info;
+    }
 
     /// <summary>Throws <see cref="MediaException"/> for a negative code, with the shim's message.</summary>
     public static int Check(int code, string input)

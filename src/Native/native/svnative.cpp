@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <string>
 #include <vector>
 
@@ -70,9 +71,45 @@ const char* sv_last_error(void) { return g_last_error.c_str(); }
 const char* sv_ffmpeg_version(void) { return av_version_info(); }
 void sv_set_log_level(int level) { av_log_set_level(level ? AV_LOG_ERROR : AV_LOG_QUIET); }
 
+// ---------------------------------------------------------------- diagnostics
+
+static std::atomic<int64_t> g_live_readers{0};
+static std::atomic<int64_t> g_live_writers{0};
+
+int64_t sv_live_readers(void) { return g_live_readers.load(); }
+int64_t sv_live_writers(void) { return g_live_writers.load(); }
+
+int sv_set_malloc_arena_max(int n) { return n > 0 ? mallopt(M_ARENA_MAX, n) : 0; }
+
+int sv_heap_stats(sv_heap_info* info) {
+    if (!info) return fail(SV_E_ARGUMENT, "heap stats: info is required");
+    std::memset(info, 0, sizeof *info);
+    struct mallinfo2 mi = mallinfo2();
+    info->arena_bytes = (int64_t)mi.arena;
+    info->in_use_bytes = (int64_t)mi.uordblks;
+    info->free_bytes = (int64_t)mi.fordblks;
+    info->mmap_bytes = (int64_t)mi.hblkhd;
+    // mallinfo2 sums the arenas; malloc_info's XML has one <heap nr="..."> element per arena.
+    char* xml = nullptr;
+    size_t len = 0;
+    FILE* f = open_memstream(&xml, &len);
+    if (!f) return fail(SV_E_STATE, "heap stats: open_memstream failed");
+    int rc = malloc_info(0, f);
+    fclose(f);
+    if (rc == 0 && xml) {
+        for (const char* p = xml; (p = std::strstr(p, "<heap nr=")) != nullptr; p++) info->arenas++;
+    }
+    free(xml);
+    return rc == 0 ? 0 : fail(SV_E_STATE, "heap stats: malloc_info failed");
+}
+
 // ---------------------------------------------------------------- reader
 
 struct sv_reader {
+    sv_reader() { g_live_readers++; }
+    ~sv_reader() { g_live_readers--; }
+    sv_reader(const sv_reader&) = delete;
+    sv_reader& operator=(const sv_reader&) = delete;
     std::string url;
     AVFormatContext* fmt = nullptr;
     AVCodecContext* dec = nullptr;
@@ -479,6 +516,10 @@ void sv_reader_close(sv_reader* r) { reader_free(r); }
 // ---------------------------------------------------------------- writer
 
 struct sv_writer {
+    sv_writer() { g_live_writers++; }
+    ~sv_writer() { g_live_writers--; }
+    sv_writer(const sv_writer&) = delete;
+    sv_writer& operator=(const sv_writer&) = delete;
     std::string url;
     AVFormatContext* oc = nullptr;
     AVCodecContext* enc = nullptr;

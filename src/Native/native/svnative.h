@@ -32,6 +32,26 @@ SV_API const char* sv_ffmpeg_version(void);
 /* Silences (0) or restores (1) FFmpeg's own log lines on stderr. */
 SV_API void sv_set_log_level(int level);
 
+/* ---------- diagnostics ---------- */
+/* Readers and writers alive now (created and not yet closed), each holding its FFmpeg contexts. */
+SV_API int64_t sv_live_readers(void);
+SV_API int64_t sv_live_writers(void);
+
+/* The process's glibc malloc heap (every native library's: FFmpeg, ONNX Runtime, OpenCV; not the .NET GC heap):
+ * bytes the arenas took from the system, of them in use and free (held for reuse, counted in RSS once touched),
+ * bytes in large mmap'ed blocks, and the number of arenas (glibc adds one per thread that meets a locked arena,
+ * up to 8 per core unless MALLOC_ARENA_MAX says otherwise). Returns 0, or SV_E_STATE where it cannot be read. */
+typedef struct sv_heap_info {
+    int64_t arena_bytes;
+    int64_t in_use_bytes;
+    int64_t free_bytes;
+    int64_t mmap_bytes;
+    int32_t arenas;
+} sv_heap_info;
+SV_API int sv_heap_stats(sv_heap_info* info);
+/* Caps glibc's malloc arenas (mallopt M_ARENA_MAX) for the arenas created from now on; returns 1 on success. */
+SV_API int sv_set_malloc_arena_max(int n);
+
 /* ---------- input (demux + decode) ---------- */
 typedef struct sv_reader sv_reader;
 

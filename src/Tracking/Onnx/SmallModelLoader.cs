@@ -38,7 +38,7 @@ internal static class SmallModelLoader
             // ONNX Runtime's session config keys for worker-thread spinning (intra-op and inter-op pools).
             so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             so.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
-            session = new InferenceSession(path, so);
+            session = new CountedInferenceSession(path, so);
         }
         catch (OnnxRuntimeException ex)
         {

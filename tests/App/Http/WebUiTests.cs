@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Deque.AxeCore.Playwright;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
@@ -116,13 +117,14 @@ public partial class WebUiTests
             return !first.AsSpan().SequenceEqual(next);
         }, TimeSpan.FromSeconds(10), "the preview image changing");
 
-        // The failed stream: a placeholder with its state and reason, since when, no picture; no NaN anywhere.
+        // The failed stream: a placeholder with its state, its reason (once on the card), since when, no picture; no NaN anywhere.
         var broken = page.Locator("article[data-stream='broken']");
         await page.WaitForFunctionAsync("() => document.querySelector(\"article[data-stream='broken'] .reason\").textContent.length > 0");
         Assert.Equal(0, await broken.Locator("img").CountAsync());
         string placeholder = await broken.Locator(".placeholder").InnerTextAsync();
         Assert.Matches("reconnecting|failed|connecting", placeholder);
-        Assert.Contains("no-such-camera", placeholder);
+        Assert.Contains("no-such-camera", await broken.Locator(".reason").InnerTextAsync());
+        Assert.Single(Regex.Matches(await broken.InnerTextAsync(), "no-such-camera"));
         Assert.Contains(" for ", await broken.Locator(".since").InnerTextAsync());
         Assert.Equal("–", await broken.Locator("[data-key='fps'] dd").InnerTextAsync());
         string header = await page.Locator("#summary").InnerTextAsync();
@@ -158,6 +160,12 @@ public partial class WebUiTests
         Assert.True(reached, "the card of 'bars' is not reachable with Tab");
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForURLAsync("**/#/stream/bars");
+
+        // The failed stream full size: its reason once, beside the state, and a placeholder without it.
+        await page.GotoAsync(host.Address + "#/stream/broken");
+        await page.WaitForFunctionAsync("() => (document.querySelector('.detail .reason')?.textContent || '').includes('no-such-camera')");
+        await page.WaitForSelectorAsync(".detail .frame .placeholder");
+        Assert.Single(Regex.Matches(await page.Locator("main").InnerTextAsync(), "no-such-camera"));
 
         // Charts: the instance and a stream, drawn from the in-process samples.
         await page.GotoAsync(host.Address + "#/charts");

@@ -250,8 +250,9 @@ function preview(frame, s, live, overlay) {
     if (img) { stopImage(img); img.remove(); }
     if (!ph) { ph = el("div", { class: "placeholder" }, el("strong"), el("span")); frame.append(ph); }
     ph.querySelector("strong").textContent = stateText(s);
-    ph.querySelector("span").textContent = s.error || (s.remote ? (s.owner ? "runs on instance " + s.owner + ": no preview on this instance" : "no instance runs it yet")
-      : s.preview ? "waiting for pictures…" : "no preview for this stream (sinks.preview is off)");
+    // What is wrong (s.error) is said once, on the reason line next to the picture, not again here.
+    ph.querySelector("span").textContent = s.remote ? (s.owner ? "runs on instance " + s.owner + ": no preview on this instance" : "no instance runs it yet")
+      : s.error ? "" : s.preview ? "waiting for pictures…" : "no preview for this stream (sinks.preview is off)";
     if (frame.dataset.failed === "1" && showing && !frame.dataset.retry) {
       frame.dataset.retry = "1";
       setTimeout(() => { delete frame.dataset.failed; delete frame.dataset.retry; }, 3000);
