@@ -124,6 +124,39 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         return created;
     }
 
+    /// <summary>A stream's definition in the cluster's list, or null when there is none.</summary>
+    /// <exception cref="ClusterException">etcd did not answer.</exception>
+    public async Task<string?> ReadStreamAsync(string id, CancellationToken ct = default)
+    {
+        string key = _keys.Stream(id);
+        var entries = await _store.RangeAsync(key, ct).ConfigureAwait(false);
+        return entries.FirstOrDefault(e => e.Key == key)?.Value;
+    }
+
+    /// <summary>
+    /// Replaces a stream's definition in the cluster's list with one its owner already runs (zones and lines changed live
+    /// there): the owner keeps the stream running, and whichever instance runs it next starts from this definition.
+    /// False when the stream is not in the list.
+    /// </summary>
+    /// <exception cref="ClusterException">etcd did not answer.</exception>
+    public async Task<bool> ReplaceStreamAsync(string id, string spec, CancellationToken ct = default)
+    {
+        // Under the gate of local starts and stops, so a reconcile pass does not take the new definition for a changed
+        // stream and restart it.
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (await ReadStreamAsync(id, ct).ConfigureAwait(false) is null) return false;
+            await _store.PutAsync(_keys.Stream(id), spec, 0, ct).ConfigureAwait(false);
+            if (_owned.ContainsKey(id)) _owned[id] = spec;
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Removes a stream from the cluster's list; false when there was none. Its owner stops it within a poll interval.</summary>
     /// <exception cref="ClusterException">etcd did not answer.</exception>
     public async Task<bool> RemoveStreamAsync(string id, CancellationToken ct = default)

@@ -103,6 +103,7 @@ public sealed partial class ServiceHost : IAsyncDisposable
             if (config.Cluster is { } co)
             {
                 cluster = new ClusterCoordinator(co with { InstanceId = config.Instance }, new ClusterStreams(manager, outputs ?? new ApiOutputPolicy(config.Http, config.Instance), ui.State.ApplyRegions), loggers.CreateLogger("cluster"), metrics);
+                ui.Cluster = cluster;
                 if (clusterSeeds is not null) cluster.Seed(clusterSeeds);
                 else if (config.Streams.Count > 0)
                     logger.LogWarning("cluster: the {Count} stream(s) of the configuration were not handed over; add them with POST /api/streams", config.Streams.Count);

@@ -91,6 +91,9 @@ public sealed class WebUi : IDisposable
     /// </summary>
     public Func<CancellationToken, Task<List<JsonObject>>>? Fleet { get; set; }
 
+    /// <summary>In a cluster: its coordinator, where zones and lines drawn on a stream are kept (in the stream's definition, so they move with it). Null on a stand-alone instance.</summary>
+    public StreamVision.Cluster.ClusterCoordinator? Cluster { get; set; }
+
     private StreamManager Manager => _manager ?? throw new InvalidOperationException("not attached");
 
     /// <summary>
@@ -153,7 +156,31 @@ public sealed class WebUi : IDisposable
             {
                 return Errors([new ConfigError(ex.Path, ex.Message.StartsWith(ex.Path + ": ", StringComparison.Ordinal) ? ex.Message[(ex.Path.Length + 2)..] : ex.Message)]);
             }
-            State.RegionsSaved(id, JsonSerializer.Serialize(Regions(h.Config), s_json));
+            if (Cluster is { } cluster)
+            {
+                // In a cluster the zones and lines live in the stream's definition in etcd: whichever instance runs the
+                // stream next (failover, a new member) starts with them.
+                try
+                {
+                    string? spec = await cluster.ReadStreamAsync(id, request.HttpContext.RequestAborted).ConfigureAwait(false);
+                    if (spec is null) return Error(404, $"stream '{id}' is no longer in the cluster's list");
+                    var definition = JsonNode.Parse(spec)!.AsObject();
+                    var regions = JsonSerializer.SerializeToNode(Regions(h.Config), s_json)!.AsObject();
+                    definition["zones"] = WithoutNulls(regions["zones"]);
+                    definition["lines"] = WithoutNulls(regions["lines"]);
+                    if (!await cluster.ReplaceStreamAsync(id, definition.ToJsonString(), request.HttpContext.RequestAborted).ConfigureAwait(false))
+                        return Error(404, $"stream '{id}' is no longer in the cluster's list");
+                }
+                catch (StreamVision.Cluster.ClusterException ex)
+                {
+                    return Error(503, $"zones and lines apply here but could not be stored in the cluster: {ex.Message}");
+                }
+                State.RegionsForgotten(id);
+            }
+            else
+            {
+                State.RegionsSaved(id, JsonSerializer.Serialize(Regions(h.Config), s_json));
+            }
             _logger.LogInformation("stream {Stream}: zones and lines replaced ({Zones} zones, {Lines} lines)", id, h.Config.Zones.Count, h.Config.Lines.Count);
             return Results.Json(Regions(h.Config), s_json);
         }).RequireRateLimiting(changesPolicy);
@@ -437,6 +464,15 @@ public sealed class WebUi : IDisposable
         using var reader = new StreamReader(request.Body);
         return await reader.ReadToEndAsync().ConfigureAwait(false);
     }
+
+    /// <summary>A copy without the null-valued keys (unset options): a definition leaves them out, as a configuration file does.</summary>
+    private static JsonNode? WithoutNulls(JsonNode? node) => node switch
+    {
+        JsonObject o => new JsonObject(o.Where(kv => kv.Value is not null).Select(kv => KeyValuePair.Create(kv.Key, WithoutNulls(kv.Value)))),
+        JsonArray a => new JsonArray(a.Select(WithoutNulls).ToArray()),
+        null => null,
+        _ => node.DeepClone(),
+    };
 
     private static IResult Error(int status, string message) => Results.Json(new { errors = new[] { message } }, s_json, statusCode: status);
 

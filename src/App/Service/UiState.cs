@@ -72,6 +72,15 @@ public sealed class UiState
         }
     }
 
+    /// <summary>Forgets a stream's zones and lines (in a cluster they live in the stream's definition instead).</summary>
+    public void RegionsForgotten(string id)
+    {
+        lock (_gate)
+        {
+            if (_regions.Remove(id)) Save();
+        }
+    }
+
     /// <summary>A stream's zones and lines, as <c>{"zones": [...], "lines": [...]}</c> in the configuration's shape.</summary>
     public void RegionsSaved(string id, string regionsJson)
     {

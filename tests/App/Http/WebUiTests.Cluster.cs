@@ -91,4 +91,85 @@ public partial class WebUiTests
         await page.GotoAsync(href);
         await page.WaitForFunctionAsync("() => { const i = document.querySelector('.detail .frame img'); return i && i.complete && i.naturalWidth > 0; }");
     }
+
+    /// <summary>
+    /// Zones drawn in the browser on a clustered stream live in its definition in etcd: when its instance leaves, the
+    /// instance that takes the stream over runs it with them, and its page draws them.
+    /// </summary>
+    [Fact]
+    public async Task ZonesDrawnOnAStreamFollowItWhenAnotherInstanceTakesItOver()
+    {
+        using var etcd = new EtcdCluster(1);
+        etcd.Start();
+        string name = $"uz{Guid.NewGuid():N}"[..10];
+        SvConfig Config(string instance) => ConfigLoader.LoadText($"""
+            instance: {instance}
+            http:
+              listen: http://127.0.0.1:0
+            detector:
+              model: none
+            cluster:
+              endpoints: {etcd.EndpointsYaml}
+              name: {name}
+              lease_seconds: 4
+            """, $"{instance}.yaml", new Dictionary<string, string>());
+        string[] members = ["a", "b"];
+        string id = Enumerable.Range(1, 50).Select(i => $"cam{i}").First(s => Rendezvous.Owner(s, members) == "a");
+
+        var a = await ServiceHost.StartAsync(Config("a"), NullLoggerFactory.Instance);
+        await using var b = await ServiceHost.StartAsync(Config("b"), NullLoggerFactory.Instance);
+        try
+        {
+            using var httpA = new HttpClient { BaseAddress = a.Address };
+            using var httpB = new HttpClient { BaseAddress = b.Address };
+            await Poll.UntilAsync(async () => (await httpA.GetFromJsonAsync<JsonElement>("/api/cluster")).GetProperty("members").GetArrayLength() == 2,
+                TimeSpan.FromSeconds(30), "both instances members of the cluster");
+            using (var body = new StringContent($$"""{"id":"{{id}}","uri":"lavfi:testsrc2=size=320x240:rate=10","mode":"live"}""", Encoding.UTF8, "application/json"))
+                Assert.Equal(HttpStatusCode.Created, (await httpA.PostAsync("/api/streams", body)).StatusCode);
+            await Poll.UntilAsync(async () => (await httpA.GetAsync($"/api/streams/{id}/regions")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the stream running on a");
+
+            // Drawn with the mouse on the instance that runs it.
+            await using var browser = await Browser.OpenAsync(1280, 900);
+            var page = browser.Page;
+            await page.GotoAsync(a.Address + "#/stream/" + id + "/draw");
+            await page.WaitForFunctionAsync("() => { const i = document.querySelector('.editor img'); return i && i.complete && i.naturalWidth > 0; }");
+            var area = await page.Locator(".editor svg").BoundingBoxAsync();
+            Assert.NotNull(area);
+            await page.ClickAsync("text=Zone (click corners, then Finish)");
+            foreach (var (x, y) in new[] { (0.1f, 0.1f), (0.5f, 0.1f), (0.5f, 0.6f), (0.1f, 0.6f) })
+                await page.Mouse.ClickAsync(area!.X + area.Width * x, area.Y + area.Height * y);
+            await page.ClickAsync("text=Finish zone");
+            await page.FillAsync("#r-zones-0--name", "door");
+            await page.ClickAsync("text=Save");
+            await Poll.UntilAsync(async () => (await httpA.GetFromJsonAsync<JsonElement>($"/api/streams/{id}/regions")).GetProperty("zones").GetArrayLength() == 1,
+                TimeSpan.FromSeconds(10), "the zone saved on a");
+            long framesOnA = (await httpA.GetFromJsonAsync<JsonElement>($"/api/streams/{id}")).GetProperty("frames").GetInt64();
+
+            // a leaves: b takes the stream over and runs it with the zone.
+            await a.DisposeAsync();
+            try
+            {
+                await Poll.UntilAsync(async () => (await httpB.GetAsync($"/api/streams/{id}/regions")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the stream taken over by b");
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"b did not take {id} over: {await httpB.GetStringAsync("/api/streams")} {await httpB.GetStringAsync("/api/cluster")}");
+            }
+            var regions = await httpB.GetFromJsonAsync<JsonElement>($"/api/streams/{id}/regions");
+            Assert.Equal("door", Assert.Single(regions.GetProperty("zones").EnumerateArray()).GetProperty("name").GetString());
+            await page.GotoAsync(b.Address + "#/stream/" + id);
+            await page.WaitForSelectorAsync(".detail .frame svg polygon[data-zone='door']", new() { State = WaitForSelectorState.Attached });
+            // Where it was drawn (the corners clicked at 10 % and 50 %, 10 % and 60 %, on the 1000x1000 overlay; a mouse click lands within a pixel).
+            var drawn = (await page.Locator("polygon[data-zone='door']").GetAttributeAsync("points"))!
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries).SelectMany(p => p.Split(',')).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            double[] clicked = [100, 100, 500, 100, 500, 600, 100, 600];
+            Assert.Equal(clicked.Length, drawn.Length);
+            for (int i = 0; i < clicked.Length; i++) Assert.InRange(drawn[i], clicked[i] - 5, clicked[i] + 5);
+            Assert.True(framesOnA > 0);
+        }
+        finally
+        {
+            await a.DisposeAsync();
+        }
+    }
 }
