@@ -12,6 +12,19 @@ namespace StreamVision.App.Tests.Http;
 
 public partial class WebUiTests
 {
+    /// <summary>An instance of cluster <paramref name="name"/> on <paramref name="etcd"/>, listening on a free loopback port, no detector.</summary>
+    private static SvConfig ClusterConfig(EtcdCluster etcd, string name, string instance) => ConfigLoader.LoadText($"""
+        instance: {instance}
+        http:
+          listen: http://127.0.0.1:0
+        detector:
+          model: none
+        cluster:
+          endpoints: {etcd.EndpointsYaml}
+          name: {name}
+          lease_seconds: 4
+        """, $"{instance}.yaml", new Dictionary<string, string>());
+
     /// <summary>
     /// Two clustered instances on a real etcd, each running one live pattern: the wall of either lists both streams with
     /// the instance that runs each; its own stream shows its picture, the other's says where it runs and links there.
@@ -22,17 +35,7 @@ public partial class WebUiTests
         using var etcd = new EtcdCluster(1);
         etcd.Start();
         string name = $"ui{Guid.NewGuid():N}"[..10];
-        SvConfig Config(string instance) => ConfigLoader.LoadText($"""
-            instance: {instance}
-            http:
-              listen: http://127.0.0.1:0
-            detector:
-              model: none
-            cluster:
-              endpoints: {etcd.EndpointsYaml}
-              name: {name}
-              lease_seconds: 4
-            """, $"{instance}.yaml", new Dictionary<string, string>());
+        SvConfig Config(string instance) => ClusterConfig(etcd, name, instance);
         // One stream for each instance, as rendezvous hashing places them.
         string[] members = ["a", "b"];
         var ids = Enumerable.Range(1, 50).Select(i => $"cam{i}").ToList();
@@ -102,17 +105,7 @@ public partial class WebUiTests
         using var etcd = new EtcdCluster(1);
         etcd.Start();
         string name = $"uz{Guid.NewGuid():N}"[..10];
-        SvConfig Config(string instance) => ConfigLoader.LoadText($"""
-            instance: {instance}
-            http:
-              listen: http://127.0.0.1:0
-            detector:
-              model: none
-            cluster:
-              endpoints: {etcd.EndpointsYaml}
-              name: {name}
-              lease_seconds: 4
-            """, $"{instance}.yaml", new Dictionary<string, string>());
+        SvConfig Config(string instance) => ClusterConfig(etcd, name, instance);
         string[] members = ["a", "b"];
         string id = Enumerable.Range(1, 50).Select(i => $"cam{i}").First(s => Rendezvous.Owner(s, members) == "a");
 
