@@ -489,8 +489,8 @@ public sealed class BackgroundSubtractor : IDisposable
             foreach (var m in _memory)
             {
                 if (m.Hits < 2 || m.Unseen >= _options.MemoryFrames || Inside(m.Box, r) < MemoryInside) continue;
-                // Two memories of one object: keep the better established.
-                int twin = inside.FindIndex(o => IoU(o.Box, m.Box) > 0.5);
+                // Two memories of one object (overlapping, moving alike): keep the better established.
+                int twin = inside.FindIndex(o => IoU(o.Box, m.Box) > 0.5 && Math.Abs(o.Vx - m.Vx) + Math.Abs(o.Vy - m.Vy) < 1);
                 if (twin < 0) inside.Add(m);
                 else if (m.Hits > inside[twin].Hits) inside[twin] = m;
             }
