@@ -114,8 +114,7 @@ public sealed record BackgroundSubtractorOptions
     /// Scene size prior: fit, online, an object's height as a straight line of its top edge's row (people farther away
     /// are higher in the picture and shorter) from upright, unsplit blobs clear of the frame's edges, and once
     /// <see cref="SizePriorSamples"/> such blobs are in, cut every box to the height the line gives (what hangs below is
-    /// cast shadow or reflection) and to at most 1.25 times the width <see cref="ObjectAspect"/> (0.4 when 0) gives, about
-    /// its centre. Assumes one kind of upright object on a flat floor seen by a fixed camera. Default false.
+    /// cast shadow or reflection) and to at most <see cref="SizePriorWidth"/> times it in width, about its centre. Assumes one kind of upright object on a flat floor seen by a fixed camera. Default false.
     /// </summary>
     public bool SizePrior { get; init; }
     /// <summary>
@@ -126,6 +125,17 @@ public sealed record BackgroundSubtractorOptions
     /// </summary>
     [OptionRange(0, 500, Unit = "frames")]
     public int SeedFrames { get; init; }
+    /// <summary>
+    /// Frame differencing added to the background model (grey levels, 0 = off): a pixel whose grey level differs by more
+    /// than this from <see cref="MotionGap"/> frames back counts as foreground too, before the morphology. Fills the parts
+    /// of moving people whose colours the background model takes for background; adds the place a person just left
+    /// (a trail of <see cref="MotionGap"/> frames). Default 0.
+    /// </summary>
+    [OptionRange(0, 255)]
+    public int FrameDifference { get; init; }
+    /// <summary>Widest box <see cref="SizePrior"/> lets through, as a fraction of the fitted height (wider boxes are narrowed about their centre; 0 = no limit). Default 0.4 (people about 0.4 of their height wide).</summary>
+    [OptionRange(0, 10)]
+    public double SizePriorWidth { get; init; } = 0.4;
     /// <summary>Blobs the <see cref="SizePrior"/> line is fitted from before it is used (the last 256 are kept). Default 20.</summary>
     [OptionRange(3, 256)]
     public int SizePriorSamples { get; init; } = 20;
@@ -155,6 +165,8 @@ public sealed record BackgroundSubtractorOptions
         if (MemoryFrames is < 1 or > 1000) throw new OptionsException($"{path}.memory_frames", $"must be 1..1000 frames, got {MemoryFrames}");
         if (!(PredictedScore >= 0 && PredictedScore <= 1)) throw new OptionsException($"{path}.predicted_score", $"must be 0..1, got {PredictedScore}");
         if (SeedFrames is < 0 or > 500) throw new OptionsException($"{path}.seed_frames", $"must be 0..500 frames, got {SeedFrames}");
+        if (!(SizePriorWidth >= 0 && SizePriorWidth <= 10)) throw new OptionsException($"{path}.size_prior_width", $"must be 0..10, got {SizePriorWidth}");
+        if (FrameDifference is < 0 or > 255) throw new OptionsException($"{path}.frame_difference", $"must be 0..255 grey levels, got {FrameDifference}");
         if (SizePriorSamples is < 3 or > 256) throw new OptionsException($"{path}.size_prior_samples", $"must be 3..256, got {SizePriorSamples}");
     }
 }
@@ -187,6 +199,8 @@ public sealed class BackgroundSubtractor : IDisposable
     private readonly Mat[] _greys = [];
     private readonly Mat _scratch = new();
     private readonly Mat _change = new();
+    private readonly Mat _diff = new();
+    private readonly Mat _moved = new();
     private bool _hasChange;
     private bool _disposed;
 
@@ -202,7 +216,7 @@ public sealed class BackgroundSubtractor : IDisposable
             int k = Math.Max(1, (_options.MorphKernel / _options.Downscale) | 1);
             _kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(k, k));
         }
-        if (_options.MinMotion > 0)
+        if (_options.MinMotion > 0 || _options.FrameDifference > 0)
         {
             _greys = new Mat[_options.MotionGap + 1];
             for (int i = 0; i < _greys.Length; i++) _greys[i] = new Mat();
@@ -247,6 +261,13 @@ public sealed class BackgroundSubtractor : IDisposable
             using var maskIn = InputArray.Create(_mask);
             // Shadows are marked 127: keep only certain foreground (255).
             Cv2.Threshold(maskIn, _mask, 200, 255, ThresholdTypes.Binary);
+            if (_options.FrameDifference > 0 && _hasChange)
+            {
+                using var diffIn = InputArray.Create(_diff);
+                Cv2.Threshold(diffIn, _moved, _options.FrameDifference, 255, ThresholdTypes.Binary);
+                using var moved = InputArray.Create(_moved);
+                Cv2.BitwiseOr(maskIn, moved, _mask);
+            }
             if (_kernel is not null)
             {
                 using var kernel = InputArray.Create(_kernel);
@@ -261,7 +282,7 @@ public sealed class BackgroundSubtractor : IDisposable
             var contours = Cv2.FindContoursAsArray(maskIn, RetrievalModes.External, ContourApproximationModes.ApproxSimple);
             var blobs = new List<Rect>(contours.Length);
             bool split = _options.ObjectAspect > 0;
-            if (split) CopyMask();
+            if (split || _options.MemorySplit) CopyMask();
             foreach (var c in contours)
             {
                 var r = Cv2.BoundingRect(c);
@@ -269,7 +290,7 @@ public sealed class BackgroundSubtractor : IDisposable
                 if (split) Split(r, blobs);
                 else blobs.Add(r);
             }
-            if (_hasChange) blobs.RemoveAll(r => r.Width <= 0 || r.Height <= 0 || Changed(r) < _options.MinMotion);
+            if (_hasChange && _options.MinMotion > 0) blobs.RemoveAll(r => r.Width <= 0 || r.Height <= 0 || Changed(r) < _options.MinMotion);
             var rects = new List<Rect>(blobs.Count);
             var frameRect = new Rect(0, 0, w, h);
             foreach (var r in blobs)
@@ -353,9 +374,9 @@ public sealed class BackgroundSubtractor : IDisposable
         var then = _greys[(int)((_frames + 1) % n)]; // the oldest: MotionGap frames back
         using var a = InputArray.Create(now);
         using var b = InputArray.Create(then);
-        Cv2.Absdiff(a, b, _change);
-        using var changeIn = InputArray.Create(_change);
-        Cv2.Threshold(changeIn, _change, MotionChange, 255, ThresholdTypes.Binary);
+        Cv2.Absdiff(a, b, _diff);
+        using var diffIn = InputArray.Create(_diff);
+        Cv2.Threshold(diffIn, _change, MotionChange, 255, ThresholdTypes.Binary);
     }
 
     /// <summary>Grey-level difference that counts as change for <see cref="BackgroundSubtractorOptions.MinMotion"/>.</summary>
@@ -468,6 +489,7 @@ public sealed class BackgroundSubtractor : IDisposable
 
     private readonly List<Remembered> _memory = new();
     private const double MemoryInside = 0.6, MemoryMatch = 0.3;
+    private const int MemoryMinHits = 2;
 
     /// <summary>
     /// <see cref="BackgroundSubtractorOptions.MemorySplit"/>: moves the remembered objects on by their velocities, reports a
@@ -488,7 +510,7 @@ public sealed class BackgroundSubtractor : IDisposable
             inside.Clear();
             foreach (var m in _memory)
             {
-                if (m.Hits < 2 || m.Unseen >= _options.MemoryFrames || Inside(m.Box, r) < MemoryInside) continue;
+                if (m.Hits < MemoryMinHits || m.Unseen >= _options.MemoryFrames || Inside(m.Box, r) < MemoryInside) continue;
                 // Two memories of one object (overlapping, moving alike): keep the better established.
                 int twin = inside.FindIndex(o => IoU(o.Box, m.Box) > 0.5 && Math.Abs(o.Vx - m.Vx) + Math.Abs(o.Vy - m.Vy) < 1);
                 if (twin < 0) inside.Add(m);
@@ -502,6 +524,9 @@ public sealed class BackgroundSubtractor : IDisposable
             }
             foreach (var m in inside)
             {
+                // Follow the mask: move the predicted box sideways onto the foreground's centre under it.
+                double shift = Recentre(ToRect(m.Box), r);
+                m.Box.X += shift;
                 var part = Rect.Intersect(ToRect(m.Box), r);
                 if (part.Width <= 0 || part.Height <= 0) continue;
                 found.Add((part, true));
@@ -553,6 +578,37 @@ public sealed class BackgroundSubtractor : IDisposable
         return found;
     }
 
+    /// <summary>
+    /// Horizontal shift (full-frame pixels) that puts <paramref name="box"/>'s centre on the centroid of the foreground
+    /// columns under it within <paramref name="blob"/> (two steps of mean shift; 0 when nothing is under it).
+    /// </summary>
+    private double Recentre(Rect box, Rect blob)
+    {
+        int div = _options.Downscale, stride = _mask.Cols, rows = _mask.Rows;
+        double total = 0;
+        for (int step = 0; step < 2; step++)
+        {
+            var area = Rect.Intersect(new Rect(box.X + (int)Math.Round(total), box.Y, box.Width, box.Height), blob);
+            if (area.Width <= 0 || area.Height <= 0) break;
+            int x0 = Math.Max(0, area.X / div), x1 = Math.Min(stride, area.Right / div), y0 = Math.Max(0, area.Y / div), y1 = Math.Min(rows, area.Bottom / div);
+            double sum = 0, count = 0;
+            for (int y = y0; y < y1; y++)
+            {
+                int row = y * stride;
+                for (int x = x0; x < x1; x++)
+                    if (_maskBytes[row + x] != 0)
+                    {
+                        sum += x;
+                        count++;
+                    }
+            }
+            if (count == 0) break;
+            double centre = (sum / count + 0.5) * div, current = box.X + total + box.Width / 2.0;
+            total += centre - current;
+        }
+        return total;
+    }
+
     private static Rect ToRect(Rect2d r) => new((int)Math.Round(r.X), (int)Math.Round(r.Y), (int)Math.Round(r.Width), (int)Math.Round(r.Height));
     private static Rect2d ToRect2d(Rect r) => new(r.X, r.Y, r.Width, r.Height);
 
@@ -595,7 +651,6 @@ public sealed class BackgroundSubtractor : IDisposable
         }
         if (_sizeSamples.Count >= _options.SizePriorSamples) Refit();
         if (!_sizeFitted) return rects;
-        double aspect = _options.ObjectAspect > 0 ? _options.ObjectAspect : 0.4;
         var fitted = new List<Rect>(rects.Count);
         foreach (var r in rects)
         {
@@ -606,9 +661,9 @@ public sealed class BackgroundSubtractor : IDisposable
                 continue;
             }
             int height = (int)Math.Min(r.Height, Math.Round(expected));
-            double widest = 1.25 * aspect * expected;
+            double widest = _options.SizePriorWidth * expected;
             int width = r.Width, x = r.X;
-            if (width > widest)
+            if (widest > 0 && width > widest)
             {
                 width = (int)Math.Round(widest);
                 x = r.X + (r.Width - width) / 2;
@@ -675,5 +730,7 @@ public sealed class BackgroundSubtractor : IDisposable
         foreach (var g in _greys) g.Dispose();
         _scratch.Dispose();
         _change.Dispose();
+        _diff.Dispose();
+        _moved.Dispose();
     }
 }

@@ -117,11 +117,11 @@ public class BackgroundSubtractorMemoryTests
                 Assert.Equal(Box.FromXywh(200, 40, 60, 60), boxes[1]);
                 continue;
             }
-            // The tail is cut off (0.5 x 30 + 40 = 55); the wide blob keeps its height and is narrowed to 1.25 x 0.4 x 60 = 30 about its centre.
+            // The tail is cut off (0.5 x 30 + 40 = 55); the wide blob keeps its height and is narrowed to 0.4 x 60 = 24 about its centre.
             Assert.Equal(30f, boxes[0].Y1);
             Assert.InRange(boxes[0].Height, 53, 57);
             Assert.Equal(22f, boxes[0].Width);
-            Assert.InRange(boxes[1].Width, 29, 31);
+            Assert.InRange(boxes[1].Width, 23, 25);
             Assert.InRange(boxes[1].CenterX, 229, 231);
             Assert.Equal(60f, boxes[1].Height);
         }
@@ -148,6 +148,36 @@ public class BackgroundSubtractorMemoryTests
             var walker = Assert.Single(after);
             if (seed) Assert.Equal(Box.FromXywh(66, 30, 20, 60), walker);
             else Assert.True(walker.Width < 16, $"without the seed only the walker's front shows: {walker}");
+        }
+    }
+
+    [Fact]
+    public void FrameDifference_FillsAWalkerWhoseBodyMatchesTheBackground()
+    {
+        using var f = Frame.CreateUnpooled(160, 120);
+        foreach (int difference in new[] { 0, 3 })
+        {
+            using var model = Trained(Plain with { FrameDifference = difference, MotionGap = 1 }, f);
+            Box[] last = [];
+            int x = 0;
+            for (int i = 0; i < 6; i++)
+            {
+                // A dark head (20x10) on a body (20x50) 5 grey levels off the background, walking 8 px a frame.
+                x = 20 + 8 * i;
+                Draw(f, (x, 30, 20, 10, 40), (x, 40, 20, 50, Background - 5));
+                last = model.Apply(f);
+            }
+            var box = Assert.Single(last);
+            if (difference == 0)
+            {
+                // The background model sees the head only.
+                Assert.Equal(Box.FromXywh(x, 30, 20, 10), box);
+                continue;
+            }
+            // The body's leading and trailing edges changed since the frame before: the blob reaches the feet (with the trail).
+            Assert.Equal(30f, box.Y1);
+            Assert.Equal(90f, box.Y2);
+            Assert.True(box.X1 <= x && box.X2 >= x + 20, $"{box} covers the walker at x = {x}");
         }
     }
 }

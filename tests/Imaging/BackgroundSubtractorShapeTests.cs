@@ -202,6 +202,8 @@ public class BackgroundSubtractorShapeTests
     [InlineData("predicted_score")]
     [InlineData("size_prior_samples")]
     [InlineData("seed_frames")]
+    [InlineData("frame_difference")]
+    [InlineData("size_prior_width")]
     public void InvalidValuesNameTheKey(string key)
     {
         var bad = key switch
@@ -221,6 +223,8 @@ public class BackgroundSubtractorShapeTests
             "predicted_score" => new BackgroundSubtractorOptions { PredictedScore = -0.5 },
             "size_prior_samples" => new BackgroundSubtractorOptions { SizePriorSamples = 2 },
             "seed_frames" => new BackgroundSubtractorOptions { SeedFrames = -1 },
+            "frame_difference" => new BackgroundSubtractorOptions { FrameDifference = 256 },
+            "size_prior_width" => new BackgroundSubtractorOptions { SizePriorWidth = -1 },
             _ => new BackgroundSubtractorOptions { BoxPadding = 3 },
         };
         var ex = Assert.Throws<OptionsException>(() => new BackgroundSubtractor(bad));
