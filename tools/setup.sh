@@ -6,7 +6,8 @@
 #   tools/setup.sh [--gpu|--cpu] [--no-build] [--quiet] [--training]
 #     --gpu  build against ONNX Runtime's GPU packages (CUDA 13 + cuDNN 9, TensorRT 10; CPU when they are missing)
 #     --cpu  back to the CPU package (the default). The choice is remembered in .deps/ort-flavour.
-#     --training  also install what the training tools need (Debian's PyTorch: tools/train-*); tests never do
+#     --training  also install Debian's PyTorch: the training tools (tools/train-*) and the bench's YOLO workload
+#                 (tools/make-yolo-workload); tests never need it
 #
 # npm downloads are cached outside the clone in ${XDG_CACHE_HOME:-~/.cache}/streamvision (keyed by package and
 # version), NuGet's in its own cache, so a fresh clone extracts from the caches. Everything fetched or built
@@ -29,7 +30,7 @@ for arg in "$@"; do
     --no-build) BUILD=0 ;;
     --quiet) QUIET=1 ;;
     --training) TRAINING=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done

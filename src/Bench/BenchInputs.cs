@@ -47,6 +47,32 @@ public sealed class BenchInputs
     /// <summary>The first 100 frames of <see cref="Faces720"/> (quick: 25), for runs that read a file many times at once.</summary>
     public string Faces720Short => Make("faces-720p-short", () => Faces(_quick ? 25 : 100));
 
+    /// <summary>
+    /// The YOLO-sized workload (issue 15): a network with the published YOLOv8n layer structure and random weights,
+    /// Ultralytics output [1, 84, 8400], made by tools/make-yolo-workload/make.py with Debian's PyTorch on first use and
+    /// kept in .deps/bench/ (never committed). Throws naming what is missing when torch or the script is absent.
+    /// </summary>
+    public string YoloWorkload => Make("yolov8n-structure", () =>
+    {
+        string root = EndToEndBenchmark.RepoRoot()
+            ?? throw new InvalidOperationException("the YOLO workload is made by tools/make-yolo-workload/make.py, which is not beside this bench build");
+        string path = Path.Combine(root, ".deps", "bench", "yolov8n-structure.onnx");
+        string script = Path.Combine(root, "tools", "make-yolo-workload", "make.py");
+        if (File.Exists(path) && File.GetLastWriteTimeUtc(path) >= File.GetLastWriteTimeUtc(script)) return path;
+        var psi = new ProcessStartInfo(EndToEndBenchmark.Python) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { script, "--out", path }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {EndToEndBenchmark.Python}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        _ = stdout.Result;
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException(err.Contains("No module named 'torch'", StringComparison.Ordinal)
+                ? "the YOLO workload needs Debian's PyTorch: run `./streamvision setup --training` (installs python3-torch), then the bench again"
+                : $"tools/make-yolo-workload/make.py failed: {err.Trim()}");
+        return path;
+    });
+
     /// <summary>A MOTChallenge detection file (<c>frame,-1,x,y,w,h,score,-1,-1,-1</c>) of <paramref name="objects"/> moving boxes for frames 1..<paramref name="frames"/>.</summary>
     public string DetectionFile(int frames, int objects) => Make($"det-{frames}x{objects}", () =>
     {
