@@ -181,6 +181,11 @@ public sealed record BackgroundSubtractorOptions
 /// <see cref="BackgroundSubtractorOptions.SplitFactor"/> objects is cut at the emptiest columns of its mask, then size and
 /// shape priors drop what cannot be an object, then a blob must have lived <see cref="BackgroundSubtractorOptions.MinLifetime"/>
 /// frames. Lifetimes carry from frame to frame by overlap with the previous frame's blobs (all of them, reported or not).
+/// Optional steps around these: frame differencing OR-ed into the mask before the morphology
+/// (<see cref="BackgroundSubtractorOptions.FrameDifference"/>), the scene size prior cutting boxes before the lifetime
+/// check (<see cref="BackgroundSubtractorOptions.SizePrior"/>), the memory split after it
+/// (<see cref="BackgroundSubtractorOptions.MemorySplit"/>), and a restart from the median of the first frames
+/// (<see cref="BackgroundSubtractorOptions.SeedFrames"/>).
 /// </remarks>
 public sealed class BackgroundSubtractor : IDisposable
 {
@@ -338,7 +343,7 @@ public sealed class BackgroundSubtractor : IDisposable
         if (_seed.Count < _options.SeedFrames) return;
         int n = _seed.Count;
         var median = new byte[bytes.Length];
-        Span<byte> values = stackalloc byte[n <= 512 ? n : 0];
+        Span<byte> values = stackalloc byte[n]; // n <= 500 (validated)
         for (int i = 0; i < median.Length; i++)
         {
             for (int k = 0; k < n; k++) values[k] = _seed[k][i];
