@@ -18,6 +18,7 @@ public static class BenchRunner
         (OverheadBenchmark.Name, "whole pipeline with a replayed (zero-cost) detector vs decode alone", OverheadBenchmark.RunAsync),
         (AnnotateBenchmark.Name, "annotate end to end (decode, BlazeFace, track, draw, H.264) and time per stage", AnnotateBenchmark.RunAsync),
         (StreamsBenchmark.Name, "1, 2, 4, 8 concurrent 720p streams, live and as fast as possible", StreamsBenchmark.RunAsync),
+        (CapacityBenchmark.Name, "live capacity: most 720p 25 fps streams in real time (BlazeFace every frame, interval 3/5, motion gating; YOLOv8n-sized at interval 1/3/5)", CapacityBenchmark.RunAsync),
         (LatencyBenchmark.Name, "live source with a detector slower than real time: latency stays bounded", LatencyBenchmark.RunAsync),
         (MicroBenchmark.Name, "hot loops: preprocess, NMS, Kalman, assignment, drawing, with allocations", MicroBenchmark.RunAsync),
         (EndToEndBenchmark.Name, "whole processes: peer (Python + OpenCV) vs streamvision annotate vs ffmpeg, x264 medium and veryfast, with and without a video; start-up", EndToEndBenchmark.RunAsync),
