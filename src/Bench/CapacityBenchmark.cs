@@ -177,7 +177,7 @@ public static class CapacityBenchmark
         };
         table.Column("model", "model").Column("schedule", "detector runs on").Column("decoder", "decoder threads").Column("capacity", "streams in real time", 0)
              .Column("cap_p99", "p99 ms at capacity", 0).Column("cap_cpu", "CPU % at capacity", 0).Column("over", "first N over").Column("realtime1", "real time at 1 stream %", 0)
-             .Column("mb_stream", "MiB per stream", 1).Column("cpu_ms", "CPU ms per frame", 2).Column("stages", "ms per frame by stage, at capacity").Column("probes", "probes", 0);
+             .Column("mb_stream", "MiB per stream", 1).Column("cpu_ms", "CPU ms per frame", 2).Column("cpu_bound", "streams the CPU cost allows", 1).Column("stages", "ms per frame by stage, at capacity").Column("probes", "probes", 0);
         foreach (var s in searches)
         {
             var at = s.Probes.Where(p => p.Streams == s.Capacity && p.KeepsUp).MaxBy(p => p.Result.AggregateFps);
@@ -189,13 +189,13 @@ public static class CapacityBenchmark
             table.Row(("model", s.Workload.Model), ("schedule", s.Workload.Schedule), ("decoder", s.Workload.DecoderThreads == 0 ? "auto" : s.Workload.DecoderThreads.ToString(CultureInfo.InvariantCulture)),
                 ("capacity", s.Capacity), ("cap_p99", at?.Result.LatencyP99Ms ?? double.NaN), ("cap_cpu", at is null ? double.NaN : 100 * at.Result.CpuBusy), ("over", overText),
                 ("realtime1", 100 * Math.Min(1, one)), ("mb_stream", s.MbPerStream),
-                ("cpu_ms", Summary.Of(s.Probes.Where(p => p.KeepsUp).Select(p => p.Result.CpuMsPerFrame)).Median),
+                ("cpu_ms", CpuMs(s)), ("cpu_bound", CpuBound(CpuMs(s))),
                 ("stages", at is null ? "–" : Stages(at.Result)), ("probes", s.Probes.Count));
         }
         table.Notes.Add("search: grow N (doubling) while probes keep up, then bisect; the failing N just above the capacity runs once more (\"first N over\" lists both runs) and the search goes on above it when the second run keeps up");
         table.Notes.Add("keeps up: dropped frames < 1 %, p99 latency (capture to hand-over to the sinks) < 200 ms and analysed frames >= 99 % of N x 25 frames/s");
         table.Notes.Add("real time at 1 stream: analysed frames over the 25 frames/s of one live stream (below 100 % the rest were dropped); MiB per stream: least-squares slope of the measured window's mean RSS over N, all probes of the search");
-        table.Notes.Add("CPU ms per frame: the probe process's CPU time over the frames its sources decoded, median over the probes that kept up — what one frame costs whatever else the machine ran; 2 cores give 2000 ms per second");
+        table.Notes.Add("CPU ms per frame: the probe process's CPU time over the frames its sources decoded, median over the probes that kept up — what one frame costs whatever else the machine ran; streams the CPU cost allows = cores x 1000 / (CPU ms per frame x 25): the bound on an idle machine, where the search's figure is what this run's share of the cores carried");
         table.Notes.Add("detect interval N: BlazeFace/YOLO on every Nth frame, the tracker predicts the frames between; motion gating: the detector runs only on frames where MOG2 (quarter size) sees change, and at least every 25 frames — the faces clip is a film with camera moves and cuts, so most of its frames move");
         table.Notes.Add("yolov8n-sized: the published YOLOv8n layer structure with random weights ([1,84,8400], tools/make-yolo-workload): it costs what YOLOv8n costs but finds nothing, so its tracker and zones run on empty detections");
         if (yoloError is not null) table.Notes.Add($"yolov8n-sized not measured: {yoloError}");
@@ -226,6 +226,11 @@ public static class CapacityBenchmark
         table.Notes.Add("CPU busy: CPU time over the window as a share of all cores, of the probe's process and of the whole machine (the difference is other processes); CPU ms per frame: the process's CPU time over the frames its sources decoded (what a frame costs, whatever else ran)");
         return table;
     }
+
+    private static double CpuMs(SearchResult s) => Summary.Of(s.Probes.Where(p => p.KeepsUp).Select(p => p.Result.CpuMsPerFrame)).Median;
+
+    /// <summary>Streams of 25 frames/s that this machine's cores could carry at <paramref name="msPerFrame"/> of CPU each, were nothing else running.</summary>
+    public static double CpuBound(double msPerFrame) => msPerFrame > 0 ? Environment.ProcessorCount * 1000 / (msPerFrame * BenchInputs.Fps) : double.NaN;
 
     /// <summary>The stage times of a run as text, in the order a frame passes them.</summary>
     public static string Stages(StreamsBenchmark.RunResult r)

@@ -95,8 +95,12 @@ public class CapacityBenchmarkTests
             Assert.NotNull(r["drop"].Value);
             Assert.Matches("^(keeps up|over: .+)", r["verdict"].Text!);
         });
-        // BlazeFace every frame searched 1 and 2 streams: memory per stream is a slope over two N.
-        Assert.True(summary.Rows[0]["mb_stream"].Value is > 0, JsonSerializer.Serialize(summary.Rows[0]));
+        // Memory per stream is a slope over N: there when a search probed two N (BlazeFace every frame does when 1 stream
+        // keeps up on this machine at that moment), absent otherwise.
+        int distinct = probes.Rows.Where(r => r["workload"].Text == CapacityBenchmark.Workloads[0].Label).Select(r => r["streams"].Value).Distinct().Count();
+        if (distinct >= 2) Assert.True(summary.Rows[0]["mb_stream"].Value is > 0, JsonSerializer.Serialize(summary.Rows[0]));
+        else Assert.Null(summary.Rows[0]["mb_stream"].Value);
+        Assert.All(summary.Rows.Where(r => r["capacity"].Value > 0), r => Assert.True(r["cpu_ms"].Value > 0 && r["cpu_bound"].Value > 0, JsonSerializer.Serialize(r)));
         Assert.Contains("== capacity:", output.ToString());
     }
 }
