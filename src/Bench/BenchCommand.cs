@@ -15,7 +15,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var names = string.Join(", ", BenchRunner.Names);
-        var benchmarks = new Argument<string[]>("benchmarks") { Description = $"Benchmarks to run (default all): {names}", Arity = ArgumentArity.ZeroOrMore };
+        var benchmarks = new Argument<string[]>("benchmarks") { Description = $"Benchmarks to run (default all but {string.Join(", ", BenchRunner.OnlyWhenNamed)}, which run only when named): {names}", Arity = ArgumentArity.ZeroOrMore };
         var only = new Option<string[]>("--only") { Description = $"Run only these benchmarks, comma-separated: {names}", AllowMultipleArgumentsPerToken = true };
         var quick = new Option<bool>("--quick") { Description = "Fast smoke run: tiny inputs, one run each, short windows (figures not representative)" };
         var runs = new Option<int?>("--runs") { Description = "Measured runs per figure; tables show their median and min/max (default 3, quick 1; track and overhead, a second a run, use at least 5)" };
@@ -34,7 +34,7 @@ public static class BenchCommand
         var cmd = new Command("bench",
             "Measure every stage and the whole pipeline against baselines measured in the same run: decode vs the ffmpeg CLI, detection stage vs a bare " +
             "session.Run loop, tracker at 10/50/200 objects, pipeline overhead with a replayed detector, annotate end to end with time per stage, " +
-            "1-8 concurrent streams (live and as fast as possible), latency with a detector slower than real time, and micro-benchmarks with allocations.")
+            "1-8 concurrent streams (live and as fast as possible), live capacity (the most real-time 720p streams per workload), latency with a detector slower than real time, and micro-benchmarks with allocations.")
         {
             benchmarks, only, quick, runs, json, markdown, svg, fromJson, latency, streams, decodeFile, workDir, keep, inProcess,
             worker, workerSpec,
