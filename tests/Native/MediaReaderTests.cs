@@ -90,6 +90,25 @@ public class MediaReaderTests
     }
 
     [Fact]
+    public void OpenFailureCarriesFfmpegsOwnReason()
+    {
+        // A y4m header claiming 30000x30000: FFmpeg refuses it with an unrelated errno (EBUSY) and says why only in
+        // its log; the error names the real reason.
+        string path = Path.Combine(Path.GetTempPath(), $"sv-huge-{Guid.NewGuid():N}.y4m");
+        File.WriteAllBytes(path, [.. "YUV4MPEG2 W30000 H30000 F25:1 Ip A1:1 C420jpeg\nFRAME\n"u8, .. new byte[4096]]);
+        try
+        {
+            var ex = Assert.Throws<MediaException>(() => MediaReader.Open(path));
+            Assert.Contains(path, ex.Message);
+            Assert.Contains("Picture size 30000x30000 is invalid", ex.Message);
+            // The next failure on this thread does not inherit the message.
+            var other = Assert.Throws<MediaException>(() => MediaReader.Open("/nonexistent/dir/clip.mp4"));
+            Assert.DoesNotContain("Picture size", other.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void FileWithoutVideoIsAClearError()
     {
         string path = TestMedia.Make("tone.wav", "-f lavfi -i sine=frequency=440:duration=0.2");

@@ -27,6 +27,32 @@ extern "C" {
 namespace {
 
 thread_local std::string g_last_error;
+// FFmpeg's last error-level log message on this thread: an open that fails for a reason only FFmpeg's log names
+// (e.g. "Picture size 30000x30000 is invalid", returned as an unrelated errno) says it in our error too.
+thread_local std::string g_last_av_log;
+thread_local bool g_av_log_line_done = true;
+
+void reset_av_log() {
+    g_last_av_log.clear();
+    g_av_log_line_done = true;
+}
+
+void av_log_capture(void* avcl, int level, const char* fmt, va_list vl) {
+    if (level <= AV_LOG_ERROR && fmt) {
+        va_list copy;
+        va_copy(copy, vl);
+        char buf[512];
+        vsnprintf(buf, sizeof buf, fmt, copy);
+        va_end(copy);
+        if (g_av_log_line_done) g_last_av_log.clear();
+        g_last_av_log += buf;
+        size_t n = g_last_av_log.size();
+        g_av_log_line_done = n > 0 && g_last_av_log[n - 1] == '\n';
+        while (!g_last_av_log.empty() && (g_last_av_log.back() == '\n' || g_last_av_log.back() == ' ' || g_last_av_log.back() == '.'))
+            g_last_av_log.pop_back();
+    }
+    av_log_default_callback(avcl, level, fmt, vl);
+}
 
 int fail(int code, const char* fmt, ...) {
     char buf[1024];
@@ -45,7 +71,7 @@ std::string av_err(int code) {
 }
 
 struct DeviceInit {
-    DeviceInit() { avdevice_register_all(); av_log_set_level(AV_LOG_ERROR); }
+    DeviceInit() { avdevice_register_all(); av_log_set_level(AV_LOG_ERROR); av_log_set_callback(av_log_capture); }
 };
 DeviceInit g_device_init;
 
@@ -141,6 +167,8 @@ static int io_error(sv_reader* r, int ret, const char* what) {
     int64_t d = r->deadline.load();
     if (d > 0 && av_gettime_relative() > d)  // whatever code the protocol chose, the deadline ended it
         return fail(SV_E_TIMEOUT, "%s '%s': timed out", what, r->url.c_str());
+    if (!g_last_av_log.empty())  // FFmpeg logged why (its return code alone can mislead)
+        return fail(ret, "%s '%s': %s (%s)", what, r->url.c_str(), g_last_av_log.c_str(), av_err(ret).c_str());
     return fail(ret, "%s '%s': %s", what, r->url.c_str(), av_err(ret).c_str());
 }
 
@@ -183,6 +211,7 @@ static int reader_start(sv_reader* r, const char* url, const char* format, const
     r->fmt->interrupt_callback.opaque = r;
     AVDictionary* opts = make_dict(keys, values, n);
     r->deadline = open_timeout_ms > 0 ? av_gettime_relative() + (int64_t)open_timeout_ms * 1000 : 0;
+    reset_av_log();
     int ret = avformat_open_input(&r->fmt, url, ifmt, &opts);  // frees fmt on failure
     if (ret < 0) {
         av_dict_free(&opts);
@@ -198,6 +227,7 @@ static int reader_start(sv_reader* r, const char* url, const char* format, const
         return fail(SV_E_UNKNOWN_OPTION, "open '%s': option '%s' not recognised by the input", url, name.c_str());
     }
     av_dict_free(&opts);
+    reset_av_log();
     ret = avformat_find_stream_info(r->fmt, nullptr);
     if (ret < 0) { int code = io_error(r, ret, "read stream info of"); reader_release(r); return code; }
     const AVCodec* codec = nullptr;
@@ -377,6 +407,7 @@ static int reader_grab(sv_reader* r, int64_t* pts_us, int* src_w, int* src_h) {
         }
         if (r->eof_sent) return 0;
         r->deadline = r->read_timeout_us > 0 ? av_gettime_relative() + r->read_timeout_us : 0;
+        reset_av_log();
         ret = av_read_frame(r->fmt, r->pkt);
         if (ret == AVERROR_EOF || (ret < 0 && r->fmt->pb && avio_feof(r->fmt->pb) && !r->interrupted.load() && ret != AVERROR_EXIT)) {
             r->deadline = 0;

@@ -112,4 +112,69 @@ public partial class RunCommandTests
         }
         Assert.True(p.ExitCode == 0, await stderr);
     }
+
+    [Fact]
+    public async Task AVideoOutputOnAFullDiskMakesRunExitOneNamingItWhileTheOtherOutputsFinalise()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        using var disk = new SmallDisk(1024);
+        disk.Fill(leaveBytes: 96 * 1024); // room for a second or two of noise, then the disk is full
+        int port = MosquittoBroker.FreePort();
+        string config = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(config, $$"""
+            http:
+              listen: http://127.0.0.1:{{port}}
+            detector:
+              model: none
+            sinks:
+              video:
+                path: {{disk.Root}}/{stream}.mp4
+                preset: ultrafast
+              events: {{dir}}/{stream}.jsonl
+            streams:
+              - id: cam
+                uri: "lavfi:testsrc2=size=320x240:rate=25,noise=alls=100:allf=t"
+                mode: live
+            """);
+        string app = Path.Combine(AppContext.BaseDirectory, "streamvision.dll");
+        var psi = new ProcessStartInfo("dotnet", $"\"{app}\" run -c \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        async Task<string?> VideoState()
+        {
+            try
+            {
+                var s = await http.GetFromJsonAsync<JsonElement[]>("/api/streams");
+                if (s is not { Length: > 0 }) return null;
+                foreach (var sink in s[0].GetProperty("sinks").EnumerateArray())
+                    if (sink.GetProperty("name").GetString()!.Contains("video", StringComparison.OrdinalIgnoreCase)) return sink.GetProperty("state").GetString();
+                return null;
+            }
+            catch (HttpRequestException)
+            {
+                return null;
+            }
+        }
+        try
+        {
+            await Poll.UntilAsync(async () => await VideoState() == "faulted", TimeSpan.FromSeconds(90), "the video output faulting on the full disk");
+        }
+        catch
+        {
+            if (!p.HasExited) p.Kill();
+            throw;
+        }
+        TestEnvironment.Run("kill", $"-TERM {p.Id}");
+        Assert.True(p.WaitForExit(120_000), "service did not stop within 120 s of SIGTERM");
+        string err = await stderr;
+        Assert.True(p.ExitCode == 1, $"exit {p.ExitCode}: {err}");
+        Assert.Contains("were not finalised", err);
+        Assert.Contains("stream cam: video: faulted", err);
+        Assert.DoesNotContain("stopped cleanly", await stdout);
+        // The events output on the other disk finalised: every line complete JSON.
+        foreach (var line in File.ReadAllLines(Path.Combine(dir, "cam.jsonl"))) JsonDocument.Parse(line).Dispose();
+        Assert.Contains("No space left on device", err); // the reason, as the OS said it
+    }
 }
