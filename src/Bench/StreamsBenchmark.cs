@@ -259,6 +259,11 @@ public static class StreamsBenchmark
             RunResult r;
             if (live)
             {
+                // Warm-up starts when every stream has analysed its first frame: on a busy machine opening the sources and
+                // the model can take longer than the warm-up itself. At most 30 s; a stream still silent then counts as is.
+                var firstFrames = Stopwatch.StartNew();
+                while (streams.Any(h => h.Stats.Frames == 0) && firstFrames.Elapsed < TimeSpan.FromSeconds(30))
+                    await Task.Delay(20, ct).ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromSeconds(warmup), ct).ConfigureAwait(false);
                 var before = streams.Select(Snapshot).ToArray();
                 recorder.Take();

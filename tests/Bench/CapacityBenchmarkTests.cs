@@ -87,10 +87,13 @@ public class CapacityBenchmarkTests
             Assert.True(r["probes"].Value >= 1 && r["realtime1"].Value > 0, JsonSerializer.Serialize(r));
         });
         Assert.Equal(summary.Rows.Sum(r => r["probes"].Value!.Value), probes.Rows.Count);
-        // Every probe measured frames, latency, CPU and memory in a child process of its own.
+        // Every probe measured frames, latency, CPU and memory in a child process of its own (a probe on a machine too busy
+        // to analyse a frame in its window has no latency, and is over).
         Assert.All(probes.Rows, r =>
         {
-            Assert.True(r["agg_fps"].Value > 0 && r["realtime"].Value > 0 && r["p99"].Value > 0 && r["p50"].Value > 0, JsonSerializer.Serialize(r));
+            Assert.True(r["agg_fps"].Value >= 0 && r["realtime"].Value >= 0, JsonSerializer.Serialize(r));
+            if (r["agg_fps"].Value > 0) Assert.True(r["p99"].Value > 0 && r["p50"].Value > 0, JsonSerializer.Serialize(r));
+            else Assert.StartsWith("over", r["verdict"].Text);
             Assert.True(r["cpu"].Value > 0 && r["rss_mb"].Value > 50 && r["peak_mb"].Value >= r["rss_mb"].Value, JsonSerializer.Serialize(r));
             Assert.NotNull(r["drop"].Value);
             Assert.Matches("^(keeps up|over: .+)", r["verdict"].Text!);
