@@ -4,6 +4,7 @@
 #
 #   tools/bench.sh                          the whole bench (under 10 minutes on 2 cores)
 #   tools/bench.sh --only decode,detect     some of it: decode detect track overhead annotate streams latency micro
+#   streamvision bench --only capacity      live capacity search (about 8 minutes; not part of the whole bench)
 #   tools/bench.sh --latency-seconds 300    the 5-minute latency run
 #   tools/bench.sh --decode-file FILE       also decode your own clip
 #   tools/bench.sh --quick                  smoke run; writes to bench/tmp/ (git-ignored) instead of bench/

@@ -15,7 +15,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var names = string.Join(", ", BenchRunner.Names);
-        var benchmarks = new Argument<string[]>("benchmarks") { Description = $"Benchmarks to run (default all): {names}", Arity = ArgumentArity.ZeroOrMore };
+        var benchmarks = new Argument<string[]>("benchmarks") { Description = $"Benchmarks to run (default all but {string.Join(", ", BenchRunner.OnlyWhenNamed)}, which run only when named): {names}", Arity = ArgumentArity.ZeroOrMore };
         var only = new Option<string[]>("--only") { Description = $"Run only these benchmarks, comma-separated: {names}", AllowMultipleArgumentsPerToken = true };
         var quick = new Option<bool>("--quick") { Description = "Fast smoke run: tiny inputs, one run each, short windows (figures not representative)" };
         var runs = new Option<int?>("--runs") { Description = "Measured runs per figure; tables show their median and min/max (default 3, quick 1; track and overhead, a second a run, use at least 5)" };
@@ -30,16 +30,14 @@ public static class BenchCommand
         var keep = new Option<bool>("--keep") { Description = "Keep the generated inputs and outputs" };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the streams scenarios in this process instead of a fresh child process each (memory figures then include earlier benchmarks)" };
         var worker = new Option<string?>("--worker") { Hidden = true };
-        var workerMode = new Option<string?>("--worker-mode") { Hidden = true };
-        var workerStreams = new Option<int>("--worker-streams") { Hidden = true };
-        var workerClip = new Option<string?>("--worker-clip") { Hidden = true };
+        var workerSpec = new Option<string?>("--worker-spec") { Hidden = true };
         var cmd = new Command("bench",
             "Measure every stage and the whole pipeline against baselines measured in the same run: decode vs the ffmpeg CLI, detection stage vs a bare " +
             "session.Run loop, tracker at 10/50/200 objects, pipeline overhead with a replayed detector, annotate end to end with time per stage, " +
-            "1-8 concurrent streams (live and as fast as possible), latency with a detector slower than real time, and micro-benchmarks with allocations.")
+            "1-8 concurrent streams (live and as fast as possible), live capacity (the most real-time 720p streams per workload), latency with a detector slower than real time, and micro-benchmarks with allocations.")
         {
             benchmarks, only, quick, runs, json, markdown, svg, fromJson, latency, streams, decodeFile, workDir, keep, inProcess,
-            worker, workerMode, workerStreams, workerClip,
+            worker, workerSpec,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -53,8 +51,10 @@ public static class BenchCommand
                 if (pr.GetValue(worker) is { } w)
                 {
                     if (w != StreamsBenchmark.Name) throw new OptionsException("--worker", $"unknown worker '{w}'");
-                    return await StreamsBenchmark.WorkerAsync(pr.GetValue(workerMode) ?? "", pr.GetValue(workerStreams), runCount,
-                        pr.GetValue(workerClip) ?? throw new OptionsException("--worker-clip", "required"),
+                    var spec = System.Text.Json.JsonSerializer.Deserialize<StreamsBenchmark.Scenario>(
+                        pr.GetValue(workerSpec) ?? throw new OptionsException("--worker-spec", "required"), BenchReport.JsonOptions)
+                        ?? throw new OptionsException("--worker-spec", "is null");
+                    return await StreamsBenchmark.WorkerAsync(spec, runCount,
                         pr.GetValue(workDir) ?? throw new OptionsException("--work-dir", "required"), isQuick, linked.Token).ConfigureAwait(false);
                 }
                 if (pr.GetValue(fromJson) is { } from)

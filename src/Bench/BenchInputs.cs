@@ -92,10 +92,15 @@ public sealed class BenchInputs
         return path;
     });
 
-    /// <summary>A lavfi graph that plays <paramref name="file"/> in a loop at its own rate, as a camera would (<c>lavfi:</c> source, live).</summary>
-    public static string LiveLoop(string file) =>
+    /// <summary>
+    /// A lavfi graph that plays <paramref name="file"/> in a loop at its own rate, as a camera would (<c>lavfi:</c> source,
+    /// live). <paramref name="decoderThreads"/>: the movie source's H.264 decoder threads (0 = FFmpeg picks, one per core).
+    /// </summary>
+    public static string LiveLoop(string file, int decoderThreads = 0) =>
         // The graph's own syntax: ':' ',' '\' and quotes in the path are escaped (bench paths are temp paths without them).
-        $"lavfi:movie={file.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal).Replace(",", "\\,", StringComparison.Ordinal)}:loop=0,setpts=N/({Fps.ToString(CultureInfo.InvariantCulture)}*TB)";
+        $"lavfi:movie={file.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal).Replace(",", "\\,", StringComparison.Ordinal)}:loop=0" +
+        (decoderThreads > 0 ? $":dec_threads={decoderThreads.ToString(CultureInfo.InvariantCulture)}" : "") +
+        $",setpts=N/({Fps.ToString(CultureInfo.InvariantCulture)}*TB)";
 
     private string Make(string key, Func<string> make)
     {

@@ -18,12 +18,16 @@ public static class BenchRunner
         (OverheadBenchmark.Name, "whole pipeline with a replayed (zero-cost) detector vs decode alone", OverheadBenchmark.RunAsync),
         (AnnotateBenchmark.Name, "annotate end to end (decode, BlazeFace, track, draw, H.264) and time per stage", AnnotateBenchmark.RunAsync),
         (StreamsBenchmark.Name, "1, 2, 4, 8 concurrent 720p streams, live and as fast as possible", StreamsBenchmark.RunAsync),
+        (CapacityBenchmark.Name, "live capacity: most 720p 25 fps streams in real time (BlazeFace every frame, interval 3/5, motion gating; YOLOv8n-sized at interval 1/3/5)", CapacityBenchmark.RunAsync),
         (LatencyBenchmark.Name, "live source with a detector slower than real time: latency stays bounded", LatencyBenchmark.RunAsync),
         (MicroBenchmark.Name, "hot loops: preprocess, NMS, Kalman, assignment, drawing, with allocations", MicroBenchmark.RunAsync),
         (EndToEndBenchmark.Name, "whole processes: peer (Python + OpenCV) vs streamvision annotate vs ffmpeg, x264 medium and veryfast, with and without a video; start-up", EndToEndBenchmark.RunAsync),
     ];
 
     public static IEnumerable<string> Names => Benchmarks.Select(b => b.Name);
+
+    /// <summary>Benchmarks that run only when named (<c>--only capacity</c>): each takes as long as the rest together (capacity: about 8 minutes).</summary>
+    public static readonly IReadOnlySet<string> OnlyWhenNamed = new HashSet<string>(StringComparer.Ordinal) { CapacityBenchmark.Name };
 
     /// <summary>Warnings and errors of the pipeline go to standard error, so standard output holds only the tables.</summary>
     public static ILoggerFactory CreateLoggers()
@@ -43,7 +47,7 @@ public static class BenchRunner
     /// <summary>Runs the benchmarks <paramref name="options"/> selects. Returns the report (also written to the files the options name).</summary>
     public static async Task<BenchReport> RunAsync(BenchOptions options, TextWriter output, TextWriter log, CancellationToken ct)
     {
-        var selected = Benchmarks.Where(b => options.Only is null || options.Only.Contains(b.Name)).ToList();
+        var selected = Benchmarks.Where(b => options.Only is null ? !OnlyWhenNamed.Contains(b.Name) : options.Only.Contains(b.Name)).ToList();
         string work = options.WorkDir ?? Path.Combine(Path.GetTempPath(), $"streamvision-bench-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
         bool ownWork = options.WorkDir is null;
         var report = new BenchReport

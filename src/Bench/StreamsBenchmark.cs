@@ -40,6 +40,41 @@ public static class StreamsBenchmark
         public double LatencyP99Ms { get; init; }
         public double PeakRssMb { get; init; }
         public double MeanRssMb { get; init; }
+        /// <summary>CPU time of this process over the measured window, as a fraction of all cores (1 = every core busy).</summary>
+        public double CpuBusy { get; init; }
+        /// <summary>The whole machine's busy fraction over the window (/proc/stat): what other processes took shows here too.</summary>
+        public double MachineBusy { get; init; }
+        /// <summary>
+        /// CPU time of this process per frame the sources decoded, milliseconds: what a frame costs however busy the machine
+        /// was (every decoded frame was decoded; dropped ones skip the rest, so drops lower it).
+        /// </summary>
+        public double CpuMsPerFrame { get; init; }
+        /// <summary>Mean wall time per frame in each stage over the window, milliseconds (decode, detect, track, ...: the sv_stage_seconds and sv_decode_seconds histograms).</summary>
+        public Dictionary<string, double> StageMs { get; init; } = new();
+    }
+
+    /// <summary>
+    /// What one child run measures: the mode, the number of streams, the clip, and how each stream is analysed (model,
+    /// detect schedule, decoder threads) and for how long. The streams bench uses the defaults; capacity varies the rest.
+    /// </summary>
+    public sealed record Scenario
+    {
+        public string Mode { get; init; } = "live";
+        public int Streams { get; init; } = 1;
+        public string Clip { get; init; } = "";
+        /// <summary>The detector model (<c>detector.model</c>); null = the service's default (BlazeFace).</summary>
+        public string? Model { get; init; }
+        /// <summary><c>streams[].detect.interval</c>.</summary>
+        public int DetectInterval { get; init; } = 1;
+        /// <summary><c>streams[].detect.motion_gating</c>.</summary>
+        public bool MotionGating { get; init; }
+        /// <summary>Live only: threads of the looped clip's decoder (the lavfi movie source's <c>dec_threads</c>); 0 = FFmpeg picks (one per core).</summary>
+        public int DecoderThreads { get; init; }
+        /// <summary><c>detector.threads</c> (ONNX Runtime intra-op threads); null = the service's default (one per core).</summary>
+        public int? DetectorThreads { get; init; }
+        /// <summary>Live only: seconds of warm-up and of measurement; null = <see cref="LiveTiming"/>.</summary>
+        public double? WarmupSeconds { get; init; }
+        public double? WindowSeconds { get; init; }
     }
 
     public sealed record ScenarioResult
@@ -79,9 +114,10 @@ public static class StreamsBenchmark
                 ctx.Progress(mode == "live"
                     ? $"streams: run {run + 1}/{ctx.Runs}: {n} live stream(s), {warmup:0.#} s warm-up + {window:0.#} s measured"
                     : $"streams: run {run + 1}/{ctx.Runs}: {n} file stream(s) of {fileFrames} frames, as fast as possible");
+                var spec = new Scenario { Mode = mode, Streams = n, Clip = clip };
                 var res = ctx.Options.InProcess
-                    ? await RunScenarioAsync(mode, n, 1, clip, ctx.WorkDir, ctx.Quick, ctx.Loggers, ctx.Ct).ConfigureAwait(false)
-                    : await RunChildAsync(ctx, mode, n, clip).ConfigureAwait(false);
+                    ? await RunScenarioAsync(spec, 1, ctx.WorkDir, ctx.Quick, ctx.Loggers, ctx.Ct).ConfigureAwait(false)
+                    : await RunChildAsync(ctx, spec).ConfigureAwait(false);
                 results[(mode, n)].Runs.AddRange(res.Runs);
             }
         }
@@ -111,17 +147,21 @@ public static class StreamsBenchmark
         ctx.Add(table);
     }
 
-    /// <summary>Runs one run of one scenario in a child process (<c>streamvision bench --worker streams ...</c>) and reads its result line.</summary>
-    private static async Task<ScenarioResult> RunChildAsync(BenchContext ctx, string mode, int n, string clip)
+    /// <summary>
+    /// Runs one run of one scenario in a fresh child process (<c>streamvision bench --worker streams --worker-spec JSON</c>)
+    /// and reads its result line; in this process when the program cannot start itself again. The capacity search runs its
+    /// probes through here too.
+    /// </summary>
+    public static async Task<ScenarioResult> RunChildAsync(BenchContext ctx, Scenario spec)
     {
         var psi = SelfStartInfo();
         if (psi is null)
         {
             ctx.Progress("streams: cannot start this program again as a child process; running in process");
-            return await RunScenarioAsync(mode, n, ctx.Runs, clip, ctx.WorkDir, ctx.Quick, ctx.Loggers, ctx.Ct).ConfigureAwait(false);
+            return await RunScenarioAsync(spec, 1, ctx.WorkDir, ctx.Quick, ctx.Loggers, ctx.Ct).ConfigureAwait(false);
         }
-        foreach (var a in new[] { "bench", "--worker", Name, "--worker-mode", mode, "--worker-streams", n.ToString(CultureInfo.InvariantCulture),
-                                  "--runs", "1", "--worker-clip", clip, "--work-dir", ctx.WorkDir })
+        foreach (var a in new[] { "bench", "--worker", Name, "--worker-spec", JsonSerializer.Serialize(spec, BenchReport.JsonOptions),
+                                  "--runs", "1", "--work-dir", ctx.WorkDir })
             psi.ArgumentList.Add(a);
         if (ctx.Quick) psi.ArgumentList.Add("--quick");
         psi.RedirectStandardOutput = true;
@@ -149,7 +189,7 @@ public static class StreamsBenchmark
         string err = await stderr.ConfigureAwait(false);
         foreach (var l in other.Concat(err.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))) ctx.Log.WriteLine("  worker: " + l);
         if (p.ExitCode != 0 || result is null)
-            throw new InvalidOperationException($"streams worker ({mode}, {n}) exited {p.ExitCode} without a result");
+            throw new InvalidOperationException($"streams worker ({spec.Mode}, {spec.Streams}) exited {p.ExitCode} without a result{(err.Length > 0 ? ": " + err.Trim().Split('\n')[^1] : "")}");
         return result;
     }
 
@@ -167,27 +207,32 @@ public static class StreamsBenchmark
     }
 
     /// <summary>The worker's side: runs the scenario and prints its result line. Returns the exit code.</summary>
-    public static async Task<int> WorkerAsync(string mode, int n, int runs, string clip, string workDir, bool quick, CancellationToken ct)
+    public static async Task<int> WorkerAsync(Scenario spec, int runs, string workDir, bool quick, CancellationToken ct)
     {
         using var loggers = BenchRunner.CreateLoggers();
-        var result = await RunScenarioAsync(mode, n, runs, clip, workDir, quick, loggers, ct).ConfigureAwait(false);
+        var result = await RunScenarioAsync(spec, runs, workDir, quick, loggers, ct).ConfigureAwait(false);
         Console.Out.WriteLine(ResultMarker + JsonSerializer.Serialize(result, new JsonSerializerOptions(BenchReport.JsonOptions) { WriteIndented = false }));
         Console.Out.Flush();
         return 0;
     }
 
-    /// <summary>Runs <paramref name="runs"/> measured runs of <paramref name="n"/> streams in this process.</summary>
-    public static async Task<ScenarioResult> RunScenarioAsync(string mode, int n, int runs, string clip, string workDir, bool quick, ILoggerFactory loggers, CancellationToken ct)
+    /// <summary>Runs <paramref name="runs"/> measured runs of <paramref name="spec"/> in this process.</summary>
+    public static async Task<ScenarioResult> RunScenarioAsync(Scenario spec, int runs, string workDir, bool quick, ILoggerFactory loggers, CancellationToken ct)
     {
-        if (mode is not ("live" or "fast")) throw new ArgumentException($"mode must be live or fast, got '{mode}'", nameof(mode));
+        string mode = spec.Mode, clip = spec.Clip;
+        int n = spec.Streams;
+        if (mode is not ("live" or "fast")) throw new ArgumentException($"mode must be live or fast, got '{mode}'", nameof(spec));
+        if (n < 1) throw new ArgumentException($"streams must be at least 1, got {n}", nameof(spec));
         Native.NativeInfo.SetFfmpegLogging(false);
         bool live = mode == "live";
         var (warmup, window) = LiveTiming(quick);
-        string outDir = Path.Combine(workDir, $"streams-{mode}-{n}");
+        warmup = spec.WarmupSeconds ?? warmup;
+        window = spec.WindowSeconds ?? window;
+        string outDir = Path.Combine(workDir, $"streams-{mode}-{n}-{Guid.NewGuid().ToString("N")[..6]}");
         Directory.CreateDirectory(outDir);
         var result = new ScenarioResult { Mode = mode, Streams = n };
         var metrics = new PipelineMetrics();
-        using var recorder = new MetricRecorder(metrics.EndToEndSeconds);
+        using var recorder = new MetricRecorder(metrics.EndToEndSeconds, metrics.DecodeSeconds, metrics.StageSeconds);
         for (int run = 0; run < runs; run++)
         {
             BenchMeasure.Settle();
@@ -196,11 +241,13 @@ public static class StreamsBenchmark
             {
                 Instance = "bench",
                 Http = new HttpConfig { Listen = "" },
+                Detector = Detector(spec),
                 Sinks = new SinksConfig { Events = new JsonLinesOptions { Path = Path.Combine(outDir, "{stream}.events.jsonl") }, Preview = null },
                 Streams = Enumerable.Range(1, n).Select(i => new StreamConfig
                 {
-                    Source = new SourceOptions { Id = $"s{i}", Uri = live ? BenchInputs.LiveLoop(clip) : clip, Mode = live ? SourceMode.Live : SourceMode.File },
+                    Source = new SourceOptions { Id = $"s{i}", Uri = live ? BenchInputs.LiveLoop(clip, spec.DecoderThreads) : clip, Mode = live ? SourceMode.Live : SourceMode.File, DecoderThreads = live ? 0 : spec.DecoderThreads },
                     Analytics = OverheadBenchmark.Analytics,
+                    Detect = new() { Interval = spec.DetectInterval, MotionGating = spec.MotionGating },
                 }).ToList(),
             };
             recorder.Take();
@@ -212,31 +259,46 @@ public static class StreamsBenchmark
             RunResult r;
             if (live)
             {
+                // Warm-up starts when every stream has analysed its first frame: on a busy machine opening the sources and
+                // the model can take longer than the warm-up itself. At most 30 s; a stream still silent then counts as is.
+                var firstFrames = Stopwatch.StartNew();
+                while (streams.Any(h => h.Stats.Frames == 0) && firstFrames.Elapsed < TimeSpan.FromSeconds(30))
+                    await Task.Delay(20, ct).ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromSeconds(warmup), ct).ConfigureAwait(false);
                 var before = streams.Select(Snapshot).ToArray();
                 recorder.Take();
                 recorder.Recording = true;
                 var sampler = SampleMemoryAsync(rss, sampling.Token);
+                var cpu0 = Cpu();
                 var sw = Stopwatch.StartNew();
                 await Task.Delay(TimeSpan.FromSeconds(window), ct).ConfigureAwait(false);
                 double seconds = sw.Elapsed.TotalSeconds;
                 recorder.Recording = false;
                 var after = streams.Select(Snapshot).ToArray();
+                var cpu1 = Cpu();
                 await sampling.CancelAsync().ConfigureAwait(false);
                 await sampler.ConfigureAwait(false);
                 var perStream = after.Select((a, i) => (a.Frames - before[i].Frames) / seconds).ToArray();
                 long decoded = after.Select((a, i) => a.Decoded - before[i].Decoded).Sum();
                 long dropped = after.Select((a, i) => a.Dropped - before[i].Dropped).Sum();
-                r = Finish(perStream, seconds, decoded == 0 ? 0 : (double)dropped / decoded) with { DecodedFps = decoded / seconds };
+                r = Finish(perStream, seconds, decoded == 0 ? 0 : (double)dropped / decoded) with
+                {
+                    DecodedFps = decoded / seconds,
+                    CpuBusy = (cpu1.Process - cpu0.Process).TotalSeconds / (seconds * Environment.ProcessorCount),
+                    CpuMsPerFrame = decoded > 0 ? 1000 * (cpu1.Process - cpu0.Process).TotalSeconds / decoded : double.NaN,
+                    MachineBusy = cpu1.MachineTotal > cpu0.MachineTotal ? (double)(cpu1.MachineBusy - cpu0.MachineBusy) / (cpu1.MachineTotal - cpu0.MachineTotal) : double.NaN,
+                };
             }
             else
             {
                 var sampler = SampleMemoryAsync(rss, sampling.Token);
                 recorder.Recording = true;
+                var cpu0 = Cpu();
                 var sw = Stopwatch.StartNew();
                 var done = streams.Select(s => s.Completion.ContinueWith(_ => sw.Elapsed.TotalSeconds, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)).ToArray();
                 var ends = await Task.WhenAll(done).ConfigureAwait(false);
                 double seconds = sw.Elapsed.TotalSeconds;
+                var cpu1 = Cpu();
                 recorder.Recording = false;
                 await sampling.CancelAsync().ConfigureAwait(false);
                 await sampler.ConfigureAwait(false);
@@ -248,13 +310,21 @@ public static class StreamsBenchmark
                     AggregateFps = total / seconds,
                     Frames = total,
                     DecodedFps = streams.Sum(s => s.Source.FramesDecoded) / seconds,
+                    CpuBusy = (cpu1.Process - cpu0.Process).TotalSeconds / (seconds * Environment.ProcessorCount),
+                    CpuMsPerFrame = 1000 * (cpu1.Process - cpu0.Process).TotalSeconds / Math.Max(1, streams.Sum(s => s.Source.FramesDecoded)),
+                    MachineBusy = cpu1.MachineTotal > cpu0.MachineTotal ? (double)(cpu1.MachineBusy - cpu0.MachineBusy) / (cpu1.MachineTotal - cpu0.MachineTotal) : double.NaN,
                 };
             }
             result.Runs.Add(r);
 
             RunResult Finish(double[] perStream, double seconds, double dropRate)
             {
-                var lat = recorder.Take().Select(s => s.Value * 1000).OrderBy(v => v).ToArray();
+                var samples = recorder.Take();
+                var lat = samples.Where(s => s.Instrument == metrics.EndToEndSeconds.Name).Select(s => s.Value * 1000).OrderBy(v => v).ToArray();
+                // Wall time per frame by stage (decode: the source's; detect includes waiting for the batch), mean over the window.
+                var stages = samples.Where(s => s.Instrument != metrics.EndToEndSeconds.Name)
+                    .GroupBy(s => s.Instrument == metrics.DecodeSeconds.Name ? "decode" : s.Label)
+                    .ToDictionary(g => g.Key, g => g.Average(s => s.Value) * 1000);
                 var (rssNow, peak) = BenchMeasure.Memory();
                 double sampledMax = rss.Count > 0 ? rss.Max() : rssNow;
                 return new RunResult
@@ -268,10 +338,38 @@ public static class StreamsBenchmark
                     LatencyP99Ms = Summary.Percentile(lat, 0.99),
                     PeakRssMb = peakReset ? Math.Max(peak, sampledMax) : sampledMax,
                     MeanRssMb = rss.Count > 0 ? rss.Average() : rssNow,
+                    StageMs = stages,
                 };
             }
         }
         return result;
+    }
+
+    private static Inference.DetectorStageOptions Detector(Scenario spec)
+    {
+        var d = spec.Model is null ? new Inference.DetectorStageOptions() : new Inference.DetectorStageOptions { Model = spec.Model };
+        return spec.DetectorThreads is { } t ? d with { Session = d.Session with { IntraOpThreads = t } } : d;
+    }
+
+    /// <summary>This process's CPU time, and the machine's busy and total jiffies (/proc/stat; 0 where it cannot be read).</summary>
+    private static (TimeSpan Process, long MachineBusy, long MachineTotal) Cpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        long busy = 0, total = 0;
+        try
+        {
+            string? line = File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                total = f.Take(8).Sum();              // user nice system idle iowait irq softirq steal
+                busy = total - f[3] - (f.Length > 4 ? f[4] : 0);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        return (self.TotalProcessorTime, busy, total);
     }
 
     private static (long Frames, long Decoded, long Dropped) Snapshot(StreamHost h) =>

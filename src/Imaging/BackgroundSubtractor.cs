@@ -92,6 +92,53 @@ public sealed record BackgroundSubtractorOptions
     /// <summary>Frames between the two pictures compared for <see cref="MinMotion"/>. Longer sees slower motion. Default 5.</summary>
     [OptionRange(1, 100, Unit = "frames")]
     public int MotionGap { get; init; } = 5;
+    /// <summary>
+    /// Split merged blobs by memory: the subtractor remembers the separate objects it reported (box and velocity) and a
+    /// blob that covers two or more of them, moved on by their velocities, is reported as those objects (each its
+    /// predicted box, kept within the blob) instead of one box around the group. An object is carried this way for at most
+    /// <see cref="MemoryFrames"/> frames without being seen on its own. Helps where people walk together or pass each
+    /// other; a remembered object that left while hidden in a group lingers for up to that many frames. Default false.
+    /// </summary>
+    public bool MemorySplit { get; init; }
+    /// <summary>Frames a remembered object is carried inside groups (and kept while unseen) before it is forgotten (<see cref="MemorySplit"/>). Default 15.</summary>
+    [OptionRange(1, 1000, Unit = "frames")]
+    public int MemoryFrames { get; init; } = 15;
+    /// <summary>
+    /// Score of a box that <see cref="MemorySplit"/> predicted instead of seeing on its own (0..1; every other blob scores
+    /// 1). Below the tracker's <c>new_track_score</c> such a box can continue a track but never start one; below its
+    /// <c>high_score</c> it is matched only in the tracker's second, low-score stage. Default 0.6.
+    /// </summary>
+    [OptionRange(0, 1)]
+    public double PredictedScore { get; init; } = 0.6;
+    /// <summary>
+    /// Scene size prior: fit, online, an object's height as a straight line of its top edge's row (people farther away
+    /// are higher in the picture and shorter) from upright, unsplit blobs clear of the frame's edges, and once
+    /// <see cref="SizePriorSamples"/> such blobs are in, cut every box to the height the line gives (what hangs below is
+    /// cast shadow or reflection) and to at most <see cref="SizePriorWidth"/> times it in width, about its centre. Assumes one kind of upright object on a flat floor seen by a fixed camera. Default false.
+    /// </summary>
+    public bool SizePrior { get; init; }
+    /// <summary>
+    /// Seed the background with the per-pixel median of the first this many frames (0 = off): once they are in, the model
+    /// restarts from that median picture, so people who were in the first frames but walked on are not learned as
+    /// background (and leave no ghosts). Before then the model learns as usual. Someone who stands still through more than
+    /// half of these frames stays background. Default 0.
+    /// </summary>
+    [OptionRange(0, 500, Unit = "frames")]
+    public int SeedFrames { get; init; }
+    /// <summary>
+    /// Frame differencing added to the background model (grey levels, 0 = off): a pixel whose grey level differs by more
+    /// than this from <see cref="MotionGap"/> frames back counts as foreground too, before the morphology. Fills the parts
+    /// of moving people whose colours the background model takes for background; adds the place a person just left
+    /// (a trail of <see cref="MotionGap"/> frames). Default 0.
+    /// </summary>
+    [OptionRange(0, 255)]
+    public int FrameDifference { get; init; }
+    /// <summary>Widest box <see cref="SizePrior"/> lets through, as a fraction of the fitted height (wider boxes are narrowed about their centre; 0 = no limit). Default 0.4 (people about 0.4 of their height wide).</summary>
+    [OptionRange(0, 10)]
+    public double SizePriorWidth { get; init; } = 0.4;
+    /// <summary>Blobs the <see cref="SizePrior"/> line is fitted from before it is used (the last 256 are kept). Default 20.</summary>
+    [OptionRange(3, 256)]
+    public int SizePriorSamples { get; init; } = 20;
 
     public void Validate(string path = "detector.motion")
     {
@@ -115,6 +162,12 @@ public sealed record BackgroundSubtractorOptions
         if (!(BoxPadding >= 0 && BoxPadding <= 2)) throw new OptionsException($"{path}.box_padding", $"must be 0..2, got {BoxPadding}");
         if (!(MinMotion >= 0 && MinMotion <= 1)) throw new OptionsException($"{path}.min_motion", $"must be 0..1, got {MinMotion}");
         if (MotionGap is < 1 or > 100) throw new OptionsException($"{path}.motion_gap", $"must be 1..100 frames, got {MotionGap}");
+        if (MemoryFrames is < 1 or > 1000) throw new OptionsException($"{path}.memory_frames", $"must be 1..1000 frames, got {MemoryFrames}");
+        if (!(PredictedScore >= 0 && PredictedScore <= 1)) throw new OptionsException($"{path}.predicted_score", $"must be 0..1, got {PredictedScore}");
+        if (SeedFrames is < 0 or > 500) throw new OptionsException($"{path}.seed_frames", $"must be 0..500 frames, got {SeedFrames}");
+        if (!(SizePriorWidth >= 0 && SizePriorWidth <= 10)) throw new OptionsException($"{path}.size_prior_width", $"must be 0..10, got {SizePriorWidth}");
+        if (FrameDifference is < 0 or > 255) throw new OptionsException($"{path}.frame_difference", $"must be 0..255 grey levels, got {FrameDifference}");
+        if (SizePriorSamples is < 3 or > 256) throw new OptionsException($"{path}.size_prior_samples", $"must be 3..256, got {SizePriorSamples}");
     }
 }
 
@@ -128,12 +181,18 @@ public sealed record BackgroundSubtractorOptions
 /// <see cref="BackgroundSubtractorOptions.SplitFactor"/> objects is cut at the emptiest columns of its mask, then size and
 /// shape priors drop what cannot be an object, then a blob must have lived <see cref="BackgroundSubtractorOptions.MinLifetime"/>
 /// frames. Lifetimes carry from frame to frame by overlap with the previous frame's blobs (all of them, reported or not).
+/// Optional steps around these: frame differencing OR-ed into the mask before the morphology
+/// (<see cref="BackgroundSubtractorOptions.FrameDifference"/>), the scene size prior cutting boxes before the lifetime
+/// check (<see cref="BackgroundSubtractorOptions.SizePrior"/>), the memory split after it
+/// (<see cref="BackgroundSubtractorOptions.MemorySplit"/>), and a restart from the median of the first frames
+/// (<see cref="BackgroundSubtractorOptions.SeedFrames"/>).
 /// </remarks>
 public sealed class BackgroundSubtractor : IDisposable
 {
     private const double LifetimeIoU = 0.3;
     private readonly BackgroundSubtractorOptions _options;
-    private readonly BackgroundSubtractorMOG2 _model;
+    private BackgroundSubtractorMOG2 _model;
+    private readonly List<byte[]> _seed = new();
     private readonly Mat _small = new();
     private readonly Mat _mask = new();
     private readonly Mat? _kernel;
@@ -145,6 +204,8 @@ public sealed class BackgroundSubtractor : IDisposable
     private readonly Mat[] _greys = [];
     private readonly Mat _scratch = new();
     private readonly Mat _change = new();
+    private readonly Mat _diff = new();
+    private readonly Mat _moved = new();
     private bool _hasChange;
     private bool _disposed;
 
@@ -160,7 +221,7 @@ public sealed class BackgroundSubtractor : IDisposable
             int k = Math.Max(1, (_options.MorphKernel / _options.Downscale) | 1);
             _kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(k, k));
         }
-        if (_options.MinMotion > 0)
+        if (_options.MinMotion > 0 || _options.FrameDifference > 0)
         {
             _greys = new Mat[_options.MotionGap + 1];
             for (int i = 0; i < _greys.Length; i++) _greys[i] = new Mat();
@@ -172,6 +233,9 @@ public sealed class BackgroundSubtractor : IDisposable
         }
         NativeHandles.Opened(NativeHandles.BackgroundModel);
     }
+
+    /// <summary>Scores of the boxes the last <see cref="Apply"/> returned, in their order: 1 for a blob seen, <see cref="BackgroundSubtractorOptions.PredictedScore"/> for a box <see cref="BackgroundSubtractorOptions.MemorySplit"/> predicted.</summary>
+    public float[] LastScores { get; private set; } = [];
 
     /// <summary>Updates the model with <paramref name="frame"/> and returns the moving blobs' boxes in full-frame pixels (largest first).</summary>
     public Box[] Apply(Frame frame)
@@ -193,11 +257,23 @@ public sealed class BackgroundSubtractor : IDisposable
                 BgrMat.ApplyBackground(_model, frame.Data, w, h, frame.Stride, _mask, _options.LearningRate);
             }
             _frames++;
+            if (_options.SeedFrames > 0 && _frames <= _options.SeedFrames) Seed(frame);
             if (_greys.Length > 0) Change(frame, new Size(_mask.Cols, _mask.Rows));
-            if (_frames <= _options.WarmupFrames) return [];
+            if (_frames <= _options.WarmupFrames)
+            {
+                LastScores = [];
+                return [];
+            }
             using var maskIn = InputArray.Create(_mask);
             // Shadows are marked 127: keep only certain foreground (255).
             Cv2.Threshold(maskIn, _mask, 200, 255, ThresholdTypes.Binary);
+            if (_options.FrameDifference > 0 && _hasChange)
+            {
+                using var diffIn = InputArray.Create(_diff);
+                Cv2.Threshold(diffIn, _moved, _options.FrameDifference, 255, ThresholdTypes.Binary);
+                using var moved = InputArray.Create(_moved);
+                Cv2.BitwiseOr(maskIn, moved, _mask);
+            }
             if (_kernel is not null)
             {
                 using var kernel = InputArray.Create(_kernel);
@@ -212,7 +288,7 @@ public sealed class BackgroundSubtractor : IDisposable
             var contours = Cv2.FindContoursAsArray(maskIn, RetrievalModes.External, ContourApproximationModes.ApproxSimple);
             var blobs = new List<Rect>(contours.Length);
             bool split = _options.ObjectAspect > 0;
-            if (split) CopyMask();
+            if (split || _options.MemorySplit) CopyMask();
             foreach (var c in contours)
             {
                 var r = Cv2.BoundingRect(c);
@@ -220,7 +296,7 @@ public sealed class BackgroundSubtractor : IDisposable
                 if (split) Split(r, blobs);
                 else blobs.Add(r);
             }
-            if (_hasChange) blobs.RemoveAll(r => r.Width <= 0 || r.Height <= 0 || Changed(r) < _options.MinMotion);
+            if (_hasChange && _options.MinMotion > 0) blobs.RemoveAll(r => r.Width <= 0 || r.Height <= 0 || Changed(r) < _options.MinMotion);
             var rects = new List<Rect>(blobs.Count);
             var frameRect = new Rect(0, 0, w, h);
             foreach (var r in blobs)
@@ -229,23 +305,65 @@ public sealed class BackgroundSubtractor : IDisposable
                 if (full.Width <= 0 || full.Height <= 0 || !Plausible(full)) continue;
                 rects.Add(full);
             }
+            if (_options.SizePrior) rects = FitSizes(rects, w, h);
             rects = Survivors(rects);
-            rects.Sort(static (a, b) => ((long)b.Width * b.Height).CompareTo((long)a.Width * a.Height));
-            int n = Math.Min(rects.Count, _options.MaxObjects);
+            var found = _options.MemorySplit ? Remember(rects, frameRect) : rects.ConvertAll(static r => (Box: r, Predicted: false));
+            found.Sort(static (a, b) => ((long)b.Box.Width * b.Box.Height).CompareTo((long)a.Box.Width * a.Box.Height));
+            int n = Math.Min(found.Count, _options.MaxObjects);
             var result = new Box[n];
+            var scores = new float[n];
             double pad = _options.BoxPadding / 2;
             for (int i = 0; i < n; i++)
             {
-                var r = rects[i];
+                var r = found[i].Box;
                 float px = (float)(r.Width * pad), py = (float)(r.Height * pad);
                 result[i] = new Box(Math.Max(0, r.X - px), Math.Max(0, r.Y - py), Math.Min(w, r.X + r.Width + px), Math.Min(h, r.Y + r.Height + py));
+                scores[i] = found[i].Predicted ? (float)_options.PredictedScore : 1f;
             }
+            LastScores = scores;
             return result;
         }
         catch (OpenCVException ex)
         {
             throw new ImagingException("background subtraction", ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// <see cref="BackgroundSubtractorOptions.SeedFrames"/>: keeps this frame at the analysis size; at the last seed frame
+    /// restarts the model from the per-pixel median of them (fed in as many times as there were frames).
+    /// </summary>
+    private void Seed(Frame frame)
+    {
+        int div = _options.Downscale, sw = Math.Max(1, frame.Width / div), sh = Math.Max(1, frame.Height / div);
+        using var picture = new Mat();
+        BgrMat.Downscale(frame.Data, frame.Width, frame.Height, frame.Stride, picture, new Size(sw, sh));
+        var bytes = new byte[sw * sh * 3];
+        for (int y = 0; y < sh; y++) System.Runtime.InteropServices.Marshal.Copy(picture.Ptr(y), bytes, y * sw * 3, sw * 3);
+        _seed.Add(bytes);
+        if (_seed.Count < _options.SeedFrames) return;
+        int n = _seed.Count;
+        var median = new byte[bytes.Length];
+        Span<byte> values = stackalloc byte[n]; // n <= 500 (validated)
+        for (int i = 0; i < median.Length; i++)
+        {
+            for (int k = 0; k < n; k++) values[k] = _seed[k][i];
+            values.Sort();
+            median[i] = values[n / 2];
+        }
+        _seed.Clear();
+        using var background = new Mat(sh, sw, MatType.CV_8UC3);
+        for (int y = 0; y < sh; y++) System.Runtime.InteropServices.Marshal.Copy(median, y * sw * 3, background.Ptr(y), sw * 3);
+        var model = BackgroundSubtractorMOG2.Create(_options.History, _options.VarThreshold, _options.DetectShadows);
+        model.ShadowThreshold = _options.ShadowThreshold;
+        using var scratch = new Mat();
+        for (int k = 0; k < n; k++)
+        {
+            using var input = InputArray.Create(background);
+            model.Apply(input, scratch, 1.0 / (k + 1));
+        }
+        _model.Dispose();
+        _model = model;
     }
 
     /// <summary>
@@ -262,9 +380,9 @@ public sealed class BackgroundSubtractor : IDisposable
         var then = _greys[(int)((_frames + 1) % n)]; // the oldest: MotionGap frames back
         using var a = InputArray.Create(now);
         using var b = InputArray.Create(then);
-        Cv2.Absdiff(a, b, _change);
-        using var changeIn = InputArray.Create(_change);
-        Cv2.Threshold(changeIn, _change, MotionChange, 255, ThresholdTypes.Binary);
+        Cv2.Absdiff(a, b, _diff);
+        using var diffIn = InputArray.Create(_diff);
+        Cv2.Threshold(diffIn, _change, MotionChange, 255, ThresholdTypes.Binary);
     }
 
     /// <summary>Grey-level difference that counts as change for <see cref="BackgroundSubtractorOptions.MinMotion"/>.</summary>
@@ -368,6 +486,236 @@ public sealed class BackgroundSubtractor : IDisposable
         return kept;
     }
 
+    private sealed class Remembered
+    {
+        public Rect2d Box;
+        public double Vx, Vy;
+        public int Unseen, Hits;
+    }
+
+    private readonly List<Remembered> _memory = new();
+    private const double MemoryInside = 0.6, MemoryMatch = 0.3;
+    private const int MemoryMinHits = 2;
+
+    /// <summary>
+    /// <see cref="BackgroundSubtractorOptions.MemorySplit"/>: moves the remembered objects on by their velocities, reports a
+    /// blob holding two or more of them as those objects, then updates the memory from this frame's boxes.
+    /// </summary>
+    private List<(Rect Box, bool Predicted)> Remember(List<Rect> rects, Rect frameRect)
+    {
+        foreach (var m in _memory)
+        {
+            m.Box.X += m.Vx;
+            m.Box.Y += m.Vy;
+        }
+        var found = new List<(Rect Box, bool Predicted)>(rects.Count + 4);
+        var owner = new List<Remembered?>(rects.Count + 4);
+        var inside = new List<Remembered>();
+        foreach (var r in rects)
+        {
+            inside.Clear();
+            foreach (var m in _memory)
+            {
+                if (m.Hits < MemoryMinHits || m.Unseen >= _options.MemoryFrames || Inside(m.Box, r) < MemoryInside) continue;
+                // Two memories of one object (overlapping, moving alike): keep the better established.
+                int twin = inside.FindIndex(o => IoU(o.Box, m.Box) > 0.5 && Math.Abs(o.Vx - m.Vx) + Math.Abs(o.Vy - m.Vy) < 1);
+                if (twin < 0) inside.Add(m);
+                else if (m.Hits > inside[twin].Hits) inside[twin] = m;
+            }
+            if (inside.Count < 2)
+            {
+                found.Add((r, false));
+                owner.Add(null);
+                continue;
+            }
+            foreach (var m in inside)
+            {
+                // Follow the mask: move the predicted box sideways onto the foreground's centre under it.
+                double shift = Recentre(ToRect(m.Box), r);
+                m.Box.X += shift;
+                var part = Rect.Intersect(ToRect(m.Box), r);
+                if (part.Width <= 0 || part.Height <= 0) continue;
+                found.Add((part, true));
+                owner.Add(m);
+            }
+        }
+        // Update: a predicted part belongs to its memory (unseen on its own); a seen blob updates the memory it overlaps most.
+        var matched = new HashSet<Remembered>();
+        for (int i = 0; i < found.Count; i++)
+            if (owner[i] is { } m)
+            {
+                m.Unseen++;
+                matched.Add(m);
+            }
+        var pairs = new List<(double IoU, int Index, Remembered Memory)>();
+        for (int i = 0; i < found.Count; i++)
+        {
+            if (found[i].Predicted) continue;
+            var b = ToRect2d(found[i].Box);
+            foreach (var m in _memory)
+            {
+                if (matched.Contains(m)) continue;
+                double v = IoU(b, m.Box);
+                if (v >= MemoryMatch) pairs.Add((v, i, m));
+            }
+        }
+        pairs.Sort(static (a, b) => b.IoU.CompareTo(a.IoU));
+        var used = new HashSet<int>();
+        foreach (var (_, i, m) in pairs)
+        {
+            if (used.Contains(i) || matched.Contains(m)) continue;
+            used.Add(i);
+            matched.Add(m);
+            var b = ToRect2d(found[i].Box);
+            // Velocity from the centre's move since last frame (the predicted box minus this frame's velocity).
+            double mx = b.X + b.Width / 2 - (m.Box.X - m.Vx + m.Box.Width / 2), my = b.Y + b.Height / 2 - (m.Box.Y - m.Vy + m.Box.Height / 2);
+            m.Vx = 0.5 * m.Vx + 0.5 * mx;
+            m.Vy = 0.5 * m.Vy + 0.5 * my;
+            m.Box = b;
+            m.Unseen = 0;
+            m.Hits++;
+        }
+        foreach (var m in _memory)
+            if (!matched.Contains(m)) m.Unseen++;
+        _memory.RemoveAll(m => m.Unseen > _options.MemoryFrames || Rect.Intersect(ToRect(m.Box), frameRect).Width <= 0);
+        for (int i = 0; i < found.Count; i++)
+            if (!found[i].Predicted && !used.Contains(i))
+                _memory.Add(new Remembered { Box = ToRect2d(found[i].Box), Hits = 1 });
+        return found;
+    }
+
+    /// <summary>
+    /// Horizontal shift (full-frame pixels) that puts <paramref name="box"/>'s centre on the centroid of the foreground
+    /// columns under it within <paramref name="blob"/> (two steps of mean shift; 0 when nothing is under it).
+    /// </summary>
+    private double Recentre(Rect box, Rect blob)
+    {
+        int div = _options.Downscale, stride = _mask.Cols, rows = _mask.Rows;
+        double total = 0;
+        for (int step = 0; step < 2; step++)
+        {
+            var area = Rect.Intersect(new Rect(box.X + (int)Math.Round(total), box.Y, box.Width, box.Height), blob);
+            if (area.Width <= 0 || area.Height <= 0) break;
+            int x0 = Math.Max(0, area.X / div), x1 = Math.Min(stride, area.Right / div), y0 = Math.Max(0, area.Y / div), y1 = Math.Min(rows, area.Bottom / div);
+            double sum = 0, count = 0;
+            for (int y = y0; y < y1; y++)
+            {
+                int row = y * stride;
+                for (int x = x0; x < x1; x++)
+                    if (_maskBytes[row + x] != 0)
+                    {
+                        sum += x;
+                        count++;
+                    }
+            }
+            if (count == 0) break;
+            double centre = (sum / count + 0.5) * div, current = box.X + total + box.Width / 2.0;
+            total += centre - current;
+        }
+        return total;
+    }
+
+    private static Rect ToRect(Rect2d r) => new((int)Math.Round(r.X), (int)Math.Round(r.Y), (int)Math.Round(r.Width), (int)Math.Round(r.Height));
+    private static Rect2d ToRect2d(Rect r) => new(r.X, r.Y, r.Width, r.Height);
+
+    /// <summary>Fraction of <paramref name="a"/> inside <paramref name="b"/>.</summary>
+    private static double Inside(Rect2d a, Rect b)
+    {
+        double x1 = Math.Max(a.X, b.X), y1 = Math.Max(a.Y, b.Y), x2 = Math.Min(a.X + a.Width, b.X + b.Width), y2 = Math.Min(a.Y + a.Height, b.Y + b.Height);
+        if (x2 <= x1 || y2 <= y1 || a.Width <= 0 || a.Height <= 0) return 0;
+        return (x2 - x1) * (y2 - y1) / (a.Width * a.Height);
+    }
+
+    private static double IoU(Rect2d a, Rect2d b)
+    {
+        double x1 = Math.Max(a.X, b.X), y1 = Math.Max(a.Y, b.Y), x2 = Math.Min(a.X + a.Width, b.X + b.Width), y2 = Math.Min(a.Y + a.Height, b.Y + b.Height);
+        if (x2 <= x1 || y2 <= y1) return 0;
+        double inter = (x2 - x1) * (y2 - y1);
+        return inter / (a.Width * a.Height + b.Width * b.Height - inter);
+    }
+
+    private readonly List<(double Top, double Height)> _sizeSamples = new();
+    private int _sizeNext;
+    private double _slope, _intercept;
+    private bool _sizeFitted;
+    private const int SizeCapacity = 256;
+
+    /// <summary>
+    /// <see cref="BackgroundSubtractorOptions.SizePrior"/>: learns height against top row from upright blobs clear of the
+    /// edges, refits the line (least squares, then again without the samples far off it) and cuts the boxes to it.
+    /// </summary>
+    private List<Rect> FitSizes(List<Rect> rects, int w, int h)
+    {
+        const int edge = 3;
+        foreach (var r in rects)
+        {
+            double ratio = r.Width / (double)r.Height;
+            if (ratio < 0.2 || ratio > 0.6 || r.X < edge || r.Y < edge || r.Right > w - edge || r.Bottom > h - edge) continue;
+            if (_sizeSamples.Count < SizeCapacity) _sizeSamples.Add((r.Y, r.Height));
+            else _sizeSamples[_sizeNext] = (r.Y, r.Height);
+            _sizeNext = (_sizeNext + 1) % SizeCapacity;
+        }
+        if (_sizeSamples.Count >= _options.SizePriorSamples) Refit();
+        if (!_sizeFitted) return rects;
+        var fitted = new List<Rect>(rects.Count);
+        foreach (var r in rects)
+        {
+            double expected = _slope * r.Y + _intercept;
+            if (expected <= 0)
+            {
+                fitted.Add(r);
+                continue;
+            }
+            int height = (int)Math.Min(r.Height, Math.Round(expected));
+            double widest = _options.SizePriorWidth * expected;
+            int width = r.Width, x = r.X;
+            if (widest > 0 && width > widest)
+            {
+                width = (int)Math.Round(widest);
+                x = r.X + (r.Width - width) / 2;
+            }
+            fitted.Add(new Rect(x, r.Y, width, Math.Max(1, height)));
+        }
+        return fitted;
+    }
+
+    private void Refit()
+    {
+        if (!Line(_sizeSamples, out double a, out double b)) return;
+        var residuals = _sizeSamples.ConvertAll(p => Math.Abs(p.Height - (a * p.Top + b)));
+        var sorted = residuals.ToArray();
+        Array.Sort(sorted);
+        double limit = 2 * Math.Max(1, sorted[sorted.Length / 2]);
+        var kept = new List<(double Top, double Height)>(_sizeSamples.Count);
+        for (int i = 0; i < _sizeSamples.Count; i++)
+            if (residuals[i] <= limit) kept.Add(_sizeSamples[i]);
+        if (kept.Count >= 3 && Line(kept, out double a2, out double b2)) (a, b) = (a2, b2);
+        (_slope, _intercept, _sizeFitted) = (a, b, true);
+    }
+
+    private static bool Line(List<(double Top, double Height)> points, out double slope, out double intercept)
+    {
+        double n = points.Count, sx = 0, sy = 0, sxx = 0, sxy = 0;
+        foreach (var (x, y) in points)
+        {
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+        }
+        double d = n * sxx - sx * sx;
+        if (n < 2 || d <= 1e-9 * n * n)
+        {
+            // All at one row: a constant height.
+            slope = 0;
+            intercept = n > 0 ? sy / n : 0;
+            return n > 0;
+        }
+        slope = (n * sxy - sx * sy) / d;
+        intercept = (sy - slope * sx) / n;
+        return true;
+    }
+
     private static double IoU(Rect a, Rect b)
     {
         var i = Rect.Intersect(a, b);
@@ -388,6 +736,8 @@ public sealed class BackgroundSubtractor : IDisposable
         foreach (var g in _greys) g.Dispose();
         _scratch.Dispose();
         _change.Dispose();
+        _diff.Dispose();
+        _moved.Dispose();
         NativeHandles.Closed(NativeHandles.BackgroundModel);
     }
 }

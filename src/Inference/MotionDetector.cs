@@ -5,7 +5,8 @@ namespace StreamVision.Inference;
 
 /// <summary>
 /// Detection without a model, for fixed cameras: background subtraction (OpenCV MOG2) finds moving blobs, each blob a
-/// detection of class "motion" with score 1. Keeps one background model per stream (by <see cref="Frame.StreamId"/>),
+/// detection of class "motion" with score 1 (or, for a box the subtractor predicted
+/// from memory rather than saw, <see cref="BackgroundSubtractorOptions.PredictedScore"/>). Keeps one background model per stream (by <see cref="Frame.StreamId"/>),
 /// bounded by <paramref name="maxStreams"/>; <see cref="ForgetStream"/> drops one when its stream ends.
 /// </summary>
 public sealed class MotionDetector(BackgroundSubtractorOptions? options = null, int maxStreams = 256) : IDetector
@@ -38,9 +39,12 @@ public sealed class MotionDetector(BackgroundSubtractorOptions? options = null, 
                 }
             }
             Box[] boxes;
-            lock (model) boxes = model.Apply(f);
-            var scores = new float[boxes.Length];
-            Array.Fill(scores, 1f);
+            float[] scores;
+            lock (model)
+            {
+                boxes = model.Apply(f);
+                scores = model.LastScores;
+            }
             result[i] = boxes.Length == 0 ? Detections.Empty : new Detections(boxes, scores, new int[boxes.Length]);
         }
         return result;

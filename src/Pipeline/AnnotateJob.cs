@@ -60,7 +60,8 @@ public sealed record AnnotateOptions
 }
 
 /// <summary>Summary of an annotate run.</summary>
-public sealed record AnnotateSummary(long Frames, long Detections, int Tracks, long Events, TimeSpan Elapsed)
+/// <param name="DrawnInPlace">Frames the video sink drew on without copying them first (it held their last reference).</param>
+public sealed record AnnotateSummary(long Frames, long Detections, int Tracks, long Events, TimeSpan Elapsed, long DrawnInPlace = 0)
 {
     public double Fps => Elapsed.TotalSeconds > 0 ? Frames / Elapsed.TotalSeconds : 0;
 }
@@ -200,7 +201,7 @@ public static class AnnotateJob
             if (run.NotFinalised is { Count: > 0 } lost) throw new OutputException(streamId, lost);
             progress?.Invoke(run.Stats.Frames, expected, run.Stats.Frames / Math.Max(1e-3, sw.Elapsed.TotalSeconds));
             if (video?.FallbackReason is not null) logger.LogWarning("encoder {Codec} unavailable, used libx264: {Reason}", o.Codec, video.FallbackReason);
-            return new AnnotateSummary(run.Stats.Frames, run.Stats.Detections, run.Stats.Tracks, run.Stats.Events, sw.Elapsed);
+            return new AnnotateSummary(run.Stats.Frames, run.Stats.Detections, run.Stats.Tracks, run.Stats.Events, sw.Elapsed, video?.DrawnInPlace ?? 0);
         }
         finally
         {

@@ -126,7 +126,8 @@ public sealed record VideoSinkOptions
 }
 
 /// <summary>
-/// Draws results on a copy of each frame (other sinks see the clean picture) and encodes it. Every output is finalised
+/// Draws results on a copy of each frame (other sinks see the clean picture), or on the frame itself when this sink holds
+/// its last reference, and encodes it. Every output is finalised
 /// (trailer written) when a segment ends, on <see cref="CompleteAsync"/> and on dispose, so files play whatever way the
 /// run ends. A network output that fails is reopened after <see cref="VideoSinkOptions.ReconnectDelaySeconds"/>; frames
 /// while it is down are dropped and counted (<see cref="FramesDropped"/>, <c>sv_sink_items_dropped</c>). A file that fails
@@ -189,6 +190,8 @@ public sealed class VideoFileSink : ISink, ISinkHealth
     public string Name => _options.Name;
     /// <summary>Frames encoded, over all segments and reconnects.</summary>
     public long FramesWritten => _framesBefore + (_writer?.FramesWritten ?? 0);
+    /// <summary>Frames drawn on without a copy because this sink held their only reference (the rest were copied first).</summary>
+    public long DrawnInPlace { get; private set; }
     /// <summary>Frames dropped while a network output was down.</summary>
     public long FramesDropped => Interlocked.Read(ref _dropped);
     /// <summary>The files or URLs opened so far, in order (one per segment); the latest <see cref="MaxOutputsListed"/> of a long run.</summary>
@@ -242,9 +245,19 @@ public sealed class VideoFileSink : ISink, ISinkHealth
         {
             if (!_options.Raw)
             {
-                copy = await _pool.RentAsync(src.Width, src.Height, ct).ConfigureAwait(false);
-                copy.CopyFrom(src);
-                _annotator.Draw(item, copy, _overlays);
+                if (src.RefCount == 1)
+                {
+                    // This sink holds the frame's only reference: no other sink, the pipeline or the decoder can read these
+                    // pixels again (a reference is only ever taken from one already held), so drawing needs no copy.
+                    _annotator.Draw(item, src, _overlays);
+                    DrawnInPlace++;
+                }
+                else
+                {
+                    copy = await _pool.RentAsync(src.Width, src.Height, ct).ConfigureAwait(false);
+                    copy.CopyFrom(src);
+                    _annotator.Draw(item, copy, _overlays);
+                }
             }
             var picture = copy ?? src;
             int ow = _writer.Options.Width, oh = _writer.Options.Height;

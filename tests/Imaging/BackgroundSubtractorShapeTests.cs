@@ -198,6 +198,12 @@ public class BackgroundSubtractorShapeTests
     [InlineData("min_lifetime")]
     [InlineData("warmup_frames")]
     [InlineData("box_padding")]
+    [InlineData("memory_frames")]
+    [InlineData("predicted_score")]
+    [InlineData("size_prior_samples")]
+    [InlineData("seed_frames")]
+    [InlineData("frame_difference")]
+    [InlineData("size_prior_width")]
     public void InvalidValuesNameTheKey(string key)
     {
         var bad = key switch
@@ -213,6 +219,12 @@ public class BackgroundSubtractorShapeTests
             "warmup_frames" => new BackgroundSubtractorOptions { WarmupFrames = -1 },
             "min_motion" => new BackgroundSubtractorOptions { MinMotion = 1.5 },
             "motion_gap" => new BackgroundSubtractorOptions { MotionGap = 0 },
+            "memory_frames" => new BackgroundSubtractorOptions { MemoryFrames = 0 },
+            "predicted_score" => new BackgroundSubtractorOptions { PredictedScore = -0.5 },
+            "size_prior_samples" => new BackgroundSubtractorOptions { SizePriorSamples = 2 },
+            "seed_frames" => new BackgroundSubtractorOptions { SeedFrames = -1 },
+            "frame_difference" => new BackgroundSubtractorOptions { FrameDifference = 256 },
+            "size_prior_width" => new BackgroundSubtractorOptions { SizePriorWidth = -1 },
             _ => new BackgroundSubtractorOptions { BoxPadding = 3 },
         };
         var ex = Assert.Throws<OptionsException>(() => new BackgroundSubtractor(bad));

@@ -36,6 +36,39 @@ public class VideoFileSinkTests
     }
 
     [Fact]
+    public async Task DrawsOnTheFrameItselfOnlyWhenItHoldsTheLastReferenceAndTheVideoIsTheSameEitherWay()
+    {
+        // Sink A gets each frame with no other owner (draws in place); sink B's frames are also held by someone else (a
+        // preview, the pipeline): it must draw on a copy and leave their pixels clean. Both files decode to the same pictures.
+        var pool = new FramePool();
+        string dir = TestEnvironment.NewTempDir();
+        string a = Path.Combine(dir, "a.mkv"), b = Path.Combine(dir, "b.mkv");
+        var inPlace = new VideoFileSink(new VideoSinkOptions { Path = a, Preset = "ultrafast" }, 25, pool);
+        var copied = new VideoFileSink(new VideoSinkOptions { Path = b, Preset = "ultrafast" }, 25, pool);
+        for (int i = 0; i < 20; i++)
+        {
+            var tracks = new[] { SinkTestData.Tracked(1, new Box(5 + i, 5, 40 + i, 40)) };
+            using (var item = SinkTestData.Item(pool, i, tracks, w: 96, h: 64))
+                await inPlace.WriteAsync(item, CancellationToken.None);
+            using (var item = SinkTestData.Item(pool, i, tracks, w: 96, h: 64))
+            using (var other = item.AddRef())
+            {
+                await copied.WriteAsync(item, CancellationToken.None);
+                Assert.True(other.Frame.Data.IndexOfAnyExcept((byte)0) < 0, $"frame {i}: the other owner's picture was drawn on");
+            }
+        }
+        await inPlace.DisposeAsync();
+        await copied.DisposeAsync();
+        Assert.Equal(20, inPlace.DrawnInPlace);
+        Assert.Equal(0, copied.DrawnInPlace);
+        string FrameHashes(string path) => TestEnvironment.Run("ffmpeg", $"-hide_banner -loglevel error -i \"{path}\" -map 0:v -f framemd5 -").Stdout;
+        var ha = FrameHashes(a);
+        Assert.Equal(20, ha.Split('\n').Count(l => l.Length > 0 && !l.StartsWith('#')));
+        Assert.Equal(ha, FrameHashes(b));
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
     public async Task TimeTokenNamesSegmentsByTheirStart()
     {
         var pool = new FramePool();

@@ -20,6 +20,10 @@ public sealed class YoloSegDecoder : IDetectionDecoder
         MaskChannels = maskChannels;
     }
 
+    // Per-anchor best score and class, reused across calls (the detector serialises them).
+    private float[] _best = [];
+    private int[] _cls = [];
+
     public int DetectionsOutput { get; }
     public int PrototypesOutput { get; }
     public int MaskChannels { get; }
@@ -47,18 +51,24 @@ public sealed class YoloSegDecoder : IDetectionDecoder
         int a = o.Shape[1], n = o.Shape[2], classes = a - 4 - MaskChannels;
         var d = o.Data.AsSpan(batchIndex * a * n, a * n);
         Span<float> coeffs = MaskChannels <= 256 ? stackalloc float[MaskChannels] : new float[MaskChannels];
+        if (classes < 1) return;
+        // Best class per anchor, class rows outer (contiguous reads; see YoloDecoder).
+        if (_best.Length < n)
+        {
+            _best = new float[n];
+            _cls = new int[n];
+        }
+        var best = _best.AsSpan(0, n);
+        var cls = _cls.AsSpan(0, n);
+        d.Slice(4 * n, n).CopyTo(best);
+        cls.Clear();
+        for (int c = 1; c < classes; c++) YoloDecoder.RunningMax(d.Slice((4 + c) * n, n), best, cls, c);
         for (int j = 0; j < n; j++)
         {
-            int best = 0;
-            float bestP = d[4 * n + j];
-            for (int c = 1; c < classes; c++)
-            {
-                float p = d[(4 + c) * n + j];
-                if (p > bestP) { bestP = p; best = c; }
-            }
+            float bestP = best[j];
             if (bestP < minScore) continue;
             for (int k = 0; k < MaskChannels; k++) coeffs[k] = d[(4 + classes + k) * n + j];
-            candidates.Add(Box.FromCenter(d[j], d[n + j], d[2 * n + j], d[3 * n + j]), bestP, best, default, coeffs);
+            candidates.Add(Box.FromCenter(d[j], d[n + j], d[2 * n + j], d[3 * n + j]), bestP, cls[j], default, coeffs);
         }
     }
 }
