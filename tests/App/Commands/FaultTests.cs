@@ -46,11 +46,8 @@ public class FaultTests(ITestOutputHelper output)
                 uri: "lavfi:testsrc2=size=320x240:rate=25"
                 mode: live
             """);
-        string app = Path.Combine(AppContext.BaseDirectory, "streamvision.dll");
-        var psi = new ProcessStartInfo("dotnet", $"\"{app}\" run -c \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        _ = p.StandardOutput.ReadToEndAsync();
+        using var run = RunProcess.Start(config);
+        var (p, stderr) = (run.Process, run.Stderr);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         long written = 0, events = 0;
         JsonElement stream = default;

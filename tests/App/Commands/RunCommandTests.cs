@@ -28,11 +28,8 @@ public partial class RunCommandTests
                 uri: /usr/share/doc/opencv-doc/examples/data/Megamind.avi
                 mode: file
             """);
-        string app = Path.Combine(AppContext.BaseDirectory, "streamvision.dll");
-        var psi = new ProcessStartInfo("dotnet", $"\"{app}\" run -c \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        using var run = RunProcess.Start(config);
+        var (p, stdout, stderr) = (run.Process, run.Stdout, run.Stderr);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var until = DateTime.UtcNow.AddSeconds(120); // a fail-safe against a hang, not a speed bound
         long frames = 0;
@@ -79,11 +76,8 @@ public partial class RunCommandTests
         string Yaml(params string[] ids) => $"http:\n  listen: http://127.0.0.1:{port}\ndetector:\n  model: none\nstreams:\n" +
             string.Concat(ids.Select(id => $"  - id: {id}\n    uri: \"lavfi:testsrc2=size=160x120:rate=10\"\n    mode: live\n"));
         File.WriteAllText(config, Yaml("first"));
-        string app = Path.Combine(AppContext.BaseDirectory, "streamvision.dll");
-        var psi = new ProcessStartInfo("dotnet", $"\"{app}\" run -c \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        _ = p.StandardOutput.ReadToEndAsync();
+        using var run = RunProcess.Start(config);
+        var (p, stderr) = (run.Process, run.Stderr);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         async Task<string[]> Ids()
         {
@@ -136,11 +130,8 @@ public partial class RunCommandTests
                 uri: "lavfi:testsrc2=size=320x240:rate=25,noise=alls=100:allf=t"
                 mode: live
             """);
-        string app = Path.Combine(AppContext.BaseDirectory, "streamvision.dll");
-        var psi = new ProcessStartInfo("dotnet", $"\"{app}\" run -c \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        using var run = RunProcess.Start(config);
+        var (p, stdout, stderr) = (run.Process, run.Stdout, run.Stderr);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         async Task<string?> VideoState()
         {
