@@ -52,21 +52,8 @@ public class BenchCommandTests
     [Fact]
     public async Task QuickEndToEnd_TimesThePeerAnnotateAndFfmpegAsWholeProcesses_WithRatiosAndTargets()
     {
-        string dir = TestEnvironment.NewTempDir();
-        var options = new BenchOptions
-        {
-            Only = new HashSet<string> { "e2e" },
-            Quick = true,
-            Runs = 1,
-            JsonPath = Path.Combine(dir, "results.json"),
-            WorkDir = Path.Combine(dir, "work"),
-        };
-        var output = new StringWriter();
-
-        var report = await BenchRunner.RunAsync(options, output, new StringWriter(), CancellationToken.None);
-
-        Assert.True(report.Errors.Count == 0, string.Join("\n", report.Errors));
-        var table = BenchReport.FromJson(File.ReadAllText(options.JsonPath)).Tables.Single();
+        var (_, tables, output) = await QuickBench.RunAsync("e2e");
+        var table = tables.Single();
         Assert.Equal("e2e", table.Name);
         // medium (quick runs the peer's one preset): peer, annotate, ffmpeg; analytics only: the same three; start-up: launcher and app.
         Assert.Equal(8, table.Rows.Count);
@@ -77,7 +64,7 @@ public class BenchCommandTests
         Assert.True(table.Rows[1]["vs_peer"].Value > 0 && table.Rows[1]["vs_ffmpeg"].Value > 0);
         Assert.Equal(4, table.Targets.Count); // writing vs peer and vs ffmpeg, analytics vs peer, start-up
         Assert.All(table.Targets, t => Assert.True(t.Value > 0, t.Name));
-        Assert.Contains("== e2e:", output.ToString());
+        Assert.Contains("== e2e:", output);
     }
 
     [Fact]

@@ -62,21 +62,7 @@ public class CapacityBenchmarkTests
     [Fact]
     public async Task QuickRun_SearchesEveryWorkloadInChildProcesses_AndReportsEveryProbeWithItsFigures()
     {
-        string dir = TestEnvironment.NewTempDir();
-        var options = new BenchOptions
-        {
-            Only = new HashSet<string> { CapacityBenchmark.Name },
-            Quick = true,
-            Runs = 1,
-            JsonPath = Path.Combine(dir, "results.json"),
-            WorkDir = Path.Combine(dir, "work"),
-        };
-        var output = new StringWriter();
-
-        var report = await BenchRunner.RunAsync(options, output, new StringWriter(), CancellationToken.None);
-
-        Assert.True(report.Errors.Count == 0, string.Join("\n", report.Errors));
-        var tables = BenchReport.FromJson(File.ReadAllText(options.JsonPath)).Tables;
+        var (_, tables, output) = await QuickBench.RunAsync(CapacityBenchmark.Name);
         var summary = tables.Single(t => t.Name == CapacityBenchmark.Name);
         var probes = tables.Single(t => t.Name == "capacity-probes");
         // Every workload was searched (the YOLO-sized one too: set-up makes it), each with at least one probe.
@@ -104,6 +90,6 @@ public class CapacityBenchmarkTests
         if (distinct >= 2) Assert.True(summary.Rows[0]["mb_stream"].Value is > 0, JsonSerializer.Serialize(summary.Rows[0]));
         else Assert.Null(summary.Rows[0]["mb_stream"].Value);
         Assert.All(summary.Rows.Where(r => r["capacity"].Value > 0), r => Assert.True(r["cpu_ms"].Value > 0 && r["cpu_bound"].Value > 0, JsonSerializer.Serialize(r)));
-        Assert.Contains("== capacity:", output.ToString());
+        Assert.Contains("== capacity:", output);
     }
 }
