@@ -5,9 +5,21 @@ using StreamVision.Sinks.Tests.Support;
 namespace StreamVision.Sinks.Tests;
 
 /// <summary>
+/// librdkafka's mock broker, set down and up again, listens anew on the port it had; a port this process picked for
+/// another server (FreePort, then mosquitto binds it) could be given to the mock in between and make that listen fail,
+/// which librdkafka treats as fatal. These tests run on their own, after the parallel ones.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class KafkaMockCollection
+{
+    public const string Name = "librdkafka mock cluster";
+}
+
+/// <summary>
 /// Against librdkafka's built-in mock cluster (no Kafka broker can be installed here), read back by a real consumer;
 /// brokers are taken down and up through librdkafka's mock API.
 /// </summary>
+[Collection(KafkaMockCollection.Name)]
 public class KafkaEventSinkTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
