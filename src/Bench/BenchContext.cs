@@ -242,12 +242,8 @@ public static class BenchMeasure
     {
         try
         {
-            var psi = new ProcessStartInfo("git", $"-C \"{dir}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            using var p = Process.Start(psi);
-            if (p is null) return "";
-            string o = p.StandardOutput.ReadToEnd();
-            p.WaitForExit(5000);
-            return p.ExitCode == 0 ? o.Trim() : "";
+            var r = ToolProcess.Run("git", $"-C \"{dir}\" {args}");
+            return r.ExitCode == 0 ? r.Stdout.Trim() : "";
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {

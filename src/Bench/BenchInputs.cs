@@ -59,17 +59,11 @@ public sealed class BenchInputs
         string path = Path.Combine(root, ".deps", "bench", "yolov8n-structure.onnx");
         string script = Path.Combine(root, "tools", "make-yolo-workload", "make.py");
         if (File.Exists(path) && File.GetLastWriteTimeUtc(path) >= File.GetLastWriteTimeUtc(script)) return path;
-        var psi = new ProcessStartInfo(EndToEndBenchmark.Python) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { script, "--out", path }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {EndToEndBenchmark.Python}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        _ = stdout.Result;
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException(err.Contains("No module named 'torch'", StringComparison.Ordinal)
+        var r = ToolProcess.Run(EndToEndBenchmark.Python, [script, "--out", path]);
+        if (r.ExitCode != 0)
+            throw new InvalidOperationException(r.Stderr.Contains("No module named 'torch'", StringComparison.Ordinal)
                 ? "the YOLO workload needs Debian's PyTorch: run `./streamvision setup --training` (installs python3-torch), then the bench again"
-                : $"tools/make-yolo-workload/make.py failed: {err.Trim()}");
+                : $"tools/make-yolo-workload/make.py failed: {r.Stderr.Trim()}");
         return path;
     });
 
@@ -134,18 +128,8 @@ public sealed class BenchInputs
     /// <summary>Runs the ffmpeg CLI quietly; throws with its error output when it fails.</summary>
     public static void Ffmpeg(string args)
     {
-        var psi = new ProcessStartInfo("ffmpeg", "-hide_banner -nostdin -loglevel error -y " + args)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        _ = stdout.Result;
-        if (p.ExitCode != 0) throw new InvalidOperationException($"ffmpeg {args} failed: {err.Trim()}");
+        var r = ToolProcess.Run("ffmpeg", "-hide_banner -nostdin -loglevel error -y " + args);
+        if (r.ExitCode != 0) throw new InvalidOperationException($"ffmpeg {args} failed: {r.Stderr.Trim()}");
     }
 }
 

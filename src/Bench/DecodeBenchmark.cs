@@ -104,16 +104,10 @@ public static class DecodeBenchmark
     /// <summary>The ffmpeg CLI's own decode + conversion time (-benchmark rtime) for the file.</summary>
     public static double CliSeconds(string path, int threads)
     {
-        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "-hide_banner", "-nostdin", "-benchmark", "-threads", threads.ToString(CultureInfo.InvariantCulture), "-i", path, "-map", "0:v:0", "-pix_fmt", "bgr24", "-f", "null", "-" })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        _ = stdout.Result;
-        var m = Regex.Match(err, @"rtime=([0-9.]+)s");
-        if (p.ExitCode != 0 || !m.Success) throw new InvalidOperationException("ffmpeg failed: " + err.Trim());
+        var r = ToolProcess.Run("ffmpeg",
+            ["-hide_banner", "-nostdin", "-benchmark", "-threads", threads.ToString(CultureInfo.InvariantCulture), "-i", path, "-map", "0:v:0", "-pix_fmt", "bgr24", "-f", "null", "-"]);
+        var m = Regex.Match(r.Stderr, @"rtime=([0-9.]+)s");
+        if (r.ExitCode != 0 || !m.Success) throw new InvalidOperationException("ffmpeg failed: " + r.Stderr.Trim());
         return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 }

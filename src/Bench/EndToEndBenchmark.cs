@@ -167,16 +167,7 @@ public static partial class EndToEndBenchmark
     private static long CountFrames(string clip) =>
         long.TryParse(Probe($"-count_packets -select_streams v:0 -show_entries stream=nb_read_packets -of csv=p=0 \"{clip}\""), CultureInfo.InvariantCulture, out var n) ? n : 0;
 
-    private static string Probe(string args)
-    {
-        var psi = new ProcessStartInfo("ffprobe", "-v error " + args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffprobe");
-        var err = p.StandardError.ReadToEndAsync();
-        string o = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        _ = err.Result;
-        return o.Trim();
-    }
+    private static string Probe(string args) => ToolProcess.Run("ffprobe", "-v error " + args).Stdout.Trim();
 
     /// <summary>Runs one process under bash's <c>time</c>: wall and user+sys CPU of the whole process; frames and boxes from its summary line.</summary>
     private static async Task<Sample> TimeProcessAsync(string file, string[] args, string prefix, CancellationToken ct)
