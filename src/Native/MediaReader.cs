@@ -76,7 +76,7 @@ public sealed class MediaReader : IDisposable
         options ??= new MediaReaderOptions();
         SvNative.EnsureLoaded();
         cancellationToken.ThrowIfCancellationRequested();
-        var handle = new NativeHandle(SvNative.ReaderNew(), SvNative.ReaderClose);
+        var handle = new NativeHandle(SvNative.ReaderNew(), SvNative.ReaderClose, "reader");
         try
         {
             int rc;

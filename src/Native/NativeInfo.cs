@@ -17,6 +17,13 @@ public static class NativeInfo
     /// <summary>Shim writers alive now (each holds its FFmpeg encoder, muxer and scaler until it is closed).</summary>
     public static long LiveWriters => SvNative.LiveWriters();
 
+    /// <summary>
+    /// Readers and writers their owner never disposed, freed by the finaliser instead (each held its FFmpeg objects until
+    /// some later garbage collection). Stays 0 in a process whose code disposes every reader and writer; with the
+    /// environment variable <c>SV_TRACE_NATIVE_HANDLES=FILE</c> each one's creating stack is appended to FILE.
+    /// </summary>
+    public static long FinalizedHandles => NativeHandle.Finalized;
+
     /// <summary>The arena cap the service sets at its start unless <c>MALLOC_ARENA_MAX</c> is in the environment.</summary>
     public const int ServiceMallocArenas = 2;
 

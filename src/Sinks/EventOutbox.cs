@@ -35,6 +35,8 @@ internal sealed class EventOutbox<T>
     public int InFlight => Volatile.Read(ref _inflight);
     /// <summary>True once <see cref="BeginStop"/> was called: new events are dropped and counted as shutdown.</summary>
     public bool Stopping => Volatile.Read(ref _stopping) != 0;
+    /// <summary>True once <see cref="Abandon"/> ran: settlements no longer count.</summary>
+    public bool Abandoned => Volatile.Read(ref _abandoned) != 0;
     /// <summary>Events pushed out of the full buffer (also those that no longer fitted when put back).</summary>
     public long DroppedOverflow => Interlocked.Read(ref _droppedOverflow);
     /// <summary>Events that came after the stop or were still held at it.</summary>

@@ -21,15 +21,11 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
     private readonly ILogger _logger;
     private readonly KafkaProducers _producers;
     private readonly KafkaProducer _producer;
+    private readonly OutboxSender<byte[]> _sender;
     private readonly EventOutbox<byte[]> _outbox;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SinkMetrics _metrics;
-    private readonly IDisposable[] _gauges;
     private readonly Action<DeliveryReport<string, byte[]>> _onDelivery;
-    private readonly Task _loop;
-    private long _sent, _droppedFailed, _droppedRejected;
-    private int _abandoned, _disposed;
+    private long _droppedFailed;
 
     /// <param name="options">Brokers, topic, buffer (validated here).</param>
     /// <param name="streamId">The stream whose events this sink publishes: every message's key.</param>
@@ -47,7 +43,6 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
         StreamId = streamId;
         Topic = options.TopicFor(options.InstanceId);
         _metrics = new SinkMetrics(metrics, streamId, Name);
-        _outbox = new EventOutbox<byte[]>(options.BufferCapacity, options.MaxInflight, _metrics);
         _producers = producers ?? KafkaProducers.Shared;
         try
         {
@@ -62,12 +57,10 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
             throw new OptionsException("sinks.kafka", $"librdkafka refused the settings: {ex.Error.Reason}");
         }
         _onDelivery = OnDelivery;
-        _gauges =
-        [
-            _metrics.Register(SinkMetrics.Gauge.EventBufferDepth, () => Buffered),
-            _metrics.Register(SinkMetrics.Gauge.Connected, () => _producer.Connected ? 1 : 0),
-        ];
-        _loop = Task.Run(RunAsync);
+        _sender = new OutboxSender<byte[]>(options.BufferCapacity, options.MaxInflight, _metrics, streamId, _logger,
+            TimeSpan.FromSeconds(options.DrainTimeoutSeconds));
+        _outbox = _sender.Outbox;
+        _sender.Start(SendAsync, () => Task.Run(() => _producers.Detach(_producer, TimeSpan.FromSeconds(_options.DrainTimeoutSeconds))), () => _producer.Connected);
     }
 
     public string Name => "kafka";
@@ -77,14 +70,14 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
     /// <summary>True once the brokers acknowledged an event and none has reported all brokers down since.</summary>
     public bool IsConnected => _producer.Connected;
     /// <summary>Events the brokers acknowledged (delivery reports without error).</summary>
-    public long Sent => Interlocked.Read(ref _sent);
+    public long Sent => _sender.Sent;
     /// <summary>Events given up on: buffer overflow, failed deliveries, refused by the client, undelivered at shutdown.</summary>
     public long Dropped => DroppedOverflow + DroppedFailed + DroppedRejected + DroppedAtShutdown;
     public long DroppedOverflow => _outbox.DroppedOverflow;
     /// <summary>Events whose delivery report was an error (brokers away past the delivery timeout, or a broker refusal).</summary>
     public long DroppedFailed => Interlocked.Read(ref _droppedFailed);
     /// <summary>Events the client refused outright (too large, unknown topic).</summary>
-    public long DroppedRejected => Interlocked.Read(ref _droppedRejected);
+    public long DroppedRejected => _sender.DroppedRejected;
     public long DroppedAtShutdown => _outbox.DroppedAtShutdown;
     /// <summary>Events waiting here or handed to the producer and not acknowledged yet.</summary>
     public int Buffered => _outbox.Buffered;
@@ -122,90 +115,43 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
     /// (the stream's stop deadline: it ends the drain like the timeout, without throwing); what is left is dropped and
     /// counted, then the sink leaves the producer.
     /// </summary>
-    public async ValueTask CompleteAsync(CancellationToken ct)
-    {
-        if (Volatile.Read(ref _disposed) != 0) return;
-        await _outbox.DrainAsync(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds), ct).ConfigureAwait(false);
-        await StopAsync().ConfigureAwait(false);
-    }
+    public ValueTask CompleteAsync(CancellationToken ct) => _sender.CompleteAsync(ct);
 
     /// <summary>Stops without draining (what is held is dropped and counted); idempotent.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await StopAsync().ConfigureAwait(false);
-        foreach (var g in _gauges) g.Dispose();
-    }
+    public ValueTask DisposeAsync() => _sender.DisposeAsync();
 
-    private async Task StopAsync()
+    /// <summary>Hands events to the producer until the sink stops (<paramref name="ct"/>).</summary>
+    private async Task SendAsync(CancellationToken ct)
     {
-        if (!_outbox.BeginStop())
+        while (true)
         {
-            await _stopped.Task.ConfigureAwait(false);
-            return;
-        }
-        try
-        {
-            _stop.Cancel();
-            await _loop.ConfigureAwait(false);
-            // Reports that arrive from now on are not counted again: what is left is counted here, once.
-            Volatile.Write(ref _abandoned, 1);
-            int left = _outbox.Abandon();
-            if (left > 0)
+            await _outbox.WaitForEventAndSlotAsync(ct).ConfigureAwait(false);
+            if (!_outbox.TryTake(out var payload)) continue;
+            try
             {
-                _logger.LogWarning("stream {Stream}: kafka stopped with {Count} undelivered events", StreamId, left);
+                _producer.Producer.Produce(Topic, new Message<string, byte[]> { Key = StreamId, Value = payload }, _onDelivery);
             }
-            await Task.Run(() => _producers.Detach(_producer, TimeSpan.FromSeconds(_options.DrainTimeoutSeconds))).ConfigureAwait(false);
-        }
-        finally
-        {
-            _stop.Dispose();
-            _stopped.TrySetResult();
-        }
-    }
-
-    private async Task RunAsync()
-    {
-        var ct = _stop.Token;
-        try
-        {
-            while (true)
+            catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
             {
-                await _outbox.WaitForEventAndSlotAsync(ct).ConfigureAwait(false);
-                if (!_outbox.TryTake(out var payload)) continue;
-                try
-                {
-                    _producer.Producer.Produce(Topic, new Message<string, byte[]> { Key = StreamId, Value = payload }, _onDelivery);
-                }
-                catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    // librdkafka's own queue is full (other streams share it): wait and try again, oldest first.
-                    _outbox.PutBack([payload]);
-                    _outbox.ReleaseSlot();
-                    await Task.Delay(50, ct).ConfigureAwait(false);
-                }
-                catch (KafkaException ex)
-                {
-                    _outbox.Settle();
-                    Interlocked.Increment(ref _droppedRejected);
-                    _metrics.EventsDropped("rejected").Inc();
-                    _logger.LogError("stream {Stream}: kafka refused an event for {Topic}: {Error}", StreamId, Topic, ex.Error.Reason);
-                }
+                // librdkafka's own queue is full (other streams share it): wait and try again, oldest first.
+                _outbox.PutBack([payload]);
+                _outbox.ReleaseSlot();
+                await Task.Delay(50, ct).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "stream {Stream}: kafka sender failed; events are no longer sent", StreamId);
+            catch (KafkaException ex)
+            {
+                _outbox.Settle();
+                _sender.Rejected();
+                _logger.LogError("stream {Stream}: kafka refused an event for {Topic}: {Error}", StreamId, Topic, ex.Error.Reason);
+            }
         }
     }
 
     /// <summary>A delivery report (on librdkafka's poll thread): sent, or failed and counted.</summary>
     private void OnDelivery(DeliveryReport<string, byte[]> report)
     {
-        if (Volatile.Read(ref _abandoned) != 0) return;
+        // After the stop what was left is counted once: reports that arrive from then on are not counted again.
+        if (_outbox.Abandoned) return;
         if (report.Error.IsError)
         {
             long n = Interlocked.Increment(ref _droppedFailed);
@@ -215,8 +161,7 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
         }
         else
         {
-            Interlocked.Increment(ref _sent);
-            _metrics.EventsSent.Inc();
+            _sender.Delivered();
             _producer.Delivered();
         }
         _outbox.Settle();

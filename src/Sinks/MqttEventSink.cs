@@ -27,16 +27,12 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     private readonly ILogger _logger;
     private readonly MqttConnections _connections;
     private readonly MqttConnection _connection;
+    private readonly OutboxSender<Message> _sender;
     private readonly EventOutbox<Message> _outbox;
     private readonly List<Message> _unconfirmed = new();         // failed with the connection; resent after the reconnect
-    private readonly CancellationTokenSource _stop = new();
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SinkMetrics _metrics;
-    private readonly IDisposable[] _gauges;
-    private readonly Task _loop;
     private long _sequence;
-    private long _sent, _droppedRejected, _connects, _failedAttempts;
-    private int _disposed;
+    private long _connects, _failedAttempts;
 
     private sealed class Message(long sequence, byte[] payload)
     {
@@ -66,15 +62,12 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
         // QoS 2 message on its PUBREL: one at a time keeps a stream's events in order.
         int inflight = options.Qos == 2 ? 1 : options.MaxInflight;
         _metrics = new SinkMetrics(metrics, streamId, Name);
-        _outbox = new EventOutbox<Message>(options.BufferCapacity, inflight, _metrics);
+        _sender = new OutboxSender<Message>(options.BufferCapacity, inflight, _metrics, streamId, _logger,
+            TimeSpan.FromSeconds(options.DrainTimeoutSeconds));
+        _outbox = _sender.Outbox;
         _connections = connections ?? MqttConnections.Shared;
         _connection = _connections.Attach(this, options, ClientId, _logger, "sinks.mqtt");
-        _gauges =
-        [
-            _metrics.Register(SinkMetrics.Gauge.EventBufferDepth, () => Buffered),
-            _metrics.Register(SinkMetrics.Gauge.Connected, () => IsConnected ? 1 : 0),
-        ];
-        _loop = Task.Run(RunAsync);
+        _sender.Start(SendAsync, LeaveAsync, () => IsConnected);
     }
 
     public string Name => "mqtt";
@@ -105,13 +98,13 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
         }
     }
     /// <summary>Events delivered (acknowledged for QoS 1 and 2, written for QoS 0).</summary>
-    public long Sent => Interlocked.Read(ref _sent);
+    public long Sent => _sender.Sent;
     /// <summary>Events given up on: buffer overflow, refused by the broker or the client library, undelivered at shutdown.</summary>
     public long Dropped => DroppedOverflow + DroppedRejected + DroppedAtShutdown;
     /// <summary>Events pushed out of a full buffer.</summary>
     public long DroppedOverflow => _outbox.DroppedOverflow;
     /// <summary>Events the broker refused (an MQTT 5 reason code) or that could not be encoded.</summary>
-    public long DroppedRejected => Interlocked.Read(ref _droppedRejected);
+    public long DroppedRejected => _sender.DroppedRejected;
     /// <summary>Events still undelivered when the sink stopped.</summary>
     public long DroppedAtShutdown => _outbox.DroppedAtShutdown;
     /// <summary>Events waiting or unacknowledged.</summary>
@@ -134,20 +127,10 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     /// counted, then the sink publishes the stream's state <c>offline</c> and leaves the connection (the last stream out
     /// closes it).
     /// </summary>
-    public async ValueTask CompleteAsync(CancellationToken ct)
-    {
-        if (Volatile.Read(ref _disposed) != 0) return;
-        await _outbox.DrainAsync(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds), ct).ConfigureAwait(false);
-        await StopAsync().ConfigureAwait(false);
-    }
+    public ValueTask CompleteAsync(CancellationToken ct) => _sender.CompleteAsync(ct);
 
     /// <summary>Stops without draining (what is buffered is dropped and counted); idempotent.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await StopAsync().ConfigureAwait(false);
-        foreach (var g in _gauges) g.Dispose();
-    }
+    public ValueTask DisposeAsync() => _sender.DisposeAsync();
 
     /// <summary>The shared connection came up (again) while this sink is attached. Called under the connection's lock.</summary>
     internal void OnConnected(bool reconnect)
@@ -166,32 +149,15 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     /// <summary>Test hook: the shared connection vanishes as if the process had crashed (no DISCONNECT: the broker sends the will).</summary>
     internal Task DangerousCrashConnectionAsync() => _connection.DangerousCrashAsync();
 
-    private async Task StopAsync()
+    /// <summary>
+    /// After the sender stopped and what was left was counted (what a lost connection left unconfirmed was still in flight:
+    /// counted with the rest, once): publishes the stream's state offline and leaves the connection.
+    /// </summary>
+    private async Task LeaveAsync()
     {
-        if (!_outbox.BeginStop())
-        {
-            await _stopped.Task.ConfigureAwait(false);
-            return;
-        }
-        try
-        {
-            _stop.Cancel();
-            await _loop.ConfigureAwait(false);
-            // What a lost connection left unconfirmed is still in flight: counted with the rest, once.
-            lock (_unconfirmed) _unconfirmed.Clear();
-            int left = _outbox.Abandon();
-            if (left > 0)
-            {
-                _logger.LogWarning("stream {Stream}: mqtt stopped with {Count} undelivered events", StreamId, left);
-            }
-            await PublishOfflineAsync().ConfigureAwait(false);
-            await _connections.DetachAsync(this, _connection).ConfigureAwait(false);
-        }
-        finally
-        {
-            _stop.Dispose();
-            _stopped.TrySetResult();
-        }
+        lock (_unconfirmed) _unconfirmed.Clear();
+        await PublishOfflineAsync().ConfigureAwait(false);
+        await _connections.DetachAsync(this, _connection).ConfigureAwait(false);
     }
 
     private async Task PublishOfflineAsync()
@@ -209,23 +175,13 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
         }
     }
 
-    private async Task RunAsync()
+    /// <summary>Sends over each session the shared connection brings up, until the sink stops (<paramref name="ct"/>).</summary>
+    private async Task SendAsync(CancellationToken ct)
     {
-        var ct = _stop.Token;
-        try
+        while (!ct.IsCancellationRequested)
         {
-            while (!ct.IsCancellationRequested)
-            {
-                var session = await _connection.WaitSessionAsync(ct).ConfigureAwait(false);
-                await SendOverAsync(session, ct).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "stream {Stream}: mqtt sender failed; events are no longer sent", StreamId);
+            var session = await _connection.WaitSessionAsync(ct).ConfigureAwait(false);
+            await SendOverAsync(session, ct).ConfigureAwait(false);
         }
     }
 
@@ -258,7 +214,7 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
                     session.Release();
                     continue;
                 }
-                outstanding.Add(SendAsync(session, msg, broken));
+                outstanding.Add(PublishAsync(session, msg, broken));
                 if (outstanding.Count > 2 * _options.MaxInflight) outstanding.RemoveAll(t => t.IsCompleted);
             }
         }
@@ -302,7 +258,7 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     }
 
     /// <summary>One event: delivered, refused (dropped and counted) or, when the connection failed, kept for the resend.</summary>
-    private async Task SendAsync(MqttSession session, Message msg, CancellationTokenSource broken)
+    private async Task PublishAsync(MqttSession session, Message msg, CancellationTokenSource broken)
     {
         bool unconfirmed = false;
         try
@@ -310,8 +266,7 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
             var result = await session.Client.PublishAsync(Build(session, msg), broken.Token).ConfigureAwait(false);
             if (result.IsSuccess)
             {
-                Interlocked.Increment(ref _sent);
-                _metrics.EventsSent.Inc();
+                _sender.Delivered();
             }
             else
             {
@@ -353,8 +308,7 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
 
     private void Reject(string why)
     {
-        Interlocked.Increment(ref _droppedRejected);
-        _metrics.EventsDropped("rejected").Inc();
+        _sender.Rejected();
         _logger.LogError("stream {Stream}: mqtt {Topic} refused an event: {Error}", StreamId, EventsTopic, why);
     }
 

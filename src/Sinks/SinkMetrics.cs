@@ -32,6 +32,8 @@ internal sealed class SinkMetrics
     }
 
     public PipelineMetrics Metrics { get; }
+    /// <summary>The sink's name (its <c>sink</c> label).</summary>
+    public string Sink => _sink;
 
     public Counter.Child Written => _written ??= Metrics.SinkWritten.WithLabels(_stream, _sink);
     public Counter.Child Dropped => _dropped ??= Metrics.SinkDropped.WithLabels(_stream, _sink);
