@@ -38,7 +38,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);           // local starts and stops
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<string, string> _owned = new(StringComparer.Ordinal);   // id -> spec it runs with
+    private readonly ConcurrentDictionary<string, Running> _owned = new(StringComparer.Ordinal);  // id -> definition it runs with
     private readonly ConcurrentDictionary<string, string> _errors = new(StringComparer.Ordinal);  // id -> why it did not start
     private readonly Dictionary<string, long> _unownedSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Member, long Since)> _fallbackFor = new(StringComparer.Ordinal); // id -> first choice that left it
@@ -48,6 +48,9 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     private Task? _leaseLoop, _reconcileLoop;
     private volatile ClusterView _view = ClusterView.Empty;
     private int _disposed;
+
+    /// <summary>The definition a stream runs with here and the etcd revision it was written at: only a definition written later restarts the stream.</summary>
+    private readonly record struct Running(string Spec, long Revision);
 
     /// <param name="options">etcd endpoints, cluster name, lease (validated here).</param>
     /// <param name="runner">Starts and stops this instance's streams.</param>
@@ -91,6 +94,9 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     public string? StartError(string id) => _errors.TryGetValue(id, out var e) ? e : null;
     /// <summary>The cluster as the last reconcile read it.</summary>
     public ClusterView LastView => _view;
+
+    /// <summary>Test hook: awaited by each reconcile pass after it read the cluster and before it acts on what it read.</summary>
+    internal Func<Task>? DangerousAfterRead { get; set; }
 
     /// <summary>Streams to put in the cluster's list when missing (the configuration file's <c>streams:</c>), once this instance has joined.</summary>
     public void Seed(IEnumerable<(string Id, string Spec)> streams)
@@ -136,7 +142,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     /// <summary>
     /// Replaces a stream's definition in the cluster's list with one its owner already runs (zones and lines changed live
     /// there): the owner keeps the stream running, and whichever instance runs it next starts from this definition.
-    /// False when the stream is not in the list.
+    /// False when the stream is not in the list. The owner records the revision of this write, so a reconcile pass that
+    /// read the list before it (and sees the old definition) does not take that for a change either.
     /// </summary>
     /// <exception cref="ClusterException">etcd did not answer.</exception>
     public async Task<bool> ReplaceStreamAsync(string id, string spec, CancellationToken ct = default)
@@ -147,8 +154,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         try
         {
             if (await ReadStreamAsync(id, ct).ConfigureAwait(false) is null) return false;
-            await _store.PutAsync(_keys.Stream(id), spec, 0, ct).ConfigureAwait(false);
-            if (_owned.ContainsKey(id)) _owned[id] = spec;
+            long revision = await _store.PutAsync(_keys.Stream(id), spec, 0, ct).ConfigureAwait(false);
+            if (_owned.ContainsKey(id)) _owned[id] = new Running(spec, revision);
             return true;
         }
         finally
@@ -373,6 +380,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
                 if (lease == 0) continue;
                 var snap = _keys.Parse(await _store.RangeAsync(_keys.Prefix, ct).ConfigureAwait(false));
                 _view = snap.ToView();
+                if (DangerousAfterRead is { } afterRead) await afterRead().ConfigureAwait(false);
                 await _gate.WaitAsync(ct).ConfigureAwait(false);
                 try
                 {
@@ -414,6 +422,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         foreach (var (id, spec) in snap.Streams)
         {
             if (ValidLease() != lease) return; // the lease loop fenced meanwhile
+            long revision = snap.StreamRevisions.GetValueOrDefault(id);
             var ranked = Rendezvous.Rank(id, live);
             if (!snap.Owners.TryGetValue(id, out var owner))
             {
@@ -430,7 +439,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
                         _fallbackFor[id] = (ranked[0], now);
                         _logger.LogWarning("cluster {Cluster}: took stream {Stream} over: its first choice {Member} left it unclaimed", _options.Name, id, ranked[0]);
                     }
-                    await StartLocalAsync(id, spec, ct).ConfigureAwait(false);
+                    await StartLocalAsync(id, spec, revision, ct).ConfigureAwait(false);
                 }
                 continue;
             }
@@ -439,12 +448,13 @@ public sealed class ClusterCoordinator : IAsyncDisposable
             {
                 if (!_owned.TryGetValue(id, out var running))
                 {
-                    await StartLocalAsync(id, spec, ct).ConfigureAwait(false);
+                    await StartLocalAsync(id, spec, revision, ct).ConfigureAwait(false);
                 }
-                else if (running != spec)
+                else if (running.Spec != spec && revision > running.Revision)
                 {
+                    // Changed after what runs here (not a read that predates a change made here): restart with it.
                     await StopLocalAsync(id).ConfigureAwait(false);
-                    await StartLocalAsync(id, spec, ct).ConfigureAwait(false);
+                    await StartLocalAsync(id, spec, revision, ct).ConfigureAwait(false);
                 }
                 else if (ranked[0] != me && !(_fallbackFor.TryGetValue(id, out var skipped) && skipped.Member == ranked[0]
                     && Stopwatch.GetElapsedTime(skipped.Since, now) < FallbackHold))
@@ -506,9 +516,9 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         }
     }
 
-    private async Task StartLocalAsync(string id, string spec, CancellationToken ct)
+    private async Task StartLocalAsync(string id, string spec, long revision, CancellationToken ct)
     {
-        _owned[id] = spec;
+        _owned[id] = new Running(spec, revision);
         try
         {
             await _runner.StartAsync(id, spec, ct).ConfigureAwait(false);

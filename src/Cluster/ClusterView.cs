@@ -26,6 +26,7 @@ internal sealed class ClusterKeys(string prefix)
     public Snapshot Parse(IReadOnlyList<EtcdEntry> entries)
     {
         var streams = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var revisions = new Dictionary<string, long>(StringComparer.Ordinal);
         var owners = new Dictionary<string, (string Instance, long Lease)>(StringComparer.Ordinal);
         var members = new SortedDictionary<string, ClusterMember>(StringComparer.Ordinal);
         foreach (var e in entries)
@@ -37,18 +38,20 @@ internal sealed class ClusterKeys(string prefix)
             string kind = rest[..slash].ToString(), id = rest[(slash + 1)..].ToString();
             switch (kind)
             {
-                case "streams": streams[id] = e.Value; break;
+                case "streams": streams[id] = e.Value; revisions[id] = e.ModRevision; break;
                 case "owners": owners[id] = (e.Value, e.Lease); break;
                 case "members": members[id] = new ClusterMember(id, MemberInfo.ApiOf(e.Value)); break;
             }
         }
-        return new Snapshot(streams, owners, members);
+        return new Snapshot(streams, owners, members, revisions);
     }
 
+    /// <param name="StreamRevisions">The etcd revision each stream's definition was last written at.</param>
     internal sealed record Snapshot(
         IReadOnlyDictionary<string, string> Streams,
         IReadOnlyDictionary<string, (string Instance, long Lease)> Owners,
-        IReadOnlyDictionary<string, ClusterMember> Members)
+        IReadOnlyDictionary<string, ClusterMember> Members,
+        IReadOnlyDictionary<string, long> StreamRevisions)
     {
         public ClusterView ToView() => new(
             Members.Values.ToList(),

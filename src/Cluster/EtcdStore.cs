@@ -6,8 +6,8 @@ using Grpc.Net.Client;
 
 namespace StreamVision.Cluster;
 
-/// <summary>One key of a range read: its text value, the lease it is bound to (0 = none) and when it was created.</summary>
-public sealed record EtcdEntry(string Key, string Value, long Lease, long CreateRevision);
+/// <summary>One key of a range read: its text value, the lease it is bound to (0 = none), when it was created and last written.</summary>
+public sealed record EtcdEntry(string Key, string Value, long Lease, long CreateRevision, long ModRevision = 0);
 
 /// <summary>
 /// The few etcd v3 requests the cluster needs, over one gRPC channel to every endpoint (dotnet-etcd's client for the KV
@@ -73,7 +73,7 @@ internal sealed class EtcdStore : IDisposable
     public Task<IReadOnlyList<EtcdEntry>> RangeAsync(string prefix, CancellationToken ct) => Call("read the cluster", ct, async () =>
     {
         var r = await _client.GetRangeAsync(prefix, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
-        return (IReadOnlyList<EtcdEntry>)r.Kvs.Select(kv => new EtcdEntry(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.Lease, kv.CreateRevision)).ToList();
+        return (IReadOnlyList<EtcdEntry>)r.Kvs.Select(kv => new EtcdEntry(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.Lease, kv.CreateRevision, kv.ModRevision)).ToList();
     });
 
     /// <summary>Creates <paramref name="key"/> unless it exists (one transaction); bound to <paramref name="lease"/> when not 0. True when created.</summary>
@@ -86,11 +86,11 @@ internal sealed class EtcdStore : IDisposable
         return r.Succeeded;
     });
 
-    /// <summary>Writes <paramref name="key"/>, bound to <paramref name="lease"/> when not 0.</summary>
-    public Task PutAsync(string key, string value, long lease, CancellationToken ct) => Call($"write {key}", ct, async () =>
+    /// <summary>Writes <paramref name="key"/>, bound to <paramref name="lease"/> when not 0; returns the revision of the write (the key's new mod revision).</summary>
+    public Task<long> PutAsync(string key, string value, long lease, CancellationToken ct) => Call($"write {key}", ct, async () =>
     {
-        await _client.PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value), Lease = lease }, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
-        return 0;
+        var r = await _client.PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value), Lease = lease }, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
+        return r.Header.Revision;
     });
 
     /// <summary>Deletes <paramref name="key"/> only while it still holds <paramref name="value"/> under <paramref name="lease"/> (one transaction). True when deleted.</summary>

@@ -161,6 +161,54 @@ public sealed class ClusterCoordinatorTests : IDisposable
         Assert.Equal(attempts, runner.Attempts("broken"));
     }
 
+    [Fact]
+    public async Task ZonesStoredInTheDefinitionByItsOwnerRestartNothingAndAChangeFromElsewhereRestartsOnce()
+    {
+        var runner = new FakeRunner("a", _ledger);
+        var a = Node("a", runner);
+        await Poll.UntilAsync(() => Task.FromResult(a.IsMember), TimeSpan.FromSeconds(20), "a joined");
+        await AddAsync(a, ["cam"]);
+        await Poll.UntilAsync(() => Task.FromResult(_ledger.On("a").Contains("cam")), TimeSpan.FromSeconds(20), "cam running");
+        var failSafe = TimeSpan.FromSeconds(30); // against a hang, not a speed bound
+        int passes = 0, holdNext = 0;
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.DangerousAfterRead = async () =>
+        {
+            Interlocked.Increment(ref passes);
+            if (Interlocked.Exchange(ref holdNext, 0) == 1)
+            {
+                read.TrySetResult();
+                await go.Task;
+            }
+        };
+        async Task TwoMorePasses()
+        {
+            int from = Volatile.Read(ref passes);
+            await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref passes) >= from + 2), failSafe, "two more reconcile passes");
+        }
+
+        // The owner stores zones drawn on it (it applied them live) while a reconcile pass has read the old definition
+        // and not acted on it yet: neither that pass nor the later ones restart the stream.
+        Volatile.Write(ref holdNext, 1);
+        await read.Task.WaitAsync(failSafe);
+        string zoned = """{"id":"cam","uri":"lavfi:testsrc2","zones":[{"name":"door","polygon":[[0,0],[1,0],[1,1]]}]}""";
+        Assert.True(await a.ReplaceStreamAsync("cam", zoned));
+        go.SetResult();
+        await TwoMorePasses();
+        Assert.Equal(1, runner.Attempts("cam"));
+        Assert.Equal(zoned, await a.ReadStreamAsync("cam"));
+
+        // A definition changed by anyone else (etcdctl here; a user re-adding the stream) is a change: one restart, with it.
+        string moved = Spec("cam").Replace("testsrc2", "testsrc2=size=320x240", StringComparison.Ordinal);
+        _etcd.Ctl($"put /streamvision/{_name}/streams/cam \"{moved.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        await Poll.UntilAsync(() => Task.FromResult(runner.Attempts("cam") == 2), failSafe, "cam restarted with the new definition");
+        await TwoMorePasses();
+        Assert.Equal(2, runner.Attempts("cam"));
+        Assert.Equal(moved, runner.LastSpec("cam"));
+        Assert.Empty(_ledger.Violations);
+    }
+
     public void Dispose()
     {
         foreach (var n in _nodes) n.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(15));
@@ -220,6 +268,7 @@ internal sealed class FakeRunner(string instance, Ledger ledger) : IStreamRunner
 {
     private readonly HashSet<string> _mine = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _specs = new(StringComparer.Ordinal);
 
     /// <summary>A stream id whose start fails.</summary>
     public string? Refuse { get; init; }
@@ -229,11 +278,18 @@ internal sealed class FakeRunner(string instance, Ledger ledger) : IStreamRunner
         lock (_mine) return _attempts.GetValueOrDefault(id);
     }
 
+    /// <summary>The definition stream <paramref name="id"/> was last started with.</summary>
+    public string? LastSpec(string id)
+    {
+        lock (_mine) return _specs.GetValueOrDefault(id);
+    }
+
     public Task StartAsync(string id, string spec, CancellationToken ct)
     {
         lock (_mine)
         {
             _attempts[id] = _attempts.GetValueOrDefault(id) + 1;
+            _specs[id] = spec;
             if (id == Refuse) throw new InvalidOperationException($"{id}: cannot open the source");
             _mine.Add(id);
         }
