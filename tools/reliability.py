@@ -17,7 +17,8 @@ Needs a Release build (./streamvision setup), ffmpeg/ffprobe, mosquitto + mosqui
            output root, a foreign file overwritten, targets off `http.allowed_targets`, 8 concurrent 25 MB bodies,
            a burst of changes beyond `http.changes_per_minute`, missing and wrong tokens, 90 add/delete cycles; the
            status codes, RSS before/after and /metrics series before/after
-  soak     four live streams for 30 minutes: RSS, threads, handles, GC heap every 15 s, slope over the last 20 minutes
+  soak     four live streams for 30 minutes: RSS, threads, handles, GC heap, native heap (in use, free, mmap, arenas) and
+           native objects by kind every 15 s, slopes over the last 20 minutes
 
 Timings depend on the machine's load; the figures say what they were measured with.
 """
@@ -561,16 +562,28 @@ def proc_sample(pid):
     return rss, threads, len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def metric(port, name):
-    """One unlabelled series of /metrics (None when absent)."""
+def scrape(port):
+    """Every series of /metrics as {'name' or 'name{labels}': value} ({} when the service does not answer)."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            for line in r.read().decode().splitlines():
-                if line.startswith(name + " "):
-                    return float(line.split()[1])
+            text = r.read().decode()
     except OSError:
-        return None
-    return None
+        return {}
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            try:
+                values[key] = float(value)
+            except ValueError:
+                pass
+    return values
+
+
+def by_kind(series, name):
+    """The series of `name` labelled only by kind, as {kind: value}."""
+    prefix = name + '{kind="'
+    return {k[len(prefix):-2]: v for k, v in series.items() if k.startswith(prefix) and k.endswith('"}')}
 
 
 def slope(points):
@@ -608,10 +621,16 @@ streams:
         t0 = time.monotonic()
         while time.monotonic() - t0 < minutes * 60:
             rss, threads, fds = proc_sample(svc.proc.pid)
-            heap = metric(svc.port, "dotnet_total_memory_bytes")
+            series = scrape(svc.port)
+            native = by_kind(series, "sv_native_heap_bytes")
             ss = svc.streams() or []
             samples.append({"min": (time.monotonic() - t0) / 60, "rss": rss, "threads": threads, "fds": fds,
-                            "heap": (heap or 0) / 1e6, "fps": [s["fps"] for s in ss], "lat": [s["latency_ms"] for s in ss],
+                            "heap": series.get("dotnet_total_memory_bytes", 0) / 1e6,
+                            # glibc's heap, every native library's: bytes allocated, free but kept by the arenas, mapped blocks
+                            "native_in_use": native.get("in_use", 0) / 1e6, "native_free": native.get("free", 0) / 1e6,
+                            "native_mmap": native.get("mmap", 0) / 1e6, "arenas": series.get("sv_native_heap_arenas", 0),
+                            "handles": by_kind(series, "sv_native_handles"),
+                            "fps": [s["fps"] for s in ss], "lat": [s["latency_ms"] for s in ss],
                             "drops": sum(s["drops"] for s in ss)})
             time.sleep(every)
     finally:
@@ -620,7 +639,25 @@ streams:
     tail = [x for x in samples if x["min"] >= tail_from]
     return {"minutes": minutes, "samples": samples, "exit": code,
             "rss_slope": slope([(x["min"], x["rss"]) for x in tail]), "heap_slope": slope([(x["min"], x["heap"]) for x in tail]),
+            "native_in_use_slope": slope([(x["min"], x["native_in_use"]) for x in tail]),
+            "native_free_slope": slope([(x["min"], x["native_free"]) for x in tail]),
             "tail_from": tail_from}
+
+
+def soak_rows(xs):
+    """The soak table's rows: | what | first | last | min | max |, the native handles one row per kind."""
+    def row(label, values, fmt):
+        return f"| {label} | {fmt(values[0])} | {fmt(values[-1])} | {fmt(min(values))} | {fmt(max(values))} |"
+    whole = lambda v: f"{v:.0f}"
+    rows = [row("RSS MB", [x["rss"] for x in xs], whole), row("threads", [x["threads"] for x in xs], whole),
+            row("handles (fds)", [x["fds"] for x in xs], whole), row("GC heap MB", [x["heap"] for x in xs], whole),
+            row("native heap in use MB", [x["native_in_use"] for x in xs], lambda v: f"{v:.1f}"),
+            row("native heap free MB (kept by the arenas)", [x["native_free"] for x in xs], lambda v: f"{v:.1f}"),
+            row("native heap mmap MB", [x["native_mmap"] for x in xs], lambda v: f"{v:.1f}"),
+            row("malloc arenas", [x["arenas"] for x in xs], whole)]
+    for kind in sorted({k for x in xs for k in x["handles"]}):
+        rows.append(row(f"native objects: {kind}", [x["handles"].get(kind, 0) for x in xs], whole))
+    return rows
 
 
 def fmt_s(xs):
@@ -724,16 +761,18 @@ def main():
         lat = [l for x in xs for l in x["lat"]]
         md += ["## Soak", "",
                f"Four live streams (test sources 640x360 at 25 fps, motion detector, events, tracks, 60 s MP4 segments) for "
-               f"{s['minutes']:g} minutes, sampled every 15 s ({len(xs)} samples): RSS from /proc, threads, open handles, GC heap "
-               "(`dotnet_total_memory_bytes`). Exit code after SIGTERM: " + str(s["exit"]) + ".", "",
+               f"{s['minutes']:g} minutes, sampled every 15 s ({len(xs)} samples): RSS from /proc, threads, open file handles, "
+               "GC heap (`dotnet_total_memory_bytes`), the glibc heap every native library allocates from "
+               "(`sv_native_heap_bytes{kind}`, `sv_native_heap_arenas`) and the native objects alive by kind "
+               "(`sv_native_handles{kind}`). Exit code after SIGTERM: " + str(s["exit"]) + ".", "",
                "| | first | last | min | max |", "|---|---|---|---|---|",
-               f"| RSS MB | {first['rss']:.0f} | {last['rss']:.0f} | {min(x['rss'] for x in xs):.0f} | {max(x['rss'] for x in xs):.0f} |",
-               f"| threads | {first['threads']} | {last['threads']} | {min(x['threads'] for x in xs)} | {max(x['threads'] for x in xs)} |",
-               f"| handles | {first['fds']} | {last['fds']} | {min(x['fds'] for x in xs)} | {max(x['fds'] for x in xs)} |",
-               f"| GC heap MB | {first['heap']:.0f} | {last['heap']:.0f} | {min(x['heap'] for x in xs):.0f} | {max(x['heap'] for x in xs):.0f} |",
+               *soak_rows(xs),
                "",
                f"Slope from minute {s['tail_from']:.0f} to the end: RSS {s['rss_slope']:+.2f} MB/min, GC heap "
-               f"{s['heap_slope']:+.2f} MB/min. fps per stream: median {statistics.median(fps):.1f}, lowest {min(fps):.1f}; "
+               f"{s['heap_slope']:+.2f} MB/min, native heap in use {s['native_in_use_slope']:+.2f} MB/min, native heap free "
+               f"{s['native_free_slope']:+.2f} MB/min; native objects "
+               f"{'level throughout' if all(x['handles'] == first['handles'] for x in xs) else 'varied (see the table)'}. "
+               f"fps per stream: median {statistics.median(fps):.1f}, lowest {min(fps):.1f}; "
                f"latency median {statistics.median(lat):.1f} ms, worst {max(lat):.1f} ms; frames dropped (all streams): "
                f"{last['drops']}.", ""]
     with open(a.out, "w") as f:

@@ -16,7 +16,6 @@ namespace StreamVision.Sinks;
 /// </summary>
 public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
 {
-    private readonly SinkHealthTracker _health = new();
     private readonly KafkaOptions _options;
     private readonly ILogger _logger;
     private readonly KafkaProducers _producers;
@@ -89,16 +88,8 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
     /// Buffering while events wait and the brokers are not known to be up (none acknowledged yet, or all reported down);
     /// connected otherwise. After the sink stopped the state stays as it was.
     /// </summary>
-    public SinkHealth Health
-    {
-        get
-        {
-            if (_outbox.Stopping) return _health.Current;
-            if (!IsConnected && Buffered > 0) _health.Set(SinkState.Buffering, $"brokers {_options.Brokers} not reachable; events are buffered (up to {_options.BufferCapacity})");
-            else _health.Set(SinkState.Connected);
-            return _health.Current;
-        }
-    }
+    public SinkHealth Health => _sender.Health(() => !IsConnected && Buffered > 0,
+        () => $"brokers {_options.Brokers} not reachable; events are buffered (up to {_options.BufferCapacity})");
 
     /// <summary>Events handed to the producer and not acknowledged yet (at most <see cref="KafkaOptions.MaxInflight"/>).</summary>
     public int InFlight => _outbox.InFlight;

@@ -19,7 +19,6 @@ namespace StreamVision.Sinks;
 /// </summary>
 public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
 {
-    private readonly SinkHealthTracker _health = new();
     private static readonly byte[] s_online = "online"u8.ToArray();
     private static readonly byte[] s_offline = "offline"u8.ToArray();
 
@@ -81,22 +80,16 @@ public sealed class MqttEventSink : ISink, ISinkHealth, IEventSinkCounts
     public string ClientId { get; }
     public bool IsConnected => _connection.IsConnected;
 
-    /// <summary>Connected while the broker connection is up; buffering (events held, oldest dropped and counted when full) while it is not.</summary>
     long IEventSinkCounts.EventsDelivered => Sent;
     long IEventSinkCounts.EventsGivenUp => Dropped;
     int IEventSinkCounts.EventsBuffered => Buffered;
 
-    public SinkHealth Health
-    {
-        get
-        {
-            // Once stopped the sink has left the connection (the last stream out closes it): that is not an outage.
-            if (_outbox.Stopping) return _health.Current;
-            if (IsConnected) _health.Set(SinkState.Connected);
-            else _health.Set(SinkState.Buffering, $"no connection to {_connection.Broker}; events are buffered (up to {_options.BufferCapacity})");
-            return _health.Current;
-        }
-    }
+    /// <summary>
+    /// Connected while the broker connection is up; buffering (events held, oldest dropped and counted when full) while it
+    /// is not. Once stopped the sink has left the connection (the last stream out closes it): the state stays as it was.
+    /// </summary>
+    public SinkHealth Health => _sender.Health(() => !IsConnected,
+        () => $"no connection to {_connection.Broker}; events are buffered (up to {_options.BufferCapacity})");
     /// <summary>Events delivered (acknowledged for QoS 1 and 2, written for QoS 0).</summary>
     public long Sent => _sender.Sent;
     /// <summary>Events given up on: buffer overflow, refused by the broker or the client library, undelivered at shutdown.</summary>

@@ -18,6 +18,7 @@ internal sealed class OutboxSender<T>
     private readonly string _streamId;
     private readonly ILogger _logger;
     private readonly TimeSpan _drainTimeout;
+    private readonly SinkHealthTracker _health = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IDisposable[] _gauges = [];
@@ -70,6 +71,18 @@ internal sealed class OutboxSender<T>
             _metrics.Register(SinkMetrics.Gauge.Connected, () => connected() ? 1 : 0),
         ];
         _loop = Task.Run(() => RunAsync(send));
+    }
+
+    /// <summary>
+    /// The sink's health now: buffering (with <paramref name="why"/>) while <paramref name="buffering"/> says so, connected
+    /// otherwise. Once the sink stopped it stays as it was (the sink left its connection: that is not an outage).
+    /// </summary>
+    public SinkHealth Health(Func<bool> buffering, Func<string> why)
+    {
+        if (Outbox.Stopping) return _health.Current;
+        if (buffering()) _health.Set(SinkState.Buffering, why());
+        else _health.Set(SinkState.Connected);
+        return _health.Current;
     }
 
     /// <summary>One event delivered: counted as sent.</summary>

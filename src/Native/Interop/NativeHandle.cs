@@ -15,7 +15,7 @@ internal sealed class NativeHandle : SafeHandle
     /// <summary>The environment variable naming the file where handles left to the finaliser are reported.</summary>
     internal const string TraceVariable = "SV_TRACE_NATIVE_HANDLES";
 
-    private static readonly string? s_traceFile = Environment.GetEnvironmentVariable(TraceVariable) is { Length: > 0 } f ? f : null;
+    private static string? s_traceFile = Environment.GetEnvironmentVariable(TraceVariable) is { Length: > 0 } f ? f : null;
     private static long s_finalized;
 
     private readonly Action<IntPtr> _release;
@@ -27,8 +27,15 @@ internal sealed class NativeHandle : SafeHandle
     {
         _release = release;
         _kind = kind;
-        if (s_traceFile is not null) _createdAt = new StackTrace(1, fNeedFileInfo: true);
+        if (Volatile.Read(ref s_traceFile) is not null) _createdAt = new StackTrace(1, fNeedFileInfo: true);
         SetHandle(handle);
+    }
+
+    /// <summary>Where handles left to the finaliser are reported with their creating stack (null = nowhere); the environment's <c>SV_TRACE_NATIVE_HANDLES</c> at first.</summary>
+    internal static string? TraceFile
+    {
+        get => Volatile.Read(ref s_traceFile);
+        set => Volatile.Write(ref s_traceFile, value);
     }
 
     /// <summary>Handles released by the finaliser because their owner was never disposed (a leak until the next GC).</summary>
@@ -47,16 +54,16 @@ internal sealed class NativeHandle : SafeHandle
         if (!disposing && !IsInvalid && !IsClosed)
         {
             Interlocked.Increment(ref s_finalized);
-            if (s_traceFile is not null) Report();
+            if (TraceFile is { } file) Report(file);
         }
         base.Dispose(disposing);
     }
 
-    private void Report()
+    private void Report(string file)
     {
         try
         {
-            File.AppendAllText(s_traceFile!, $"native {_kind} freed by the finaliser, never disposed; created at:{Environment.NewLine}{_createdAt}{Environment.NewLine}");
+            File.AppendAllText(file, $"native {_kind} freed by the finaliser, never disposed; created at:{Environment.NewLine}{(object?)_createdAt ?? "(not recorded: the trace was off when it was created)"}{Environment.NewLine}");
         }
         catch (IOException)
         {

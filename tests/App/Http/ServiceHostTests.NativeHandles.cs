@@ -70,6 +70,7 @@ public class ServiceHostNativeHandlesTests(ITestOutputHelper output)
             }
             await Poll.UntilAsync(() => Decoding("keep"), failSafe, "the keep stream decoding");
             output.WriteLine("keep decoding");
+            output.WriteLine($"DIAG before GC {Describe(await NativeHandlesAsync(http))} finalized {StreamVision.Native.NativeInfo.FinalizedHandles}");
             // Objects of earlier tests in this process that wait for their finalizer are freed before counting.
             GC.Collect();
             GC.WaitForPendingFinalizers();
