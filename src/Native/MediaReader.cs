@@ -76,7 +76,7 @@ public sealed class MediaReader : IDisposable
         options ??= new MediaReaderOptions();
         SvNative.EnsureLoaded();
         cancellationToken.ThrowIfCancellationRequested();
-        var handle = new NativeHandle(SvNative.ReaderNew(), SvNative.ReaderClose, "reader");
+        var handle = new NativeHandle(SvNative.ReaderNew(), SvNative.ReaderClose, "reader", NativeHandle.Describe(url));
         try
         {
             int rc;

@@ -61,7 +61,7 @@ public sealed class MediaWriter : IDisposable
                 k, v, opts.Count, (int)options.IoTimeout.TotalMilliseconds, out raw);
         }
         SvNative.Check(rc, url);
-        return new MediaWriter(new NativeHandle(raw, SvNative.WriterClose, "writer"), url, options);
+        return new MediaWriter(new NativeHandle(raw, SvNative.WriterClose, "writer", NativeHandle.Describe(url)), url, options);
     }
 
     /// <summary>Encodes one frame. <paramref name="pts"/> null: the next frame at the nominal rate.</summary>

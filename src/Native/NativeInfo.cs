@@ -24,6 +24,12 @@ public static class NativeInfo
     /// </summary>
     public static long FinalizedHandles => NativeHandle.Finalized;
 
+    /// <summary>
+    /// Debug aid: with <c>SV_TRACE_NATIVE_HANDLES</c> set, where each reader and writer alive now was created (its kind and
+    /// stack; those created before the trace was on are not listed); empty otherwise.
+    /// </summary>
+    public static IReadOnlyList<string> TracedLiveHandles() => NativeHandle.TracedAlive();
+
     /// <summary>The arena cap the service sets at its start unless <c>MALLOC_ARENA_MAX</c> is in the environment.</summary>
     public const int ServiceMallocArenas = 2;
 

@@ -137,47 +137,53 @@ public static class AnnotateJob
         try
         {
             string streamId = SourceUri.DeriveStreamId(o.Input);
-            // Offline: the file mode waits instead of dropping, so every frame is analysed. Opened first: the video's frame
-            // rate comes from it.
-            var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
-            MediaInfo info;
-            try
-            {
-                info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
-            }
-            catch
-            {
-                await source.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
             var classNames = detector?.ClassNames ?? [];
+            // The classifier too is checked and loaded before the input is opened: a bad one fails the job with nothing open.
             if (o.Classifier is not null && !File.Exists(o.Classifier)) throw new OptionsException("--classifier", $"file not found: '{o.Classifier}'");
+            if (o.Classifier is not null && (!o.Track || detector is null))
+                throw new OptionsException("--classifier", "classifies tracks: it needs a detector and tracking (drop --no-track, set --model)");
             using var classifier = o.Classifier is null ? null
                 : OnnxClassifier.Load(new ClassifierOptions { Model = o.Classifier, Classes = o.ClassifyClasses, Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning } }, logger, "--classifier");
             await using var classifierBatcher = classifier is null ? null : new ClassifierBatcher(classifier, new ClassifierOptions { Model = o.Classifier!, Classes = o.ClassifyClasses }, logger, metrics);
-            if (classifier is not null && (!o.Track || detector is null))
-                throw new OptionsException("--classifier", "classifies tracks: it needs a detector and tracking (drop --no-track, set --model)");
             await using var batcher = detector is null ? null : new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger, metrics);
             using var motionModel = new MotionModelLease(o.Track && detector is not null ? o.Motion : "kalman");
+            // Offline: the file mode waits instead of dropping, so every frame is analysed. Opened before the outputs: the
+            // video's frame rate comes from it. Until the run owns it (Build), a failure disposes it here: a started source
+            // nobody stops decodes until its queue is full, then holds its reader for the life of the process.
+            var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
             var builder = new PipelineBuilder(streamId, pool).Logger(logger).Metrics(metrics).Source(source).Detector(batcher)
                 .Lossless(true).QueueCapacity(8).MaxFrames(o.MaxFrames).Classifier(classifierBatcher).Masks(new MaskOptions { Enabled = o.Masks });
-            if (o.Track) builder.Tracker(o.Tracker, motionModel.Model);
-            if (o.Track) builder.DetectSchedule(o.DetectSchedule); // without a tracker nothing could fill the skipped frames
-            builder.CameraTamper(tamperModel);
-            builder.Enhance(enhanceModel, new Inference.Enhance.EnhanceOptions { Enabled = enhanceModel is not null, Apply = o.EnhanceApply });
-            // No video asked (offline analytics): no drawing, no encoding, nothing copied.
-            var video = o.Output is null ? null : new VideoFileSink(new VideoSinkOptions
+            var outputs = new List<ISink>();
+            MediaInfo info;
+            VideoFileSink? video;
+            try
             {
-                Path = o.Output,
-                Codec = o.Codec,
-                Preset = o.Preset,
-                Crf = o.Crf,
-                Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
-            }, info.Fps, builder.SinkPool, metrics: metrics);
-            if (video is not null) builder.Sink(video);
-            if (o.TracksPath is not null) builder.Sink(new MotTrackSink(o.TracksPath));
-            if (o.EventsPath is not null) builder.Sink(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics));
-            await using var run = builder.Build();
+                info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
+                if (o.Track) builder.Tracker(o.Tracker, motionModel.Model);
+                if (o.Track) builder.DetectSchedule(o.DetectSchedule); // without a tracker nothing could fill the skipped frames
+                builder.CameraTamper(tamperModel);
+                builder.Enhance(enhanceModel, new Inference.Enhance.EnhanceOptions { Enabled = enhanceModel is not null, Apply = o.EnhanceApply });
+                // No video asked (offline analytics): no drawing, no encoding, nothing copied.
+                video = o.Output is null ? null : new VideoFileSink(new VideoSinkOptions
+                {
+                    Path = o.Output,
+                    Codec = o.Codec,
+                    Preset = o.Preset,
+                    Crf = o.Crf,
+                    Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
+                }, info.Fps, builder.SinkPool, metrics: metrics);
+                if (video is not null) outputs.Add(video);
+                if (o.TracksPath is not null) outputs.Add(new MotTrackSink(o.TracksPath));
+                if (o.EventsPath is not null) outputs.Add(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics));
+            }
+            catch
+            {
+                foreach (var sink in outputs) await sink.DisposeAsync().ConfigureAwait(false);
+                await source.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            foreach (var sink in outputs) builder.Sink(sink);
+            await using var run = builder.Build(); // when it fails, it disposes the source and the sinks itself
             run.FrameAnalyzed = frameAnalyzed;
             long expected = info.FrameCount > 0 ? info.FrameCount : (long)((info.Duration?.TotalSeconds ?? 0) * info.Fps);
             if (o.MaxFrames > 0) expected = expected > 0 ? Math.Min(expected, o.MaxFrames) : o.MaxFrames;

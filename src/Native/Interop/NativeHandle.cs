@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
@@ -16,18 +17,28 @@ internal sealed class NativeHandle : SafeHandle
     internal const string TraceVariable = "SV_TRACE_NATIVE_HANDLES";
 
     private static string? s_traceFile = Environment.GetEnvironmentVariable(TraceVariable) is { Length: > 0 } f ? f : null;
-    private static long s_finalized;
+    private static long s_finalized, s_lastId;
+    private static readonly ConcurrentDictionary<long, (string Kind, StackTrace Stack)> s_traced = new();
 
     private readonly Action<IntPtr> _release;
     private readonly string _kind;
+    private readonly string _what;
     private readonly StackTrace? _createdAt;
+    private readonly long _id;
 
-    /// <param name="kind">What the pointer is ("reader", "writer"): named in the report of a handle never disposed.</param>
-    public NativeHandle(IntPtr handle, Action<IntPtr> release, string kind) : base(IntPtr.Zero, ownsHandle: true)
+    /// <param name="kind">What the pointer is ("reader", "writer"): named in the traces.</param>
+    /// <param name="what">What it reads or writes (<see cref="Describe"/>): named in the traces.</param>
+    public NativeHandle(IntPtr handle, Action<IntPtr> release, string kind, string what) : base(IntPtr.Zero, ownsHandle: true)
     {
         _release = release;
         _kind = kind;
-        if (Volatile.Read(ref s_traceFile) is not null) _createdAt = new StackTrace(1, fNeedFileInfo: true);
+        _what = what;
+        if (Volatile.Read(ref s_traceFile) is not null)
+        {
+            _createdAt = new StackTrace(1, fNeedFileInfo: true);
+            _id = Interlocked.Increment(ref s_lastId);
+            s_traced[_id] = ($"{kind} of '{what}'", _createdAt);
+        }
         SetHandle(handle);
     }
 
@@ -41,11 +52,21 @@ internal sealed class NativeHandle : SafeHandle
     /// <summary>Handles released by the finaliser because their owner was never disposed (a leak until the next GC).</summary>
     internal static long Finalized => Interlocked.Read(ref s_finalized);
 
+    /// <summary>A URL as the traces name it: scheme, host and path only (no credentials, no query); a path or a filter graph as it is.</summary>
+    internal static string Describe(string url) =>
+        url.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(url, UriKind.Absolute, out var u)
+            ? u.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)
+            : url;
+
+    /// <summary>Where each handle created while the trace was on and not freed yet was created (kind, stack).</summary>
+    internal static IReadOnlyList<string> TracedAlive() => s_traced.OrderBy(kv => kv.Key).Select(kv => $"native {kv.Value.Kind} alive, created at:{Environment.NewLine}{kv.Value.Stack}").ToList();
+
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     protected override bool ReleaseHandle()
     {
         _release(handle);
+        if (_createdAt is not null) s_traced.TryRemove(_id, out _);
         return true;
     }
 
@@ -63,7 +84,7 @@ internal sealed class NativeHandle : SafeHandle
     {
         try
         {
-            File.AppendAllText(file, $"native {_kind} freed by the finaliser, never disposed; created at:{Environment.NewLine}{(object?)_createdAt ?? "(not recorded: the trace was off when it was created)"}{Environment.NewLine}");
+            File.AppendAllText(file, $"native {_kind} of '{_what}' freed by the finaliser, never disposed; created at:{Environment.NewLine}{(object?)_createdAt ?? "(not recorded: the trace was off when it was created)"}{Environment.NewLine}");
         }
         catch (IOException)
         {

@@ -23,7 +23,7 @@ public class NativeHandleTests
             GC.WaitForPendingFinalizers();
             Assert.True(NativeInfo.FinalizedHandles > finalized, "the forgotten reader was counted");
             string text = File.ReadAllText(trace);
-            Assert.Contains("native reader freed by the finaliser, never disposed", text);
+            Assert.Contains($"native reader of '{path}' freed by the finaliser, never disposed", text);
             Assert.Contains(nameof(OpenAndForget), text);
         }
         finally
