@@ -8,12 +8,14 @@ namespace StreamVision.Native.Interop;
 /// A native pointer released exactly once by its shim function (reader, writer). The owning type
 /// (MediaReader, MediaWriter) is the only holder; SafeHandle keeps it alive during calls.
 /// A handle its owner never disposed is freed by the finaliser at some later collection, and counted
-/// (<see cref="NativeInfo.FinalizedHandles"/>); with <c>SV_TRACE_NATIVE_HANDLES</c> set to a file path, each such
-/// handle's creating stack is appended to that file, so the code that forgot the <c>Dispose</c> can be found.
+/// (<see cref="NativeInfo.FinalizedHandles"/>). With <c>SV_TRACE_NATIVE_HANDLES</c> set to a file path each handle
+/// records where it was created: those left to the finaliser are appended to that file, and
+/// <see cref="NativeInfo.TracedLiveHandles"/> lists the live ones (a reader still held by a source nobody stopped is
+/// alive, not finalised), so the code that forgot the <c>Dispose</c> can be found.
 /// </summary>
 internal sealed class NativeHandle : SafeHandle
 {
-    /// <summary>The environment variable naming the file where handles left to the finaliser are reported.</summary>
+    /// <summary>The environment variable that turns the trace on, naming the file where handles left to the finaliser are reported.</summary>
     internal const string TraceVariable = "SV_TRACE_NATIVE_HANDLES";
 
     private static string? s_traceFile = Environment.GetEnvironmentVariable(TraceVariable) is { Length: > 0 } f ? f : null;

@@ -72,47 +72,60 @@ public class StreamManagerTests
             """);
         var logs = new CapturingLogger();
         var m = new StreamManager(config, logs);
-        await m.StartAsync();
-        Assert.True(m.TryGet("stall", out var stall));
-        Assert.True(m.TryGet("ok", out var ok));
-        var stalledVideo = stall.Sinks.Single(s => s.Sink.Name == "video");
-        Assert.True(Poll.Until(() => stalledVideo.QueueDepth == 4 && ok.Stats.Frames >= 20, TimeSpan.FromSeconds(30)),
-            $"streams did not get going: stalled queue {stalledVideo.QueueDepth}, ok frames {ok.Stats.Frames}");
-
-        var deadline = TimeSpan.FromSeconds(config.ShutdownSeconds);
-        var sw = Stopwatch.StartNew();
-        await m.StopAllAsync(deadline).WaitAsync(TimeSpan.FromSeconds(60)); // what SIGTERM does
-        sw.Stop();
-
-        Assert.True(sw.Elapsed < deadline * 3, $"stop took {sw.Elapsed.TotalSeconds:0.0} s with shutdown_seconds {deadline.TotalSeconds}");
-        Assert.Equal(StreamStatus.Stopped, stall.Status);
-        Assert.Equal(StreamStatus.Stopped, ok.Status);
-        Assert.Contains(logs.At(LogLevel.Warning), e => e.Message.Contains("stream stall: sink(s) video", StringComparison.Ordinal)
-            && e.Message.Contains("abandoned", StringComparison.Ordinal));
-        var okVideo = (VideoFileSink)ok.Sinks.Single(s => s.Sink.Name == "video").Sink;
-        Assert.True(okVideo.FramesWritten > 0);
-        Assert.Equal(okVideo.FramesWritten, VideoFrames(Path.Combine(dir, "ok.mp4")));
-        Assert.Contains(JsonLines(Path.Combine(dir, "ok.jsonl")), l => l.Contains("\"track_started\"", StringComparison.Ordinal));
-        Assert.Contains(JsonLines(Path.Combine(dir, "stall.jsonl")), l => l.Contains("\"track_started\"", StringComparison.Ordinal));
-        await Assert.ThrowsAsync<ServiceStoppingException>(() => m.AddAsync(config.Streams[1] with { Source = config.Streams[1].Source with { Id = "late" } }));
-
-        await m.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)); // never waits for the stuck output
-        Assert.True(m.Pool.Outstanding > 0); // the stuck sink still holds the frames it was given
-
-        // The output comes back: the abandoned sink writes what it holds, finalises, is disposed, and every frame returns.
-        var reader = Task.Run(() =>
+        string late = Path.Combine(dir, "stall-late.ts");
+        Task? drained = null;
+        // Reads the FIFO to its end: the stalled writer gets going, writes what it holds and finalises.
+        Task Drain() => Task.Run(() =>
         {
             using var fs = new FileStream(fifo, FileMode.Open, FileAccess.Read);
-            using var copy = File.Create(Path.Combine(dir, "stall-late.ts"));
+            using var copy = File.Create(late);
             fs.CopyTo(copy);
         });
-        await reader.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(Poll.Until(() => m.Pool.Outstanding == 0 && m.Resources.SinkPool.Outstanding == 0, TimeSpan.FromSeconds(10)),
-            $"frames left rented: {m.Pool.Outstanding}, {m.Resources.SinkPool.Outstanding}");
-        string late = Path.Combine(dir, "stall-late.ts");
-        Assert.True(new FileInfo(late).Length > 0, "nothing came out of the stalled output");
-        var probe = TestEnvironment.Ffprobe($"-count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 \"{late}\"").Trim();
-        Assert.True(probe is not ("" or "0" or "N/A"), $"the stalled output holds no frame ({new FileInfo(late).Length} bytes, ffprobe: '{probe}')");
+        try
+        {
+            await m.StartAsync();
+            Assert.True(m.TryGet("stall", out var stall));
+            Assert.True(m.TryGet("ok", out var ok));
+            var stalledVideo = stall.Sinks.Single(s => s.Sink.Name == "video");
+            Assert.True(Poll.Until(() => stalledVideo.QueueDepth == 4 && ok.Stats.Frames >= 20, TimeSpan.FromSeconds(30)),
+                $"streams did not get going: stalled queue {stalledVideo.QueueDepth}, ok frames {ok.Stats.Frames}");
+
+            var deadline = TimeSpan.FromSeconds(config.ShutdownSeconds);
+            var sw = Stopwatch.StartNew();
+            await m.StopAllAsync(deadline).WaitAsync(TimeSpan.FromSeconds(60)); // what SIGTERM does
+            sw.Stop();
+
+            Assert.True(sw.Elapsed < deadline * 3, $"stop took {sw.Elapsed.TotalSeconds:0.0} s with shutdown_seconds {deadline.TotalSeconds}");
+            Assert.Equal(StreamStatus.Stopped, stall.Status);
+            Assert.Equal(StreamStatus.Stopped, ok.Status);
+            Assert.Contains(logs.At(LogLevel.Warning), e => e.Message.Contains("stream stall: sink(s) video", StringComparison.Ordinal)
+                && e.Message.Contains("abandoned", StringComparison.Ordinal));
+            var okVideo = (VideoFileSink)ok.Sinks.Single(s => s.Sink.Name == "video").Sink;
+            Assert.True(okVideo.FramesWritten > 0);
+            Assert.Equal(okVideo.FramesWritten, VideoFrames(Path.Combine(dir, "ok.mp4")));
+            Assert.Contains(JsonLines(Path.Combine(dir, "ok.jsonl")), l => l.Contains("\"track_started\"", StringComparison.Ordinal));
+            Assert.Contains(JsonLines(Path.Combine(dir, "stall.jsonl")), l => l.Contains("\"track_started\"", StringComparison.Ordinal));
+            await Assert.ThrowsAsync<ServiceStoppingException>(() => m.AddAsync(config.Streams[1] with { Source = config.Streams[1].Source with { Id = "late" } }));
+
+            await m.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)); // never waits for the stuck output
+            Assert.True(m.Pool.Outstanding > 0); // the stuck sink still holds the frames it was given
+
+            // The output comes back: the abandoned sink writes what it holds, finalises, is disposed, and every frame returns.
+            drained = Drain();
+            await drained.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(Poll.Until(() => m.Pool.Outstanding == 0 && m.Resources.SinkPool.Outstanding == 0, TimeSpan.FromSeconds(10)),
+                $"frames left rented: {m.Pool.Outstanding}, {m.Resources.SinkPool.Outstanding}");
+            Assert.True(new FileInfo(late).Length > 0, "nothing came out of the stalled output");
+            var probe = TestEnvironment.Ffprobe($"-count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 \"{late}\"").Trim();
+            Assert.True(probe is not ("" or "0" or "N/A"), $"the stalled output holds no frame ({new FileInfo(late).Length} bytes, ffprobe: '{probe}')");
+        }
+        finally
+        {
+            // A failed assertion must not leave the stalled writer blocked for the rest of the test process: it would hold a
+            // native FFmpeg writer (and frames) that later tests count.
+            drained ??= Drain();
+            await m.DisposeAsync();
+        }
     }
 
     [Fact]
