@@ -94,6 +94,19 @@ public static class AnnotateJob
         }
     }
 
+    /// <summary>Loads OpenCV's native library; a library that cannot load is reported where it is used.</summary>
+    private static void PreloadOpenCv()
+    {
+        try
+        {
+            _ = Imaging.ImagingInfo.OpenCvVersion;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+        {
+            // reported by the first stage that draws or resizes
+        }
+    }
+
     /// <summary>Waits until the source has opened its input; a source that cannot open throws its error here.</summary>
     private static async Task<MediaInfo> WaitForInfoAsync(VideoSource source, CancellationToken ct)
     {
@@ -119,71 +132,76 @@ public static class AnnotateJob
         var sw = Stopwatch.StartNew();
         if (o.Output is null && o.TracksPath is null && o.EventsPath is null)
             throw new OptionsException("--output", "is required unless --tracks or --events is given (annotate needs at least one output)");
-        // Loaded first: a bad model fails the job before anything else is opened.
+        // Loaded first: a bad tamper or enhancement model fails the job before anything else is opened.
         using var tamperModel = o.Tamper is null ? null : Inference.Tamper.CameraTamperModel.Load(o.Tamper);
         using var enhanceModel = o.Enhance is null ? null : Inference.Enhance.ImageEnhancerModel.Load(o.Enhance);
         metrics ??= new PipelineMetrics();
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });
         if (o.DetectionsFile is not null && !File.Exists(o.DetectionsFile))
             throw new OptionsException("--detections", $"file not found: '{o.DetectionsFile}'");
-        var detector = DetectorFactory.Create(new DetectorStageOptions
-        {
-            Model = o.DetectionsFile is not null ? "detections-file" : o.Model,
-            DetectionsFile = o.DetectionsFile,
-            Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning, IntraOpThreads = IntraOpThreads(o) },
-            Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
-            Motion = o.MotionDetector ?? new Imaging.BackgroundSubtractorOptions(),
-        }, logger);
+        // Start-up side by side (a short job is mostly start-up, and start-up used one core): the source's thread loads
+        // FFmpeg and opens the input, a pool thread loads OpenCV (first used by the detector's resize), and this thread
+        // builds the model's session. No output is opened before the model loaded: a bad model still fails the job first.
+        _ = Task.Run(PreloadOpenCv, CancellationToken.None);
+        string streamId = SourceUri.DeriveStreamId(o.Input);
+        // Offline: the file mode waits instead of dropping, so every frame is analysed.
+        var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
+        IDetector? detector;
+        MediaInfo info;
         try
         {
-            string streamId = SourceUri.DeriveStreamId(o.Input);
+            detector = DetectorFactory.Create(new DetectorStageOptions
+            {
+                Model = o.DetectionsFile is not null ? "detections-file" : o.Model,
+                DetectionsFile = o.DetectionsFile,
+                Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning, IntraOpThreads = IntraOpThreads(o) },
+                Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
+                Motion = o.MotionDetector ?? new Imaging.BackgroundSubtractorOptions(),
+            }, logger);
+        }
+        catch
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        // Until the run owns the source and the outputs (Build), every failure disposes them here: a started source nobody
+        // stops decodes until its queue is full, then holds its reader and the input for the life of the process.
+        var outputs = new List<ISink>();
+        bool handedOver = false;
+        try
+        {
+            // The video's frame rate comes from the opened input.
+            info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
             var classNames = detector?.ClassNames ?? [];
-            // The classifier too is checked and loaded before the input is opened: a bad one fails the job with nothing open.
             if (o.Classifier is not null && !File.Exists(o.Classifier)) throw new OptionsException("--classifier", $"file not found: '{o.Classifier}'");
-            if (o.Classifier is not null && (!o.Track || detector is null))
-                throw new OptionsException("--classifier", "classifies tracks: it needs a detector and tracking (drop --no-track, set --model)");
             using var classifier = o.Classifier is null ? null
                 : OnnxClassifier.Load(new ClassifierOptions { Model = o.Classifier, Classes = o.ClassifyClasses, Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning } }, logger, "--classifier");
             await using var classifierBatcher = classifier is null ? null : new ClassifierBatcher(classifier, new ClassifierOptions { Model = o.Classifier!, Classes = o.ClassifyClasses }, logger, metrics);
+            if (classifier is not null && (!o.Track || detector is null))
+                throw new OptionsException("--classifier", "classifies tracks: it needs a detector and tracking (drop --no-track, set --model)");
             await using var batcher = detector is null ? null : new DetectionBatcher(detector, new BatcherOptions { MaxBatch = 1, MaxWait = TimeSpan.Zero }, logger, metrics);
             using var motionModel = new MotionModelLease(o.Track && detector is not null ? o.Motion : "kalman");
-            // Offline: the file mode waits instead of dropping, so every frame is analysed. Opened before the outputs: the
-            // video's frame rate comes from it. Until the run owns it (Build), a failure disposes it here: a started source
-            // nobody stops decodes until its queue is full, then holds its reader for the life of the process.
-            var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
             var builder = new PipelineBuilder(streamId, pool).Logger(logger).Metrics(metrics).Source(source).Detector(batcher)
                 .Lossless(true).QueueCapacity(8).MaxFrames(o.MaxFrames).Classifier(classifierBatcher).Masks(new MaskOptions { Enabled = o.Masks });
-            var outputs = new List<ISink>();
-            MediaInfo info;
-            VideoFileSink? video;
-            try
+            if (o.Track) builder.Tracker(o.Tracker, motionModel.Model);
+            if (o.Track) builder.DetectSchedule(o.DetectSchedule); // without a tracker nothing could fill the skipped frames
+            builder.CameraTamper(tamperModel);
+            builder.Enhance(enhanceModel, new Inference.Enhance.EnhanceOptions { Enabled = enhanceModel is not null, Apply = o.EnhanceApply });
+            // No video asked (offline analytics): no drawing, no encoding, nothing copied.
+            var video = o.Output is null ? null : new VideoFileSink(new VideoSinkOptions
             {
-                info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
-                if (o.Track) builder.Tracker(o.Tracker, motionModel.Model);
-                if (o.Track) builder.DetectSchedule(o.DetectSchedule); // without a tracker nothing could fill the skipped frames
-                builder.CameraTamper(tamperModel);
-                builder.Enhance(enhanceModel, new Inference.Enhance.EnhanceOptions { Enabled = enhanceModel is not null, Apply = o.EnhanceApply });
-                // No video asked (offline analytics): no drawing, no encoding, nothing copied.
-                video = o.Output is null ? null : new VideoFileSink(new VideoSinkOptions
-                {
-                    Path = o.Output,
-                    Codec = o.Codec,
-                    Preset = o.Preset,
-                    Crf = o.Crf,
-                    Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
-                }, info.Fps, builder.SinkPool, metrics: metrics);
-                if (video is not null) outputs.Add(video);
-                if (o.TracksPath is not null) outputs.Add(new MotTrackSink(o.TracksPath));
-                if (o.EventsPath is not null) outputs.Add(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics));
-            }
-            catch
-            {
-                foreach (var sink in outputs) await sink.DisposeAsync().ConfigureAwait(false);
-                await source.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
+                Path = o.Output,
+                Codec = o.Codec,
+                Preset = o.Preset,
+                Crf = o.Crf,
+                Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
+            }, info.Fps, builder.SinkPool, metrics: metrics);
+            if (video is not null) outputs.Add(video);
+            if (o.TracksPath is not null) outputs.Add(new MotTrackSink(o.TracksPath));
+            if (o.EventsPath is not null) outputs.Add(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics));
             foreach (var sink in outputs) builder.Sink(sink);
-            await using var run = builder.Build(); // when it fails, it disposes the source and the sinks itself
+            handedOver = true; // from here the run owns them: Build disposes them itself when it fails
+            await using var run = builder.Build();
             run.FrameAnalyzed = frameAnalyzed;
             long expected = info.FrameCount > 0 ? info.FrameCount : (long)((info.Duration?.TotalSeconds ?? 0) * info.Fps);
             if (o.MaxFrames > 0) expected = expected > 0 ? Math.Min(expected, o.MaxFrames) : o.MaxFrames;
@@ -211,6 +229,11 @@ public static class AnnotateJob
         }
         finally
         {
+            if (!handedOver)
+            {
+                foreach (var sink in outputs) await sink.DisposeAsync().ConfigureAwait(false);
+                await source.DisposeAsync().ConfigureAwait(false);
+            }
             detector?.Dispose();
         }
     }
