@@ -139,6 +139,22 @@ public sealed record BackgroundSubtractorOptions
     /// <summary>Blobs the <see cref="SizePrior"/> line is fitted from before it is used (the last 256 are kept). Default 20.</summary>
     [OptionRange(3, 256)]
     public int SizePriorSamples { get; init; } = 20;
+    /// <summary>
+    /// Split blobs at their heads (the W4 method): the top edge of a blob's mask, column by column, has a peak at each
+    /// head; a blob with two or more peaks at least <see cref="HeadSeparation"/> of a person's width apart, each standing
+    /// <see cref="HeadProminence"/> of a person's height above the edge between them, is reported as one box per head
+    /// (<see cref="ObjectAspect"/> of a person's height wide, centred on the head; as tall as the <see cref="SizePrior"/>
+    /// line says once fitted, else down to the blob's bottom). Separates people who overlap in depth (one behind the
+    /// other), which a blob's width alone does not show; a raised arm or a tall bag can pass for a head. Blobs with fewer
+    /// peaks are split by width as before. Needs <see cref="ObjectAspect"/>. Default false.
+    /// </summary>
+    public bool HeadSplit { get; init; }
+    /// <summary>Least distance between two heads (<see cref="HeadSplit"/>), as a fraction of a person's width (<see cref="ObjectAspect"/> times its height). Lower separates people closer together and splits more single people at their shoulders. Default 0.6.</summary>
+    [OptionRange(0.05, 5)]
+    public double HeadSeparation { get; init; } = 0.6;
+    /// <summary>How far the top edge must dip between two heads (<see cref="HeadSplit"/>), as a fraction of a person's height. Lower finds heads in tighter groups and takes more shoulders and bags for heads. Default 0.08.</summary>
+    [OptionRange(0, 1)]
+    public double HeadProminence { get; init; } = 0.08;
 
     public void Validate(string path = "detector.motion")
     {
@@ -167,6 +183,9 @@ public sealed record BackgroundSubtractorOptions
         if (SeedFrames is < 0 or > 500) throw new OptionsException($"{path}.seed_frames", $"must be 0..500 frames, got {SeedFrames}");
         if (!(SizePriorWidth >= 0 && SizePriorWidth <= 10)) throw new OptionsException($"{path}.size_prior_width", $"must be 0..10, got {SizePriorWidth}");
         if (FrameDifference is < 0 or > 255) throw new OptionsException($"{path}.frame_difference", $"must be 0..255 grey levels, got {FrameDifference}");
+        if (!(HeadSeparation >= 0.05 && HeadSeparation <= 5)) throw new OptionsException($"{path}.head_separation", $"must be 0.05..5, got {HeadSeparation}");
+        if (!(HeadProminence >= 0 && HeadProminence <= 1)) throw new OptionsException($"{path}.head_prominence", $"must be 0..1, got {HeadProminence}");
+        if (HeadSplit && ObjectAspect <= 0) throw new OptionsException($"{path}.head_split", "needs object_aspect (a person's width over height) above 0");
         if (SizePriorSamples is < 3 or > 256) throw new OptionsException($"{path}.size_prior_samples", $"must be 3..256, got {SizePriorSamples}");
     }
 }
@@ -293,6 +312,7 @@ public sealed class BackgroundSubtractor : IDisposable
             {
                 var r = Cv2.BoundingRect(c);
                 if ((long)r.Width * r.Height * div * div < _options.MinArea) continue;
+                if (_options.HeadSplit && SplitAtHeads(r, blobs)) continue;
                 if (split) Split(r, blobs);
                 else blobs.Add(r);
             }
@@ -455,6 +475,73 @@ public sealed class BackgroundSubtractor : IDisposable
             if (top >= 0 && end > start) into.Add(new Rect(r.X + start, top, end - start, bottom - top + 1));
             start = end;
         }
+    }
+
+    private static double HeadBand = double.Parse(Environment.GetEnvironmentVariable("SV_HB") ?? "0.25", System.Globalization.CultureInfo.InvariantCulture);
+    private static double HeadMinWidth = double.Parse(Environment.GetEnvironmentVariable("SV_HMW") ?? "1.0", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// <see cref="BackgroundSubtractorOptions.HeadSplit"/>: finds the heads on blob <paramref name="r"/>'s top edge (analysis
+    /// pixels) and, when there are two or more, adds one box per head to <paramref name="into"/> and returns true.
+    /// </summary>
+    private bool SplitAtHeads(Rect r, List<Rect> into)
+    {
+        if (r.Width < 3 || (_options.SizePrior && !_sizeFitted)) return false; // a person's height is not known yet
+        int stride = _mask.Cols, div = _options.Downscale, n = r.Width;
+        Span<int> top = n <= 1024 ? stackalloc int[n] : new int[n];
+        for (int x = 0; x < n; x++)
+        {
+            int y = r.Y;
+            while (y < r.Bottom && _maskBytes[y * stride + r.X + x] == 0) y++;
+            top[x] = y;
+        }
+        // A person's height (analysis pixels) whose head is at row y: the size prior's line once fitted, else the blob's height below y.
+        double Height(int y) => _sizeFitted && _slope * y * div + _intercept > 0 ? (_slope * y * div + _intercept) / div : r.Bottom - y;
+        // Heads: columns in order of height (highest first); each is kept when it is far enough from every kept head and
+        // the edge dips deep enough between them (so the shoulders of a kept head never count).
+        Span<int> order = n <= 1024 ? stackalloc int[n] : new int[n];
+        for (int x = 0; x < n; x++) order[x] = x;
+        var heights = top.ToArray();
+        order.Sort((a, b) => heights[a] != heights[b] ? heights[a].CompareTo(heights[b]) : a.CompareTo(b));
+        var heads = new List<int>(4);
+        if (top[order[0]] >= r.Bottom || n < HeadMinWidth * _options.ObjectAspect * Height(top[order[0]])) return false; // one person wide at most
+        foreach (int x in order)
+        {
+            if (top[x] >= r.Bottom) break;
+            double h = Height(top[x]);
+            if (h < 2 || top[x] - top[order[0]] > HeadBand * h) break; // heads of one group are at about one height
+            double apart = _options.HeadSeparation * _options.ObjectAspect * h, dip = _options.HeadProminence * h;
+            bool keep = true;
+            foreach (int k in heads)
+            {
+                if (Math.Abs(x - k) < apart)
+                {
+                    keep = false;
+                    break;
+                }
+                int lowest = 0;
+                for (int i = Math.Min(x, k); i <= Math.Max(x, k); i++) lowest = Math.Max(lowest, top[i]);
+                if (lowest - top[x] < dip)
+                {
+                    keep = false;
+                    break;
+                }
+            }
+            if (keep) heads.Add(x);
+        }
+        if (heads.Count < 2) return false;
+        foreach (int x in heads)
+        {
+            // Centre on the head's plateau (columns within a few pixels of its top, without a gap).
+            double h = Height(top[x]), flat = Math.Max(1, 0.03 * h);
+            int left = x, right = x;
+            while (left > 0 && top[left - 1] <= top[x] + flat) left--;
+            while (right < n - 1 && top[right + 1] <= top[x] + flat) right++;
+            double centre = r.X + (left + right + 1) / 2.0, width = _options.ObjectAspect * h;
+            int x0 = Math.Max(r.X, (int)Math.Round(centre - width / 2)), x1 = Math.Min(r.Right, (int)Math.Round(centre + width / 2));
+            int y0 = top[x], y1 = Math.Min(r.Bottom, (int)Math.Round(top[x] + h));
+            if (x1 > x0 && y1 > y0) into.Add(new Rect(x0, y0, x1 - x0, y1 - y0));
+        }
+        return true;
     }
 
     /// <summary>Size and shape priors on a full-frame box.</summary>

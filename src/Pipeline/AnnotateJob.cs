@@ -175,7 +175,7 @@ public static class AnnotateJob
                 Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
             }, info.Fps, builder.SinkPool, metrics: metrics);
             if (video is not null) builder.Sink(video);
-            if (o.TracksPath is not null) builder.Sink(new MotTrackSink(o.TracksPath));
+            if (o.TracksPath is not null) builder.Sink(new MotTrackSink(o.TracksPath) { WriteDetections = !o.Track }); // --no-track: the raw detections
             if (o.EventsPath is not null) builder.Sink(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics));
             await using var run = builder.Build();
             run.FrameAnalyzed = frameAnalyzed;
