@@ -144,17 +144,25 @@ public sealed record BackgroundSubtractorOptions
     /// head; a blob with two or more peaks at least <see cref="HeadSeparation"/> of a person's width apart, each standing
     /// <see cref="HeadProminence"/> of a person's height above the edge between them, is reported as one box per head
     /// (<see cref="ObjectAspect"/> of a person's height wide, centred on the head; as tall as the <see cref="SizePrior"/>
-    /// line says once fitted, else down to the blob's bottom). Separates people who overlap in depth (one behind the
-    /// other), which a blob's width alone does not show; a raised arm or a tall bag can pass for a head. Blobs with fewer
-    /// peaks are split by width as before. Needs <see cref="ObjectAspect"/>. Default false.
+    /// line says, else down to the blob's bottom). With <see cref="SizePrior"/> on, nothing is split by heads until the
+    /// line is fitted; a blob at most one person wide is never split. Separates people who overlap in depth (one behind
+    /// the other), which a blob's width alone does not show; a raised arm or a tall bag can pass for a head
+    /// (<see cref="HeadBand"/>, <see cref="HeadFill"/> guard against that). Blobs with fewer heads are split by width as
+    /// before. Needs <see cref="ObjectAspect"/>. Default false.
     /// </summary>
     public bool HeadSplit { get; init; }
-    /// <summary>Least distance between two heads (<see cref="HeadSplit"/>), as a fraction of a person's width (<see cref="ObjectAspect"/> times its height). Lower separates people closer together and splits more single people at their shoulders. Default 0.6.</summary>
+    /// <summary>Least distance between two heads (<see cref="HeadSplit"/>), as a fraction of a person's width (<see cref="ObjectAspect"/> times its height). Lower separates people closer together and splits more single people at their shoulders. Default 0.7.</summary>
     [OptionRange(0.05, 5)]
-    public double HeadSeparation { get; init; } = 0.6;
-    /// <summary>How far the top edge must dip between two heads (<see cref="HeadSplit"/>), as a fraction of a person's height. Lower finds heads in tighter groups and takes more shoulders and bags for heads. Default 0.08.</summary>
+    public double HeadSeparation { get; init; } = 0.7;
+    /// <summary>How far the top edge must dip between two heads (<see cref="HeadSplit"/>), as a fraction of a person's height. Lower finds heads in tighter groups and takes more shoulders and bags for heads. Default 0.05.</summary>
     [OptionRange(0, 1)]
-    public double HeadProminence { get; init; } = 0.08;
+    public double HeadProminence { get; init; } = 0.05;
+    /// <summary>How far below the highest head of a blob another head may be (<see cref="HeadSplit"/>), as a fraction of a person's height: the heads of people side by side or one behind the other are at about one height; a hand or a bag lower down is not a head. Lower ignores more shorter or nearer people; higher takes more hands for heads. Default 0.4.</summary>
+    [OptionRange(0, 1)]
+    public double HeadBand { get; init; } = 0.4;
+    /// <summary>Least fraction of a head's box that must be foreground (<see cref="HeadSplit"/>; 0 = any): a box over a few stray outline pixels is no person. A blob left with fewer than two heads is not split by heads. Higher keeps only solidly seen people. Default 0.45.</summary>
+    [OptionRange(0, 1)]
+    public double HeadFill { get; init; } = 0.45;
 
     public void Validate(string path = "detector.motion")
     {
@@ -185,6 +193,8 @@ public sealed record BackgroundSubtractorOptions
         if (FrameDifference is < 0 or > 255) throw new OptionsException($"{path}.frame_difference", $"must be 0..255 grey levels, got {FrameDifference}");
         if (!(HeadSeparation >= 0.05 && HeadSeparation <= 5)) throw new OptionsException($"{path}.head_separation", $"must be 0.05..5, got {HeadSeparation}");
         if (!(HeadProminence >= 0 && HeadProminence <= 1)) throw new OptionsException($"{path}.head_prominence", $"must be 0..1, got {HeadProminence}");
+        if (!(HeadBand >= 0 && HeadBand <= 1)) throw new OptionsException($"{path}.head_band", $"must be 0..1, got {HeadBand}");
+        if (!(HeadFill >= 0 && HeadFill <= 1)) throw new OptionsException($"{path}.head_fill", $"must be 0..1, got {HeadFill}");
         if (HeadSplit && ObjectAspect <= 0) throw new OptionsException($"{path}.head_split", "needs object_aspect (a person's width over height) above 0");
         if (SizePriorSamples is < 3 or > 256) throw new OptionsException($"{path}.size_prior_samples", $"must be 3..256, got {SizePriorSamples}");
     }
@@ -477,8 +487,14 @@ public sealed class BackgroundSubtractor : IDisposable
         }
     }
 
-    private static double HeadBand = double.Parse(Environment.GetEnvironmentVariable("SV_HB") ?? "0.25", System.Globalization.CultureInfo.InvariantCulture);
-    private static double HeadMinWidth = double.Parse(Environment.GetEnvironmentVariable("SV_HMW") ?? "1.0", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Fraction of <paramref name="r"/> (analysis pixels) that is foreground in the copied mask.</summary>
+    private double Fill(Rect r)
+    {
+        int stride = _mask.Cols, count = 0;
+        for (int y = r.Y; y < r.Bottom; y++)
+            for (int x = r.X; x < r.Right; x++) count += _maskBytes[y * stride + x] >> 7;
+        return count / ((double)r.Width * r.Height);
+    }
     /// <summary>
     /// <see cref="BackgroundSubtractorOptions.HeadSplit"/>: finds the heads on blob <paramref name="r"/>'s top edge (analysis
     /// pixels) and, when there are two or more, adds one box per head to <paramref name="into"/> and returns true.
@@ -503,12 +519,12 @@ public sealed class BackgroundSubtractor : IDisposable
         var heights = top.ToArray();
         order.Sort((a, b) => heights[a] != heights[b] ? heights[a].CompareTo(heights[b]) : a.CompareTo(b));
         var heads = new List<int>(4);
-        if (top[order[0]] >= r.Bottom || n < HeadMinWidth * _options.ObjectAspect * Height(top[order[0]])) return false; // one person wide at most
+        if (top[order[0]] >= r.Bottom || n < _options.ObjectAspect * Height(top[order[0]])) return false; // one person wide at most: nothing to split
         foreach (int x in order)
         {
             if (top[x] >= r.Bottom) break;
             double h = Height(top[x]);
-            if (h < 2 || top[x] - top[order[0]] > HeadBand * h) break; // heads of one group are at about one height
+            if (h < 2 || top[x] - top[order[0]] > _options.HeadBand * h) break; // heads of one group are at about one height
             double apart = _options.HeadSeparation * _options.ObjectAspect * h, dip = _options.HeadProminence * h;
             bool keep = true;
             foreach (int k in heads)
@@ -529,6 +545,7 @@ public sealed class BackgroundSubtractor : IDisposable
             if (keep) heads.Add(x);
         }
         if (heads.Count < 2) return false;
+        var parts = new List<Rect>(heads.Count);
         foreach (int x in heads)
         {
             // Centre on the head's plateau (columns within a few pixels of its top, without a gap).
@@ -539,8 +556,11 @@ public sealed class BackgroundSubtractor : IDisposable
             double centre = r.X + (left + right + 1) / 2.0, width = _options.ObjectAspect * h;
             int x0 = Math.Max(r.X, (int)Math.Round(centre - width / 2)), x1 = Math.Min(r.Right, (int)Math.Round(centre + width / 2));
             int y0 = top[x], y1 = Math.Min(r.Bottom, (int)Math.Round(top[x] + h));
-            if (x1 > x0 && y1 > y0) into.Add(new Rect(x0, y0, x1 - x0, y1 - y0));
+            if (x1 > x0 && y1 > y0) parts.Add(new Rect(x0, y0, x1 - x0, y1 - y0));
         }
+        if (_options.HeadFill > 0) parts.RemoveAll(p => Fill(p) < _options.HeadFill);
+        if (parts.Count < 2) return false;
+        into.AddRange(parts);
         return true;
     }
 
