@@ -140,6 +140,24 @@ public sealed record BackgroundSubtractorOptions
     [OptionRange(3, 256)]
     public int SizePriorSamples { get; init; } = 20;
     /// <summary>
+    /// Least width of a box that touches the frame's left or right side, as a fraction of a whole object's width there
+    /// (<see cref="ObjectAspect"/>, else 0.4, times the <see cref="SizePrior"/> height; 0 = keep all). Someone mostly
+    /// outside the picture, leaving or entering, is not reported (ground truths stop counting such people; a tracker
+    /// would report a sliver); they are reported later on entering. Needs <see cref="SizePrior"/>. Default 0.
+    /// </summary>
+    [OptionRange(0, 1)]
+    public double EdgeWidth { get; init; }
+    internal double ObjectAspectOr(double fallback) => ObjectAspect > 0 ? ObjectAspect : fallback;
+    /// <summary>
+    /// Score each seen blob by how solid it is (0 = off: every blob scores 1): the fraction of its box that is foreground,
+    /// over this fraction, capped at 1. A person's silhouette fills about half its box; a box over scattered outline
+    /// pixels or noise fills less and scores lower, so the tracker (its <c>high_score</c>, <c>new_track_score</c>,
+    /// <c>low_score</c>) lets it continue a track but not start one. Higher asks more of a blob before it may start a
+    /// track. Default 0.
+    /// </summary>
+    [OptionRange(0, 1)]
+    public double FillScore { get; init; }
+    /// <summary>
     /// Split blobs at their heads (the W4 method): the top edge of a blob's mask, column by column, has a peak at each
     /// head; a blob with two or more peaks at least <see cref="HeadSeparation"/> of a person's width apart, each standing
     /// <see cref="HeadProminence"/> of a person's height above the edge between them, is reported as one box per head
@@ -193,6 +211,8 @@ public sealed record BackgroundSubtractorOptions
         if (FrameDifference is < 0 or > 255) throw new OptionsException($"{path}.frame_difference", $"must be 0..255 grey levels, got {FrameDifference}");
         if (!(HeadSeparation >= 0.05 && HeadSeparation <= 5)) throw new OptionsException($"{path}.head_separation", $"must be 0.05..5, got {HeadSeparation}");
         if (!(HeadProminence >= 0 && HeadProminence <= 1)) throw new OptionsException($"{path}.head_prominence", $"must be 0..1, got {HeadProminence}");
+        if (!(EdgeWidth >= 0 && EdgeWidth <= 1)) throw new OptionsException($"{path}.edge_width", $"must be 0..1, got {EdgeWidth}");
+        if (!(FillScore >= 0 && FillScore <= 1)) throw new OptionsException($"{path}.fill_score", $"must be 0..1, got {FillScore}");
         if (!(HeadBand >= 0 && HeadBand <= 1)) throw new OptionsException($"{path}.head_band", $"must be 0..1, got {HeadBand}");
         if (!(HeadFill >= 0 && HeadFill <= 1)) throw new OptionsException($"{path}.head_fill", $"must be 0..1, got {HeadFill}");
         if (HeadSplit && ObjectAspect <= 0) throw new OptionsException($"{path}.head_split", "needs object_aspect (a person's width over height) above 0");
@@ -317,7 +337,7 @@ public sealed class BackgroundSubtractor : IDisposable
             var contours = Cv2.FindContoursAsArray(maskIn, RetrievalModes.External, ContourApproximationModes.ApproxSimple);
             var blobs = new List<Rect>(contours.Length);
             bool split = _options.ObjectAspect > 0;
-            if (split || _options.MemorySplit) CopyMask();
+            if (split || _options.MemorySplit || _options.FillScore > 0) CopyMask();
             foreach (var c in contours)
             {
                 var r = Cv2.BoundingRect(c);
@@ -348,7 +368,8 @@ public sealed class BackgroundSubtractor : IDisposable
                 var r = found[i].Box;
                 float px = (float)(r.Width * pad), py = (float)(r.Height * pad);
                 result[i] = new Box(Math.Max(0, r.X - px), Math.Max(0, r.Y - py), Math.Min(w, r.X + r.Width + px), Math.Min(h, r.Y + r.Height + py));
-                scores[i] = found[i].Predicted ? (float)_options.PredictedScore : 1f;
+                scores[i] = found[i].Predicted ? (float)_options.PredictedScore
+                    : _options.FillScore > 0 ? (float)Math.Min(1, FullFrameFill(found[i].Box) / _options.FillScore) : 1f;
             }
             LastScores = scores;
             return result;
@@ -485,6 +506,14 @@ public sealed class BackgroundSubtractor : IDisposable
             if (top >= 0 && end > start) into.Add(new Rect(r.X + start, top, end - start, bottom - top + 1));
             start = end;
         }
+    }
+
+    /// <summary>Fraction of full-frame box <paramref name="r"/> that is foreground in the copied mask (analysis pixels).</summary>
+    private double FullFrameFill(Rect r)
+    {
+        int div = _options.Downscale;
+        var a = Rect.Intersect(new Rect(r.X / div, r.Y / div, Math.Max(1, r.Width / div), Math.Max(1, r.Height / div)), new Rect(0, 0, _mask.Cols, _mask.Rows));
+        return a.Width <= 0 || a.Height <= 0 ? 0 : Fill(a);
     }
 
     /// <summary>Fraction of <paramref name="r"/> (analysis pixels) that is foreground in the copied mask.</summary>
@@ -775,6 +804,8 @@ public sealed class BackgroundSubtractor : IDisposable
             }
             int height = (int)Math.Min(r.Height, Math.Round(expected));
             double widest = _options.SizePriorWidth * expected;
+            // Leaving or entering through a side: too little of the object is in the picture to count.
+            if (_options.EdgeWidth > 0 && (r.X <= edge || r.Right >= w - edge) && r.Width < _options.EdgeWidth * _options.ObjectAspectOr(0.4) * expected) continue;
             int width = r.Width, x = r.X;
             if (widest > 0 && width > widest)
             {
