@@ -532,7 +532,7 @@ public sealed class BackgroundSubtractor : IDisposable
     {
         if (r.Width < 3 || (_options.SizePrior && !_sizeFitted)) return false; // a person's height is not known yet
         int stride = _mask.Cols, div = _options.Downscale, n = r.Width;
-        Span<int> top = n <= 1024 ? stackalloc int[n] : new int[n];
+        var top = new int[n];
         for (int x = 0; x < n; x++)
         {
             int y = r.Y;
@@ -541,24 +541,32 @@ public sealed class BackgroundSubtractor : IDisposable
         }
         // A person's height (analysis pixels) whose head is at row y: the size prior's line once fitted, else the blob's height below y.
         double Height(int y) => _sizeFitted && _slope * y * div + _intercept > 0 ? (_slope * y * div + _intercept) / div : r.Bottom - y;
-        // Heads: columns in order of height (highest first); each is kept when it is far enough from every kept head and
-        // the edge dips deep enough between them (so the shoulders of a kept head never count).
+        // The middle (blob columns) of the plateau around column x: the columns next to it within a few pixels of its top.
+        double Centre(int x)
+        {
+            double flat = Math.Max(1, 0.03 * Height(top[x]));
+            int left = x, right = x;
+            while (left > 0 && top[left - 1] <= top[x] + flat) left--;
+            while (right < n - 1 && top[right + 1] <= top[x] + flat) right++;
+            return (left + right + 1) / 2.0;
+        }
+        // Heads: columns in order of height (highest first); each is kept when its plateau's middle is far enough from
+        // every kept head's and the edge dips deep enough between them (so the shoulders of a kept head never count).
         Span<int> order = n <= 1024 ? stackalloc int[n] : new int[n];
         for (int x = 0; x < n; x++) order[x] = x;
-        var heights = top.ToArray();
-        order.Sort((a, b) => heights[a] != heights[b] ? heights[a].CompareTo(heights[b]) : a.CompareTo(b));
-        var heads = new List<int>(4);
+        order.Sort((a, b) => top[a] != top[b] ? top[a].CompareTo(top[b]) : a.CompareTo(b));
+        var heads = new List<(int X, double Centre)>(4);
         if (top[order[0]] >= r.Bottom || n < _options.ObjectAspect * Height(top[order[0]])) return false; // one person wide at most: nothing to split
         foreach (int x in order)
         {
             if (top[x] >= r.Bottom) break;
             double h = Height(top[x]);
             if (h < 2 || top[x] - top[order[0]] > _options.HeadBand * h) break; // heads of one group are at about one height
-            double apart = _options.HeadSeparation * _options.ObjectAspect * h, dip = _options.HeadProminence * h;
+            double apart = _options.HeadSeparation * _options.ObjectAspect * h, dip = _options.HeadProminence * h, centre = Centre(x);
             bool keep = true;
-            foreach (int k in heads)
+            foreach (var (k, c) in heads)
             {
-                if (Math.Abs(x - k) < apart)
+                if (Math.Abs(centre - c) < apart)
                 {
                     keep = false;
                     break;
@@ -571,18 +579,13 @@ public sealed class BackgroundSubtractor : IDisposable
                     break;
                 }
             }
-            if (keep) heads.Add(x);
+            if (keep) heads.Add((x, centre));
         }
         if (heads.Count < 2) return false;
         var parts = new List<Rect>(heads.Count);
-        foreach (int x in heads)
+        foreach (var (x, c) in heads)
         {
-            // Centre on the head's plateau (columns within a few pixels of its top, without a gap).
-            double h = Height(top[x]), flat = Math.Max(1, 0.03 * h);
-            int left = x, right = x;
-            while (left > 0 && top[left - 1] <= top[x] + flat) left--;
-            while (right < n - 1 && top[right + 1] <= top[x] + flat) right++;
-            double centre = r.X + (left + right + 1) / 2.0, width = _options.ObjectAspect * h;
+            double h = Height(top[x]), centre = r.X + c, width = _options.ObjectAspect * h;
             int x0 = Math.Max(r.X, (int)Math.Round(centre - width / 2)), x1 = Math.Min(r.Right, (int)Math.Round(centre + width / 2));
             int y0 = top[x], y1 = Math.Min(r.Bottom, (int)Math.Round(top[x] + h));
             if (x1 > x0 && y1 > y0) parts.Add(new Rect(x0, y0, x1 - x0, y1 - y0));
