@@ -94,6 +94,19 @@ public static class AnnotateJob
         }
     }
 
+    /// <summary>Loads OpenCV's native library; a library that cannot load is reported where it is used.</summary>
+    private static void PreloadOpenCv()
+    {
+        try
+        {
+            _ = Imaging.ImagingInfo.OpenCvVersion;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+        {
+            // reported by the first stage that draws or resizes
+        }
+    }
+
     /// <summary>Waits until the source has opened its input; a source that cannot open throws its error here.</summary>
     private static async Task<MediaInfo> WaitForInfoAsync(VideoSource source, CancellationToken ct)
     {
@@ -119,30 +132,43 @@ public static class AnnotateJob
         var sw = Stopwatch.StartNew();
         if (o.Output is null && o.TracksPath is null && o.EventsPath is null)
             throw new OptionsException("--output", "is required unless --tracks or --events is given (annotate needs at least one output)");
-        // Loaded first: a bad model fails the job before anything else is opened.
+        // Loaded first: a bad tamper or enhancement model fails the job before anything else is opened.
         using var tamperModel = o.Tamper is null ? null : Inference.Tamper.CameraTamperModel.Load(o.Tamper);
         using var enhanceModel = o.Enhance is null ? null : Inference.Enhance.ImageEnhancerModel.Load(o.Enhance);
         metrics ??= new PipelineMetrics();
         var pool = new FramePool(new FramePoolOptions { MaxBytes = 512L << 20 });
         if (o.DetectionsFile is not null && !File.Exists(o.DetectionsFile))
             throw new OptionsException("--detections", $"file not found: '{o.DetectionsFile}'");
-        var detector = DetectorFactory.Create(new DetectorStageOptions
-        {
-            Model = o.DetectionsFile is not null ? "detections-file" : o.Model,
-            DetectionsFile = o.DetectionsFile,
-            Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning, IntraOpThreads = IntraOpThreads(o) },
-            Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
-            Motion = o.MotionDetector ?? new Imaging.BackgroundSubtractorOptions(),
-        }, logger);
+        // Start-up side by side (a short job is mostly start-up, and start-up used one core): the source's thread loads
+        // FFmpeg and opens the input, a pool thread loads OpenCV (first used by the detector's resize), and this thread
+        // builds the model's session. No output is opened before the model loaded: a bad model still fails the job first.
+        _ = Task.Run(PreloadOpenCv, CancellationToken.None);
+        string streamId = SourceUri.DeriveStreamId(o.Input);
+        // Offline: the file mode waits instead of dropping, so every frame is analysed.
+        var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
+        IDetector? detector;
+        MediaInfo info;
         try
         {
-            string streamId = SourceUri.DeriveStreamId(o.Input);
-            // Offline: the file mode waits instead of dropping, so every frame is analysed. Opened first: the video's frame
-            // rate comes from it.
-            var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
-            MediaInfo info;
+            detector = DetectorFactory.Create(new DetectorStageOptions
+            {
+                Model = o.DetectionsFile is not null ? "detections-file" : o.Model,
+                DetectionsFile = o.DetectionsFile,
+                Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning, IntraOpThreads = IntraOpThreads(o) },
+                Options = new DetectorOptions { ConfidenceThreshold = o.Confidence },
+                Motion = o.MotionDetector ?? new Imaging.BackgroundSubtractorOptions(),
+            }, logger);
+        }
+        catch
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        try
+        {
             try
             {
+                // The video's frame rate comes from the opened input.
                 info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
             }
             catch

@@ -7,13 +7,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <malloc.h>
+#include <mutex>
 #include <string>
 #include <vector>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
-#include <libavdevice/avdevice.h>
+#include <libavdevice/version.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <libavutil/hwcontext.h>
@@ -71,10 +73,32 @@ std::string av_err(int code) {
     return buf;
 }
 
-struct DeviceInit {
-    DeviceInit() { avdevice_register_all(); av_log_set_level(AV_LOG_ERROR); av_log_set_callback(av_log_capture); }
+struct LogInit {
+    LogInit() { av_log_set_level(AV_LOG_ERROR); av_log_set_callback(av_log_capture); }
 };
-DeviceInit g_device_init;
+LogInit g_log_init;
+
+// Input devices (v4l2, lavfi, x11grab, alsa, ...) live in libavdevice, which pulls in libavfilter and through them
+// X11, GL, PulseAudio, JACK, SDL and a hundred more libraries: about 30-60 ms of loading for every process, which files
+// and network streams never need. So the shim does not link it: the first open that names an input format loads it
+// and registers its devices (every device source names its format: SourceUri maps /dev/video*, v4l2:// and lavfi:).
+std::once_flag g_devices_once;
+std::string g_devices_error;  // empty once the devices are registered
+
+#define SV_STR2(x) #x
+#define SV_STR(x) SV_STR2(x)
+
+const std::string& ensure_devices() {
+    std::call_once(g_devices_once, [] {
+        const char* so = "libavdevice.so." SV_STR(LIBAVDEVICE_VERSION_MAJOR);
+        void* h = dlopen(so, RTLD_NOW | RTLD_LOCAL);  // local: its dependencies (libjpeg and others) must not interpose on what OpenCV bound
+        if (!h) { const char* e = dlerror(); g_devices_error = std::string("cannot load ") + so + ": " + (e ? e : "unknown error"); return; }
+        auto reg = reinterpret_cast<void (*)()>(dlsym(h, "avdevice_register_all"));
+        if (!reg) { g_devices_error = std::string(so) + " has no avdevice_register_all"; return; }
+        reg();  // the library stays loaded: the registered devices point into it
+    });
+    return g_devices_error;
+}
 
 void copy_str(char* dst, size_t cap, const char* src) {
     if (!src) src = "";
@@ -241,6 +265,11 @@ static int reader_start(sv_reader* r, const char* url, const char* format, const
     const AVInputFormat* ifmt = nullptr;
     if (format && *format) {
         ifmt = av_find_input_format(format);
+        if (!ifmt) {
+            const std::string& err = ensure_devices();
+            if (!err.empty()) { reader_release(r); return fail(SV_E_NO_CODEC, "open '%s': input format '%s' needs FFmpeg's device library (%s)", url, format, err.c_str()); }
+            ifmt = av_find_input_format(format);
+        }
         if (!ifmt) { reader_release(r); return fail(SV_E_NO_CODEC, "open '%s': input format '%s' not available in this FFmpeg", url, format); }
     }
     r->fmt = avformat_alloc_context();

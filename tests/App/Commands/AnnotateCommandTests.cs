@@ -131,54 +131,25 @@ public class AnnotateCommandTests
     [Fact]
     public void WithoutAnyOutput_IsAUsageErrorNamingTheOptions()
     {
-        var sw = new StringWriter();
-        var err = Console.Error;
-        Console.SetError(sw);
-        try
-        {
-            int rc = Program.Main(["annotate", TestMedia.H264(), "--model", "none"]);
-            Assert.Equal(ExitCodes.Usage, rc);
-        }
-        finally
-        {
-            Console.SetError(err);
-        }
-        Assert.Contains("--output", sw.ToString());
-        Assert.Contains("--tracks or --events", sw.ToString());
+        var (rc, _, error) = ConsoleCapture.Run(() => Program.Main(["annotate", TestMedia.H264(), "--model", "none"]));
+        Assert.Equal(ExitCodes.Usage, rc);
+        Assert.Contains("--output", error);
+        Assert.Contains("--tracks or --events", error);
     }
 
     [Fact]
     public void UnknownModelIsAUsageError()
     {
-        var sw = new StringWriter();
-        var err = Console.Error;
-        Console.SetError(sw);
-        try
-        {
-            int rc = Program.Main(["annotate", TestMedia.H264(), "-o", Path.Combine(TestEnvironment.NewTempDir(), "x.mp4"), "--model", "/nonexistent/m.onnx"]);
-            Assert.Equal(ExitCodes.Failed, rc);
-        }
-        finally
-        {
-            Console.SetError(err);
-        }
-        Assert.Contains("/nonexistent/m.onnx", sw.ToString());
+        var (rc, _, error) = ConsoleCapture.Run(() => Program.Main(["annotate", TestMedia.H264(), "-o", Path.Combine(TestEnvironment.NewTempDir(), "x.mp4"), "--model", "/nonexistent/m.onnx"]));
+        Assert.Equal(ExitCodes.Failed, rc);
+        Assert.Contains("/nonexistent/m.onnx", error);
     }
 
     /// <summary>Runs the command line with standard error captured.</summary>
     private static (int Code, string Error) RunCapturingErrors(string[] args)
     {
-        var sw = new StringWriter();
-        var err = Console.Error;
-        Console.SetError(sw);
-        try
-        {
-            return (Program.Main(args), sw.ToString());
-        }
-        finally
-        {
-            Console.SetError(err);
-        }
+        var (code, _, error) = ConsoleCapture.Run(() => Program.Main(args));
+        return (code, error);
     }
 
     [Fact]

@@ -35,21 +35,11 @@ public class AnnotateModelsTests
     [Fact]
     public void AMissingClassifierIsAUsageErrorNamingTheOption()
     {
-        var sw = new StringWriter();
-        var err = Console.Error;
-        Console.SetError(sw);
-        try
-        {
-            int rc = Program.Main(["annotate", TestMedia.H264(), "-o", Path.Combine(TestEnvironment.NewTempDir(), "x.mp4"), "--model", "motion",
-                "--classifier", "/nonexistent/c.onnx"]);
-            Assert.Equal(ExitCodes.Usage, rc);
-        }
-        finally
-        {
-            Console.SetError(err);
-        }
-        Assert.Contains("--classifier", sw.ToString());
-        Assert.Contains("/nonexistent/c.onnx", sw.ToString());
+        var (rc, _, error) = ConsoleCapture.Run(() => Program.Main(["annotate", TestMedia.H264(), "-o", Path.Combine(TestEnvironment.NewTempDir(), "x.mp4"),
+            "--model", "motion", "--classifier", "/nonexistent/c.onnx"]));
+        Assert.Equal(ExitCodes.Usage, rc);
+        Assert.Contains("--classifier", error);
+        Assert.Contains("/nonexistent/c.onnx", error);
     }
 
     [Fact]

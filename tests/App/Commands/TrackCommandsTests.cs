@@ -12,19 +12,9 @@ public partial class TrackCommandsTests(ITestOutputHelper log)
     {
         string seq = Path.Combine(TestEnvironment.SharedData, "mot15", "TUD-Campus");
         string tracks = Path.Combine(TestEnvironment.NewTempDir(), "tracks.txt");
-        var output = new StringWriter();
-        var stdout = Console.Out;
-        Console.SetOut(output);
-        try
-        {
-            Assert.Equal(0, Program.Main(["track", "-d", Path.Combine(seq, "det", "det-frcnn.txt"), "-o", tracks]));
-            Assert.Equal(0, Program.Main(["eval-mot", "--gt", Path.Combine(seq, "gt", "gt.txt"), "--tracks", tracks, "--json"]));
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-        }
-        string text = output.ToString();
+        Assert.Equal(0, ConsoleCapture.Run(() => Program.Main(["track", "-d", Path.Combine(seq, "det", "det-frcnn.txt"), "-o", tracks])).Code);
+        var (rc, text, _) = ConsoleCapture.Run(() => Program.Main(["eval-mot", "--gt", Path.Combine(seq, "gt", "gt.txt"), "--tracks", tracks, "--json"]));
+        Assert.Equal(0, rc);
         var json = JsonDocument.Parse(text[text.IndexOf('{', StringComparison.Ordinal)..]).RootElement;
         Assert.True(json.GetProperty("mota").GetDouble() > 0.6, text);
     }
@@ -111,19 +101,8 @@ public partial class TrackCommandsTests(ITestOutputHelper log)
     /// <summary>Runs the command line, capturing what it prints (standard output and error together).</summary>
     private static (int Code, string Text) Run(string[] args)
     {
-        var output = new StringWriter();
-        TextWriter stdout = Console.Out, stderr = Console.Error;
-        Console.SetOut(output);
-        Console.SetError(output);
-        try
-        {
-            return (Program.Main(args), output.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
+        var (code, output, error) = ConsoleCapture.Run(() => Program.Main(args));
+        return (code, output + error);
     }
 
     [Fact]
