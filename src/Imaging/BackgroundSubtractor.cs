@@ -141,13 +141,12 @@ public sealed record BackgroundSubtractorOptions
     public int SizePriorSamples { get; init; } = 20;
     /// <summary>
     /// Least width of a box that touches the frame's left or right side, as a fraction of a whole object's width there
-    /// (<see cref="ObjectAspect"/>, else 0.4, times the <see cref="SizePrior"/> height; 0 = keep all). Someone mostly
+    /// (<see cref="ObjectAspect"/>, or 0.4 when that is 0, times the <see cref="SizePrior"/> height; 0 = keep all). Someone mostly
     /// outside the picture, leaving or entering, is not reported (ground truths stop counting such people; a tracker
     /// would report a sliver); they are reported later on entering. Needs <see cref="SizePrior"/>. Default 0.
     /// </summary>
     [OptionRange(0, 1)]
     public double EdgeWidth { get; init; }
-    internal double ObjectAspectOr(double fallback) => ObjectAspect > 0 ? ObjectAspect : fallback;
     /// <summary>
     /// Score each seen blob by how solid it is (0 = off: every blob scores 1): the fraction of its box that is foreground,
     /// over this fraction, capped at 1. A person's silhouette fills about half its box; a box over scattered outline
@@ -161,15 +160,15 @@ public sealed record BackgroundSubtractorOptions
     /// Split blobs at their heads (the W4 method): the top edge of a blob's mask, column by column, has a peak at each
     /// head; a blob with two or more peaks at least <see cref="HeadSeparation"/> of a person's width apart, each standing
     /// <see cref="HeadProminence"/> of a person's height above the edge between them, is reported as one box per head
-    /// (<see cref="ObjectAspect"/> of a person's height wide, centred on the head; as tall as the <see cref="SizePrior"/>
+    /// (<see cref="ObjectAspect"/> of a person's height wide, or 0.4 when that is 0, centred on the head; as tall as the <see cref="SizePrior"/>
     /// line says, else down to the blob's bottom). With <see cref="SizePrior"/> on, nothing is split by heads until the
     /// line is fitted; a blob at most one person wide is never split. Separates people who overlap in depth (one behind
     /// the other), which a blob's width alone does not show; a raised arm or a tall bag can pass for a head
     /// (<see cref="HeadBand"/>, <see cref="HeadFill"/> guard against that). Blobs with fewer heads are split by width as
-    /// before. Needs <see cref="ObjectAspect"/>. Default false.
+    /// before. Default false.
     /// </summary>
     public bool HeadSplit { get; init; }
-    /// <summary>Least distance between two heads (<see cref="HeadSplit"/>), as a fraction of a person's width (<see cref="ObjectAspect"/> times its height). Lower separates people closer together and splits more single people at their shoulders. Default 0.7.</summary>
+    /// <summary>Least distance between two heads (<see cref="HeadSplit"/>), as a fraction of a person's width (<see cref="ObjectAspect"/>, or 0.4, times its height). Lower separates people closer together and splits more single people at their shoulders. Default 0.7.</summary>
     [OptionRange(0.05, 5)]
     public double HeadSeparation { get; init; } = 0.7;
     /// <summary>How far the top edge must dip between two heads (<see cref="HeadSplit"/>), as a fraction of a person's height. Lower finds heads in tighter groups and takes more shoulders and bags for heads. Default 0.05.</summary>
@@ -215,7 +214,6 @@ public sealed record BackgroundSubtractorOptions
         if (!(FillScore >= 0 && FillScore <= 1)) throw new OptionsException($"{path}.fill_score", $"must be 0..1, got {FillScore}");
         if (!(HeadBand >= 0 && HeadBand <= 1)) throw new OptionsException($"{path}.head_band", $"must be 0..1, got {HeadBand}");
         if (!(HeadFill >= 0 && HeadFill <= 1)) throw new OptionsException($"{path}.head_fill", $"must be 0..1, got {HeadFill}");
-        if (HeadSplit && ObjectAspect <= 0) throw new OptionsException($"{path}.head_split", "needs object_aspect (a person's width over height) above 0");
         if (SizePriorSamples is < 3 or > 256) throw new OptionsException($"{path}.size_prior_samples", $"must be 3..256, got {SizePriorSamples}");
     }
 }
@@ -240,6 +238,8 @@ public sealed class BackgroundSubtractor : IDisposable
 {
     private const double LifetimeIoU = 0.3;
     private readonly BackgroundSubtractorOptions _options;
+    /// <summary>A person's width over height for <see cref="BackgroundSubtractorOptions.HeadSplit"/> and <see cref="BackgroundSubtractorOptions.EdgeWidth"/>: <see cref="BackgroundSubtractorOptions.ObjectAspect"/>, or 0.4 when that is 0.</summary>
+    private readonly double _aspect;
     private BackgroundSubtractorMOG2 _model;
     private readonly List<byte[]> _seed = new();
     private readonly Mat _small = new();
@@ -262,6 +262,7 @@ public sealed class BackgroundSubtractor : IDisposable
     {
         _options = options ?? new BackgroundSubtractorOptions();
         _options.Validate();
+        _aspect = _options.ObjectAspect > 0 ? _options.ObjectAspect : 0.4;
         _model = BackgroundSubtractorMOG2.Create(_options.History, _options.VarThreshold, _options.DetectShadows);
         _model.ShadowThreshold = _options.ShadowThreshold;
         if (_options.MorphKernel > 1)
@@ -524,6 +525,7 @@ public sealed class BackgroundSubtractor : IDisposable
             for (int x = r.X; x < r.Right; x++) count += _maskBytes[y * stride + x] >> 7;
         return count / ((double)r.Width * r.Height);
     }
+
     /// <summary>
     /// <see cref="BackgroundSubtractorOptions.HeadSplit"/>: finds the heads on blob <paramref name="r"/>'s top edge (analysis
     /// pixels) and, when there are two or more, adds one box per head to <paramref name="into"/> and returns true.
@@ -556,13 +558,13 @@ public sealed class BackgroundSubtractor : IDisposable
         for (int x = 0; x < n; x++) order[x] = x;
         order.Sort((a, b) => top[a] != top[b] ? top[a].CompareTo(top[b]) : a.CompareTo(b));
         var heads = new List<(int X, double Centre)>(4);
-        if (top[order[0]] >= r.Bottom || n < _options.ObjectAspect * Height(top[order[0]])) return false; // one person wide at most: nothing to split
+        if (top[order[0]] >= r.Bottom || n < _aspect * Height(top[order[0]])) return false; // one person wide at most: nothing to split
         foreach (int x in order)
         {
             if (top[x] >= r.Bottom) break;
             double h = Height(top[x]);
             if (h < 2 || top[x] - top[order[0]] > _options.HeadBand * h) break; // heads of one group are at about one height
-            double apart = _options.HeadSeparation * _options.ObjectAspect * h, dip = _options.HeadProminence * h, centre = Centre(x);
+            double apart = _options.HeadSeparation * _aspect * h, dip = _options.HeadProminence * h, centre = Centre(x);
             bool keep = true;
             foreach (var (k, c) in heads)
             {
@@ -585,7 +587,7 @@ public sealed class BackgroundSubtractor : IDisposable
         var parts = new List<Rect>(heads.Count);
         foreach (var (x, c) in heads)
         {
-            double h = Height(top[x]), centre = r.X + c, width = _options.ObjectAspect * h;
+            double h = Height(top[x]), centre = r.X + c, width = _aspect * h;
             int x0 = Math.Max(r.X, (int)Math.Round(centre - width / 2)), x1 = Math.Min(r.Right, (int)Math.Round(centre + width / 2));
             int y0 = top[x], y1 = Math.Min(r.Bottom, (int)Math.Round(top[x] + h));
             if (x1 > x0 && y1 > y0) parts.Add(new Rect(x0, y0, x1 - x0, y1 - y0));
@@ -808,7 +810,7 @@ public sealed class BackgroundSubtractor : IDisposable
             int height = (int)Math.Min(r.Height, Math.Round(expected));
             double widest = _options.SizePriorWidth * expected;
             // Leaving or entering through a side: too little of the object is in the picture to count.
-            if (_options.EdgeWidth > 0 && (r.X <= edge || r.Right >= w - edge) && r.Width < _options.EdgeWidth * _options.ObjectAspectOr(0.4) * expected) continue;
+            if (_options.EdgeWidth > 0 && (r.X <= edge || r.Right >= w - edge) && r.Width < _options.EdgeWidth * _aspect * expected) continue;
             int width = r.Width, x = r.X;
             if (widest > 0 && width > widest)
             {

@@ -156,7 +156,6 @@ public class BackgroundSubtractorHeadTests
     [InlineData("head_prominence")]
     [InlineData("head_band")]
     [InlineData("head_fill")]
-    [InlineData("head_split")]
     [InlineData("fill_score")]
     [InlineData("edge_width")]
     public void InvalidValuesNameTheKey(string key)
@@ -167,7 +166,6 @@ public class BackgroundSubtractorHeadTests
             "head_prominence" => new BackgroundSubtractorOptions { HeadProminence = -0.1 },
             "head_band" => new BackgroundSubtractorOptions { HeadBand = 2 },
             "head_fill" => new BackgroundSubtractorOptions { HeadFill = double.NaN },
-            "head_split" => new BackgroundSubtractorOptions { HeadSplit = true }, // without object_aspect
             "fill_score" => new BackgroundSubtractorOptions { FillScore = 1.5 },
             _ => new BackgroundSubtractorOptions { EdgeWidth = -1 },
         };
