@@ -165,7 +165,8 @@ public sealed record BackgroundSubtractorOptions
     /// line is fitted; a blob at most one person wide is never split. Separates people who overlap in depth (one behind
     /// the other), which a blob's width alone does not show; a raised arm or a tall bag can pass for a head
     /// (<see cref="HeadBand"/>, <see cref="HeadFill"/> guard against that). Blobs with fewer heads are split by width as
-    /// before. Default false.
+    /// before. With <see cref="FrameDifference"/> the heads are looked for on the background model's mask alone (the
+    /// differencing's strips, where people just were, would fill the dips between heads). Default false.
     /// </summary>
     public bool HeadSplit { get; init; }
     /// <summary>Least distance between two heads (<see cref="HeadSplit"/>), as a fraction of a person's width (<see cref="ObjectAspect"/>, or 0.4, times its height). Lower separates people closer together and splits more single people at their shoulders. Default 0.7.</summary>
@@ -255,6 +256,10 @@ public sealed class BackgroundSubtractor : IDisposable
     private readonly Mat _change = new();
     private readonly Mat _diff = new();
     private readonly Mat _moved = new();
+    /// <summary>With <see cref="BackgroundSubtractorOptions.HeadSplit"/> and <see cref="BackgroundSubtractorOptions.FrameDifference"/>: the cleaned mask without the differencing, where heads are found (<see cref="_headBytes"/> row-major).</summary>
+    private readonly Mat _headMask = new();
+    private byte[] _headBytes = [];
+    private bool _headFromMog;
     private bool _hasChange;
     private bool _disposed;
 
@@ -317,6 +322,10 @@ public sealed class BackgroundSubtractor : IDisposable
             using var maskIn = InputArray.Create(_mask);
             // Shadows are marked 127: keep only certain foreground (255).
             Cv2.Threshold(maskIn, _mask, 200, 255, ThresholdTypes.Binary);
+            // Heads are looked for on the background model's own mask: differencing fills the dips between heads with the
+            // strips people just left.
+            bool heads = _options.HeadSplit && _options.FrameDifference > 0 && _hasChange;
+            if (heads) _mask.CopyTo(_headMask);
             if (_options.FrameDifference > 0 && _hasChange)
             {
                 using var diffIn = InputArray.Create(_diff);
@@ -324,21 +333,14 @@ public sealed class BackgroundSubtractor : IDisposable
                 using var moved = InputArray.Create(_moved);
                 Cv2.BitwiseOr(maskIn, moved, _mask);
             }
-            if (_kernel is not null)
-            {
-                using var kernel = InputArray.Create(_kernel);
-                Cv2.MorphologyEx(maskIn, _mask, _options.CloseFirst ? MorphTypes.Close : MorphTypes.Open, kernel);
-                Cv2.MorphologyEx(maskIn, _mask, _options.CloseFirst ? MorphTypes.Open : MorphTypes.Close, kernel);
-            }
-            if (_verticalKernel is not null)
-            {
-                using var kernel = InputArray.Create(_verticalKernel);
-                Cv2.MorphologyEx(maskIn, _mask, MorphTypes.Close, kernel);
-            }
+            Clean(_mask);
+            if (heads) Clean(_headMask);
             var contours = Cv2.FindContoursAsArray(maskIn, RetrievalModes.External, ContourApproximationModes.ApproxSimple);
             var blobs = new List<Rect>(contours.Length);
             bool split = _options.ObjectAspect > 0;
             if (split || _options.MemorySplit || _options.FillScore > 0) CopyMask();
+            _headFromMog = heads;
+            if (heads) CopyBytes(_headMask, ref _headBytes);
             foreach (var c in contours)
             {
                 var r = Cv2.BoundingRect(c);
@@ -378,6 +380,23 @@ public sealed class BackgroundSubtractor : IDisposable
         catch (OpenCVException ex)
         {
             throw new ImagingException("background subtraction", ex.Message, ex);
+        }
+    }
+
+    /// <summary>The morphology on a binary mask, in place: opening and closing (<see cref="BackgroundSubtractorOptions.CloseFirst"/> says which first), then the vertical closing.</summary>
+    private void Clean(Mat mask)
+    {
+        using var maskIn = InputArray.Create(mask);
+        if (_kernel is not null)
+        {
+            using var kernel = InputArray.Create(_kernel);
+            Cv2.MorphologyEx(maskIn, mask, _options.CloseFirst ? MorphTypes.Close : MorphTypes.Open, kernel);
+            Cv2.MorphologyEx(maskIn, mask, _options.CloseFirst ? MorphTypes.Open : MorphTypes.Close, kernel);
+        }
+        if (_verticalKernel is not null)
+        {
+            using var kernel = InputArray.Create(_verticalKernel);
+            Cv2.MorphologyEx(maskIn, mask, MorphTypes.Close, kernel);
         }
     }
 
@@ -448,13 +467,16 @@ public sealed class BackgroundSubtractor : IDisposable
     }
 
     /// <summary>The binary mask into <see cref="_maskBytes"/> (row-major, one byte a pixel) for the column projections.</summary>
-    private void CopyMask()
+    private void CopyMask() => CopyBytes(_mask, ref _maskBytes);
+
+    /// <summary>A one-byte-a-pixel <paramref name="mat"/> into <paramref name="bytes"/> (row-major; grown when too small).</summary>
+    private static void CopyBytes(Mat mat, ref byte[] bytes)
     {
-        int rows = _mask.Rows, cols = _mask.Cols, n = rows * cols;
-        if (_maskBytes.Length < n) _maskBytes = new byte[n];
-        if (_mask.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(_mask.Data, _maskBytes, 0, n);
+        int rows = mat.Rows, cols = mat.Cols, n = rows * cols;
+        if (bytes.Length < n) bytes = new byte[n];
+        if (mat.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(mat.Data, bytes, 0, n);
         else
-            for (int y = 0; y < rows; y++) System.Runtime.InteropServices.Marshal.Copy(_mask.Ptr(y), _maskBytes, y * cols, cols);
+            for (int y = 0; y < rows; y++) System.Runtime.InteropServices.Marshal.Copy(mat.Ptr(y), bytes, y * cols, cols);
     }
 
     /// <summary>
@@ -538,7 +560,8 @@ public sealed class BackgroundSubtractor : IDisposable
         for (int x = 0; x < n; x++)
         {
             int y = r.Y;
-            while (y < r.Bottom && _maskBytes[y * stride + r.X + x] == 0) y++;
+            var src = _headFromMog ? _headBytes : _maskBytes;
+            while (y < r.Bottom && src[y * stride + r.X + x] == 0) y++;
             top[x] = y;
         }
         // A person's height (analysis pixels) whose head is at row y: the size prior's line once fitted, else the blob's height below y.
@@ -881,6 +904,7 @@ public sealed class BackgroundSubtractor : IDisposable
         _change.Dispose();
         _diff.Dispose();
         _moved.Dispose();
+        _headMask.Dispose();
         NativeHandles.Closed(NativeHandles.BackgroundModel);
     }
 }

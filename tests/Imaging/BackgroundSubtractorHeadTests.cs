@@ -59,6 +59,22 @@ public class BackgroundSubtractorHeadTests
     }
 
     [Fact]
+    public void HeadSplit_FindsTheHeadsOfWalkersWithoutTheDifferencingsTrails()
+    {
+        using var f = Frame.CreateUnpooled(160, 120);
+        using var model = Trained(Plain with { HeadSplit = true, HeadSeparation = 0.5, FrameDifference = 20, MotionGap = 1 }, f);
+        (int, int, int, int, byte)[] At(int dx) => Pair.Select(p => (p.Item1 + dx, p.Item2, p.Item3, p.Item4, p.Item5)).ToArray();
+        Draw(f, At(0));
+        model.Apply(f);
+        // 12 px on: the differencing adds the places they left, the heads' among them (a 12-px strip left of each head).
+        Draw(f, At(12));
+        var parts = model.Apply(f).OrderBy(b => b.X1).ToArray();
+        Assert.Equal(2, parts.Length);
+        Assert.InRange(parts[0].CenterX, 60, 64); // the heads where they are now (50 + 12, 70 + 12), not between them and their strips
+        Assert.InRange(parts[1].CenterX, 80, 84);
+    }
+
+    [Fact]
     public void HeadSplit_TakesNeitherALowObjectNorAThinOutlineForAHead()
     {
         using var f = Frame.CreateUnpooled(160, 120);
