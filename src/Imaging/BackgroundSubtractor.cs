@@ -139,6 +139,48 @@ public sealed record BackgroundSubtractorOptions
     /// <summary>Blobs the <see cref="SizePrior"/> line is fitted from before it is used (the last 256 are kept). Default 20.</summary>
     [OptionRange(3, 256)]
     public int SizePriorSamples { get; init; } = 20;
+    /// <summary>
+    /// Least width of a box that touches the frame's left or right side, as a fraction of a whole object's width there
+    /// (<see cref="ObjectAspect"/>, or 0.4 when that is 0, times the <see cref="SizePrior"/> height; 0 = keep all). Someone mostly
+    /// outside the picture, leaving or entering, is not reported (ground truths stop counting such people; a tracker
+    /// would report a sliver); they are reported later on entering. Needs <see cref="SizePrior"/>. Default 0.
+    /// </summary>
+    [OptionRange(0, 1)]
+    public double EdgeWidth { get; init; }
+    /// <summary>
+    /// Score each seen blob by how solid it is (0 = off: every blob scores 1): the fraction of its box that is foreground,
+    /// over this fraction, capped at 1. A person's silhouette fills about half its box; a box over scattered outline
+    /// pixels or noise fills less and scores lower, so the tracker (its <c>high_score</c>, <c>new_track_score</c>,
+    /// <c>low_score</c>) lets it continue a track but not start one. Higher asks more of a blob before it may start a
+    /// track. Default 0.
+    /// </summary>
+    [OptionRange(0, 1)]
+    public double FillScore { get; init; }
+    /// <summary>
+    /// Split blobs at their heads (the W4 method): the top edge of a blob's mask, column by column, has a peak at each
+    /// head; a blob with two or more peaks at least <see cref="HeadSeparation"/> of a person's width apart, each standing
+    /// <see cref="HeadProminence"/> of a person's height above the edge between them, is reported as one box per head
+    /// (<see cref="ObjectAspect"/> of a person's height wide, or 0.4 when that is 0, centred on the head; as tall as the <see cref="SizePrior"/>
+    /// line says, else down to the blob's bottom). With <see cref="SizePrior"/> on, nothing is split by heads until the
+    /// line is fitted; a blob at most one person wide is never split. Separates people who overlap in depth (one behind
+    /// the other), which a blob's width alone does not show; a raised arm or a tall bag can pass for a head
+    /// (<see cref="HeadBand"/>, <see cref="HeadFill"/> guard against that). Blobs with fewer heads are split by width as
+    /// before. With <see cref="FrameDifference"/> the heads are looked for on the background model's mask alone (the
+    /// differencing's strips, where people just were, would fill the dips between heads). Default false.
+    /// </summary>
+    public bool HeadSplit { get; init; }
+    /// <summary>Least distance between two heads (<see cref="HeadSplit"/>), as a fraction of a person's width (<see cref="ObjectAspect"/>, or 0.4, times its height). Lower separates people closer together and splits more single people at their shoulders. Default 0.7.</summary>
+    [OptionRange(0.05, 5)]
+    public double HeadSeparation { get; init; } = 0.7;
+    /// <summary>How far the top edge must dip between two heads (<see cref="HeadSplit"/>), as a fraction of a person's height. Lower finds heads in tighter groups and takes more shoulders and bags for heads. Default 0.05.</summary>
+    [OptionRange(0, 1)]
+    public double HeadProminence { get; init; } = 0.05;
+    /// <summary>How far below the highest head of a blob another head may be (<see cref="HeadSplit"/>), as a fraction of a person's height: the heads of people side by side or one behind the other are at about one height; a hand or a bag lower down is not a head. Lower ignores more shorter or nearer people; higher takes more hands for heads. Default 0.4.</summary>
+    [OptionRange(0, 1)]
+    public double HeadBand { get; init; } = 0.4;
+    /// <summary>Least fraction of a head's box that must be foreground (<see cref="HeadSplit"/>; 0 = any): a box over a few stray outline pixels is no person. A blob left with fewer than two heads is not split by heads. Higher keeps only solidly seen people. Default 0.45.</summary>
+    [OptionRange(0, 1)]
+    public double HeadFill { get; init; } = 0.45;
 
     public void Validate(string path = "detector.motion")
     {
@@ -167,6 +209,12 @@ public sealed record BackgroundSubtractorOptions
         if (SeedFrames is < 0 or > 500) throw new OptionsException($"{path}.seed_frames", $"must be 0..500 frames, got {SeedFrames}");
         if (!(SizePriorWidth >= 0 && SizePriorWidth <= 10)) throw new OptionsException($"{path}.size_prior_width", $"must be 0..10, got {SizePriorWidth}");
         if (FrameDifference is < 0 or > 255) throw new OptionsException($"{path}.frame_difference", $"must be 0..255 grey levels, got {FrameDifference}");
+        if (!(HeadSeparation >= 0.05 && HeadSeparation <= 5)) throw new OptionsException($"{path}.head_separation", $"must be 0.05..5, got {HeadSeparation}");
+        if (!(HeadProminence >= 0 && HeadProminence <= 1)) throw new OptionsException($"{path}.head_prominence", $"must be 0..1, got {HeadProminence}");
+        if (!(EdgeWidth >= 0 && EdgeWidth <= 1)) throw new OptionsException($"{path}.edge_width", $"must be 0..1, got {EdgeWidth}");
+        if (!(FillScore >= 0 && FillScore <= 1)) throw new OptionsException($"{path}.fill_score", $"must be 0..1, got {FillScore}");
+        if (!(HeadBand >= 0 && HeadBand <= 1)) throw new OptionsException($"{path}.head_band", $"must be 0..1, got {HeadBand}");
+        if (!(HeadFill >= 0 && HeadFill <= 1)) throw new OptionsException($"{path}.head_fill", $"must be 0..1, got {HeadFill}");
         if (SizePriorSamples is < 3 or > 256) throw new OptionsException($"{path}.size_prior_samples", $"must be 3..256, got {SizePriorSamples}");
     }
 }
@@ -191,6 +239,8 @@ public sealed class BackgroundSubtractor : IDisposable
 {
     private const double LifetimeIoU = 0.3;
     private readonly BackgroundSubtractorOptions _options;
+    /// <summary>A person's width over height for <see cref="BackgroundSubtractorOptions.HeadSplit"/> and <see cref="BackgroundSubtractorOptions.EdgeWidth"/>: <see cref="BackgroundSubtractorOptions.ObjectAspect"/>, or 0.4 when that is 0.</summary>
+    private readonly double _aspect;
     private BackgroundSubtractorMOG2 _model;
     private readonly List<byte[]> _seed = new();
     private readonly Mat _small = new();
@@ -206,6 +256,10 @@ public sealed class BackgroundSubtractor : IDisposable
     private readonly Mat _change = new();
     private readonly Mat _diff = new();
     private readonly Mat _moved = new();
+    /// <summary>With <see cref="BackgroundSubtractorOptions.HeadSplit"/> and <see cref="BackgroundSubtractorOptions.FrameDifference"/>: the cleaned mask without the differencing, where heads are found (<see cref="_headBytes"/> row-major).</summary>
+    private readonly Mat _headMask = new();
+    private byte[] _headBytes = [];
+    private bool _headFromMog;
     private bool _hasChange;
     private bool _disposed;
 
@@ -213,6 +267,7 @@ public sealed class BackgroundSubtractor : IDisposable
     {
         _options = options ?? new BackgroundSubtractorOptions();
         _options.Validate();
+        _aspect = _options.ObjectAspect > 0 ? _options.ObjectAspect : 0.4;
         _model = BackgroundSubtractorMOG2.Create(_options.History, _options.VarThreshold, _options.DetectShadows);
         _model.ShadowThreshold = _options.ShadowThreshold;
         if (_options.MorphKernel > 1)
@@ -267,6 +322,10 @@ public sealed class BackgroundSubtractor : IDisposable
             using var maskIn = InputArray.Create(_mask);
             // Shadows are marked 127: keep only certain foreground (255).
             Cv2.Threshold(maskIn, _mask, 200, 255, ThresholdTypes.Binary);
+            // Heads are looked for on the background model's own mask: differencing fills the dips between heads with the
+            // strips people just left.
+            bool heads = _options.HeadSplit && _options.FrameDifference > 0 && _hasChange;
+            if (heads) _mask.CopyTo(_headMask);
             if (_options.FrameDifference > 0 && _hasChange)
             {
                 using var diffIn = InputArray.Create(_diff);
@@ -274,25 +333,19 @@ public sealed class BackgroundSubtractor : IDisposable
                 using var moved = InputArray.Create(_moved);
                 Cv2.BitwiseOr(maskIn, moved, _mask);
             }
-            if (_kernel is not null)
-            {
-                using var kernel = InputArray.Create(_kernel);
-                Cv2.MorphologyEx(maskIn, _mask, _options.CloseFirst ? MorphTypes.Close : MorphTypes.Open, kernel);
-                Cv2.MorphologyEx(maskIn, _mask, _options.CloseFirst ? MorphTypes.Open : MorphTypes.Close, kernel);
-            }
-            if (_verticalKernel is not null)
-            {
-                using var kernel = InputArray.Create(_verticalKernel);
-                Cv2.MorphologyEx(maskIn, _mask, MorphTypes.Close, kernel);
-            }
+            Clean(_mask);
+            if (heads) Clean(_headMask);
             var contours = Cv2.FindContoursAsArray(maskIn, RetrievalModes.External, ContourApproximationModes.ApproxSimple);
             var blobs = new List<Rect>(contours.Length);
             bool split = _options.ObjectAspect > 0;
-            if (split || _options.MemorySplit) CopyMask();
+            if (split || _options.MemorySplit || _options.FillScore > 0) CopyMask();
+            _headFromMog = heads;
+            if (heads) CopyBytes(_headMask, ref _headBytes);
             foreach (var c in contours)
             {
                 var r = Cv2.BoundingRect(c);
                 if ((long)r.Width * r.Height * div * div < _options.MinArea) continue;
+                if (_options.HeadSplit && SplitAtHeads(r, blobs)) continue;
                 if (split) Split(r, blobs);
                 else blobs.Add(r);
             }
@@ -318,7 +371,8 @@ public sealed class BackgroundSubtractor : IDisposable
                 var r = found[i].Box;
                 float px = (float)(r.Width * pad), py = (float)(r.Height * pad);
                 result[i] = new Box(Math.Max(0, r.X - px), Math.Max(0, r.Y - py), Math.Min(w, r.X + r.Width + px), Math.Min(h, r.Y + r.Height + py));
-                scores[i] = found[i].Predicted ? (float)_options.PredictedScore : 1f;
+                scores[i] = found[i].Predicted ? (float)_options.PredictedScore
+                    : _options.FillScore > 0 ? (float)Math.Min(1, FullFrameFill(found[i].Box) / _options.FillScore) : 1f;
             }
             LastScores = scores;
             return result;
@@ -326,6 +380,23 @@ public sealed class BackgroundSubtractor : IDisposable
         catch (OpenCVException ex)
         {
             throw new ImagingException("background subtraction", ex.Message, ex);
+        }
+    }
+
+    /// <summary>The morphology on a binary mask, in place: opening and closing (<see cref="BackgroundSubtractorOptions.CloseFirst"/> says which first), then the vertical closing.</summary>
+    private void Clean(Mat mask)
+    {
+        using var maskIn = InputArray.Create(mask);
+        if (_kernel is not null)
+        {
+            using var kernel = InputArray.Create(_kernel);
+            Cv2.MorphologyEx(maskIn, mask, _options.CloseFirst ? MorphTypes.Close : MorphTypes.Open, kernel);
+            Cv2.MorphologyEx(maskIn, mask, _options.CloseFirst ? MorphTypes.Open : MorphTypes.Close, kernel);
+        }
+        if (_verticalKernel is not null)
+        {
+            using var kernel = InputArray.Create(_verticalKernel);
+            Cv2.MorphologyEx(maskIn, mask, MorphTypes.Close, kernel);
         }
     }
 
@@ -396,13 +467,16 @@ public sealed class BackgroundSubtractor : IDisposable
     }
 
     /// <summary>The binary mask into <see cref="_maskBytes"/> (row-major, one byte a pixel) for the column projections.</summary>
-    private void CopyMask()
+    private void CopyMask() => CopyBytes(_mask, ref _maskBytes);
+
+    /// <summary>A one-byte-a-pixel <paramref name="mat"/> into <paramref name="bytes"/> (row-major; grown when too small).</summary>
+    private static void CopyBytes(Mat mat, ref byte[] bytes)
     {
-        int rows = _mask.Rows, cols = _mask.Cols, n = rows * cols;
-        if (_maskBytes.Length < n) _maskBytes = new byte[n];
-        if (_mask.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(_mask.Data, _maskBytes, 0, n);
+        int rows = mat.Rows, cols = mat.Cols, n = rows * cols;
+        if (bytes.Length < n) bytes = new byte[n];
+        if (mat.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(mat.Data, bytes, 0, n);
         else
-            for (int y = 0; y < rows; y++) System.Runtime.InteropServices.Marshal.Copy(_mask.Ptr(y), _maskBytes, y * cols, cols);
+            for (int y = 0; y < rows; y++) System.Runtime.InteropServices.Marshal.Copy(mat.Ptr(y), bytes, y * cols, cols);
     }
 
     /// <summary>
@@ -455,6 +529,96 @@ public sealed class BackgroundSubtractor : IDisposable
             if (top >= 0 && end > start) into.Add(new Rect(r.X + start, top, end - start, bottom - top + 1));
             start = end;
         }
+    }
+
+    /// <summary>Fraction of full-frame box <paramref name="r"/> that is foreground in the copied mask (analysis pixels).</summary>
+    private double FullFrameFill(Rect r)
+    {
+        int div = _options.Downscale;
+        var a = Rect.Intersect(new Rect(r.X / div, r.Y / div, Math.Max(1, r.Width / div), Math.Max(1, r.Height / div)), new Rect(0, 0, _mask.Cols, _mask.Rows));
+        return a.Width <= 0 || a.Height <= 0 ? 0 : Fill(a);
+    }
+
+    /// <summary>Fraction of <paramref name="r"/> (analysis pixels) that is foreground in the copied mask.</summary>
+    private double Fill(Rect r)
+    {
+        int stride = _mask.Cols, count = 0;
+        for (int y = r.Y; y < r.Bottom; y++)
+            for (int x = r.X; x < r.Right; x++) count += _maskBytes[y * stride + x] >> 7;
+        return count / ((double)r.Width * r.Height);
+    }
+
+    /// <summary>
+    /// <see cref="BackgroundSubtractorOptions.HeadSplit"/>: finds the heads on blob <paramref name="r"/>'s top edge (analysis
+    /// pixels) and, when there are two or more, adds one box per head to <paramref name="into"/> and returns true.
+    /// </summary>
+    private bool SplitAtHeads(Rect r, List<Rect> into)
+    {
+        if (r.Width < 3 || (_options.SizePrior && !_sizeFitted)) return false; // a person's height is not known yet
+        int stride = _mask.Cols, div = _options.Downscale, n = r.Width;
+        var top = new int[n];
+        for (int x = 0; x < n; x++)
+        {
+            int y = r.Y;
+            var src = _headFromMog ? _headBytes : _maskBytes;
+            while (y < r.Bottom && src[y * stride + r.X + x] == 0) y++;
+            top[x] = y;
+        }
+        // A person's height (analysis pixels) whose head is at row y: the size prior's line once fitted, else the blob's height below y.
+        double Height(int y) => _sizeFitted && _slope * y * div + _intercept > 0 ? (_slope * y * div + _intercept) / div : r.Bottom - y;
+        // The middle (blob columns) of the plateau around column x: the columns next to it within a few pixels of its top.
+        double Centre(int x)
+        {
+            double flat = Math.Max(1, 0.03 * Height(top[x]));
+            int left = x, right = x;
+            while (left > 0 && top[left - 1] <= top[x] + flat) left--;
+            while (right < n - 1 && top[right + 1] <= top[x] + flat) right++;
+            return (left + right + 1) / 2.0;
+        }
+        // Heads: columns in order of height (highest first); each is kept when its plateau's middle is far enough from
+        // every kept head's and the edge dips deep enough between them (so the shoulders of a kept head never count).
+        Span<int> order = n <= 1024 ? stackalloc int[n] : new int[n];
+        for (int x = 0; x < n; x++) order[x] = x;
+        order.Sort((a, b) => top[a] != top[b] ? top[a].CompareTo(top[b]) : a.CompareTo(b));
+        var heads = new List<(int X, double Centre)>(4);
+        if (top[order[0]] >= r.Bottom || n < _aspect * Height(top[order[0]])) return false; // one person wide at most: nothing to split
+        foreach (int x in order)
+        {
+            if (top[x] >= r.Bottom) break;
+            double h = Height(top[x]);
+            if (h < 2 || top[x] - top[order[0]] > _options.HeadBand * h) break; // heads of one group are at about one height
+            double apart = _options.HeadSeparation * _aspect * h, dip = _options.HeadProminence * h, centre = Centre(x);
+            bool keep = true;
+            foreach (var (k, c) in heads)
+            {
+                if (Math.Abs(centre - c) < apart)
+                {
+                    keep = false;
+                    break;
+                }
+                int lowest = 0;
+                for (int i = Math.Min(x, k); i <= Math.Max(x, k); i++) lowest = Math.Max(lowest, top[i]);
+                if (lowest - top[x] < dip)
+                {
+                    keep = false;
+                    break;
+                }
+            }
+            if (keep) heads.Add((x, centre));
+        }
+        if (heads.Count < 2) return false;
+        var parts = new List<Rect>(heads.Count);
+        foreach (var (x, c) in heads)
+        {
+            double h = Height(top[x]), centre = r.X + c, width = _aspect * h;
+            int x0 = Math.Max(r.X, (int)Math.Round(centre - width / 2)), x1 = Math.Min(r.Right, (int)Math.Round(centre + width / 2));
+            int y0 = top[x], y1 = Math.Min(r.Bottom, (int)Math.Round(top[x] + h));
+            if (x1 > x0 && y1 > y0) parts.Add(new Rect(x0, y0, x1 - x0, y1 - y0));
+        }
+        if (_options.HeadFill > 0) parts.RemoveAll(p => Fill(p) < _options.HeadFill);
+        if (parts.Count < 2) return false;
+        into.AddRange(parts);
+        return true;
     }
 
     /// <summary>Size and shape priors on a full-frame box.</summary>
@@ -668,6 +832,8 @@ public sealed class BackgroundSubtractor : IDisposable
             }
             int height = (int)Math.Min(r.Height, Math.Round(expected));
             double widest = _options.SizePriorWidth * expected;
+            // Leaving or entering through a side: too little of the object is in the picture to count.
+            if (_options.EdgeWidth > 0 && (r.X <= edge || r.Right >= w - edge) && r.Width < _options.EdgeWidth * _aspect * expected) continue;
             int width = r.Width, x = r.X;
             if (widest > 0 && width > widest)
             {
@@ -738,6 +904,7 @@ public sealed class BackgroundSubtractor : IDisposable
         _change.Dispose();
         _diff.Dispose();
         _moved.Dispose();
+        _headMask.Dispose();
         NativeHandles.Closed(NativeHandles.BackgroundModel);
     }
 }

@@ -197,7 +197,7 @@ public static class AnnotateJob
                 Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
             }, info.Fps, builder.SinkPool, metrics: metrics);
             if (video is not null) outputs.Add(video);
-            if (o.TracksPath is not null) outputs.Add(new MotTrackSink(o.TracksPath));
+            if (o.TracksPath is not null) outputs.Add(new MotTrackSink(o.TracksPath) { WriteDetections = !o.Track }); // --no-track: the raw detections
             if (o.EventsPath is not null) outputs.Add(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics));
             foreach (var sink in outputs) builder.Sink(sink);
             handedOver = true; // from here the run owns them: Build disposes them itself when it fails

@@ -8,7 +8,8 @@ namespace StreamVision.Sinks;
 /// predicted boxes: the tracker's output on every frame) in MOTChallenge format (<c>frame,id,x,y,w,h,score,-1,-1,-1</c>, 1-based frames), the
 /// format <c>streamvision eval-mot</c> and the MOT devkits read. Rows are written whole, each frame's in one write call:
 /// a killed process or a full disk never leaves a torn row; rows that cannot be written are dropped and counted
-/// (<see cref="RowsDropped"/>) and the file is retried.
+/// (<see cref="RowsDropped"/>) and the file is retried. With <see cref="WriteDetections"/> (a pipeline without a tracker) it
+/// writes each frame's detections instead, id -1 as in MOTChallenge's det.txt files.
 /// </summary>
 public sealed class MotTrackSink : ISink, ISinkHealth
 {
@@ -30,11 +31,25 @@ public sealed class MotTrackSink : ISink, ISinkHealth
     /// <summary>Rows that could not be written (disk full) and were dropped.</summary>
     public long RowsDropped => _file.LinesDropped;
     public SinkHealth Health => _file.Health;
+    /// <summary>Write the detections (id -1, the detector's score) rather than the tracks: for a pipeline without a tracker, whose tracks are empty. Default false.</summary>
+    public bool WriteDetections { get; init; }
 
     public ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
     {
         if (item.EventsOnly) return ValueTask.CompletedTask;
         long frame = item.Frame.Sequence + 1;
+        if (WriteDetections)
+        {
+            var boxes = item.Detections.Boxes;
+            var scores = item.Detections.Scores;
+            for (int i = 0; i < boxes.Length; i++)
+            {
+                var d = boxes[i];
+                _file.Append(string.Create(CultureInfo.InvariantCulture, $"{frame},-1,{d.X1:0.##},{d.Y1:0.##},{d.Width:0.##},{d.Height:0.##},{scores[i]:0.####},-1,-1,-1"));
+            }
+            _file.EndBatch();
+            return ValueTask.CompletedTask;
+        }
         foreach (var t in item.Tracks)
         {
             if (t.State != TrackState.Tracked || (t.DetectionIndex < 0 && item.Detected)) continue;

@@ -53,6 +53,24 @@ public class FileSinkTests
     }
 
     [Fact]
+    public async Task MotSinkWritesTheDetectionsWhenThereIsNoTracker()
+    {
+        // annotate --no-track --tracks: the detector's boxes as MOTChallenge det rows (id -1), not an empty file.
+        var pool = new FramePool();
+        string path = Path.Combine(TestEnvironment.NewTempDir(), "d.txt");
+        var sink = new MotTrackSink(path) { WriteDetections = true };
+        using (var empty = SinkTestData.Item(pool, 0))
+            await sink.WriteAsync(empty, CancellationToken.None);
+        Assert.True(pool.TryRent(64, 48, out var frame));
+        frame.Sequence = 1;
+        using (var item = new AnalyzedFrame(frame, new Detections([new Box(10, 20, 40, 60), new Box(1, 2, 3, 4)], [1f, 0.6f], [0, 0]), [], []))
+            await sink.WriteAsync(item, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+        await sink.DisposeAsync();
+        Assert.Equal(["2,-1,10,20,30,40,1,-1,-1,-1", "2,-1,1,2,2,2,0.6,-1,-1,-1"], File.ReadAllLines(path));
+    }
+
+    [Fact]
     public async Task MotSinkWritesPredictedTracksOnFramesTheDetectorSkipped()
     {
         // detect.interval / motion gating: on a skipped frame the tracker's predicted boxes are its output for that frame.

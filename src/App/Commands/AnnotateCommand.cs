@@ -25,7 +25,7 @@ public static class AnnotateCommand
         var model = new Option<string>("--model", "-m") { Description = $"Detection model: {string.Join(", ", ModelCatalog.BuiltInNames)}, a path to an ONNX file, 'motion' (moving objects, fixed camera, no model) or 'none'", DefaultValueFactory = _ => ModelCatalog.DefaultModel };
         var conf = new Option<float>("--confidence") { Description = "Minimum detection score 0..1", DefaultValueFactory = _ => 0.5f };
         var events = new Option<string?>("--events") { Description = "Write events (track_started, track_ended, ...) as JSON lines to this file" };
-        var tracks = new Option<string?>("--tracks") { Description = "Write tracks in MOTChallenge format to this file" };
+        var tracks = new Option<string?>("--tracks") { Description = "Write tracks in MOTChallenge format to this file (with --no-track: the detections, id -1)" };
         var obscure = new Option<string[]>("--obscure") { Description = "Pixelate these classes instead of boxing them (e.g. face)", AllowMultipleArgumentsPerToken = true };
         var codec = new Option<string>("--codec") { Description = "Video encoder (libx264, libx265, h264_nvenc, ...)", DefaultValueFactory = _ => "libx264" };
         var preset = new Option<string>("--preset") { Description = "Encoder preset (ultrafast .. veryslow)", DefaultValueFactory = _ => "veryfast" };
