@@ -144,8 +144,14 @@ public static class AnnotateJob
         // builds the model's session. No output is opened before the model loaded: a bad model still fails the job first.
         _ = Task.Run(PreloadOpenCv, CancellationToken.None);
         string streamId = SourceUri.DeriveStreamId(o.Input);
-        // Offline: the file mode waits instead of dropping, so every frame is analysed.
-        var source = new VideoSource(new SourceOptions { Id = streamId, Uri = o.Input, Mode = SourceMode.File }, pool, logger, metrics).Start();
+        // Offline: the file mode waits instead of dropping, so every frame is analysed. One decoder thread per core, where
+        // FFmpeg's own choice is one more than the cores: the model and the encoder want the cores too (analytics only on
+        // the e2e clip, 2 cores, 8 interleaved runs: 2.23 s wall / 3.96 s CPU against 2.31 / 4.01; x264 medium: 12.40 s
+        // against 12.53 s).
+        var source = new VideoSource(new SourceOptions
+        {
+            Id = streamId, Uri = o.Input, Mode = SourceMode.File, DecoderThreads = Math.Clamp(Environment.ProcessorCount, 1, 64),
+        }, pool, logger, metrics).Start();
         IDetector? detector;
         MediaInfo info;
         try
