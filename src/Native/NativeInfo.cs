@@ -40,7 +40,9 @@ public static class NativeInfo
     /// encoders, ONNX Runtime, the thread pool) then keeps freed memory in each of them. Measured here (4 live streams,
     /// 12 minutes, 2 cores): RSS growth 6.9 MB/min with 16 arenas, 4.4 with 2; the malloc bytes in use stayed flat in
     /// both (0.1 MB/min), what grew was free memory the arenas kept (113 MB vs 46 MB at the end).
-    /// Returns the cap applied, or 0 when the environment decides.
+    /// The cap only stops new arenas: those the runtime's threads made before it (7 in a 10-minute soak) stay, so the
+    /// launcher (<c>./streamvision run</c>) and the container image set <c>MALLOC_ARENA_MAX=2</c>, which glibc applies from
+    /// the first allocation. Returns the cap applied, or 0 when the environment decides.
     /// </summary>
     public static int CapMallocArenas()
     {
