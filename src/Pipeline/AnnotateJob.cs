@@ -150,7 +150,7 @@ public static class AnnotateJob
         // against 12.53 s).
         var source = new VideoSource(new SourceOptions
         {
-            Id = streamId, Uri = o.Input, Mode = SourceMode.File, DecoderThreads = Math.Clamp(Environment.ProcessorCount, 1, 64),
+            Id = streamId, Uri = o.Input, Mode = SourceMode.File, DecoderThreads = Math.Clamp(Environment.ProcessorCount, 1, 16), // 16: FFmpeg's own cap for auto
         }, pool, logger, metrics).Start();
         IDetector? detector;
         MediaInfo info;

@@ -1,32 +1,11 @@
 using StreamVision.Core;
+using static StreamVision.Imaging.Tests.RectangleScenes;
 
 namespace StreamVision.Imaging.Tests;
 
 /// <summary>The options that cut blobs into people by shape and place, and score them: head splitting, the frame's sides, fill scores.</summary>
 public class BackgroundSubtractorHeadTests
 {
-    private const byte Background = 150;
-
-    /// <summary>A still picture of grey <see cref="Background"/> with filled rectangles (x, y, w, h, grey level) on it.</summary>
-    private static void Draw(Frame f, params (int X, int Y, int W, int H, byte Level)[] rects)
-    {
-        f.Data.Fill(Background);
-        foreach (var (x, y, w, h, level) in rects)
-            for (int r = y; r < y + h; r++) f.GetRowSpan(r).Slice(3 * x, 3 * w).Fill(level);
-    }
-
-    /// <summary>A model at full size without morphology that has learned the empty picture.</summary>
-    private static BackgroundSubtractor Trained(BackgroundSubtractorOptions options, Frame f)
-    {
-        var model = new BackgroundSubtractor(options with { History = 50, Downscale = 1, LearningRate = 0.005 });
-        for (int i = 0; i < 20; i++)
-        {
-            Draw(f);
-            model.Apply(f);
-        }
-        return model;
-    }
-
     private static readonly BackgroundSubtractorOptions Plain = new() { MinArea = 20, MorphKernel = 0, ObjectAspect = 0.4 };
 
     // Two people side by side, touching: heads 8x10 on 20x60 bodies, their heads 20 px apart (centres x = 50 and 70), the
