@@ -338,7 +338,7 @@ public sealed class BackgroundSubtractor : IDisposable
             var contours = Cv2.FindContoursAsArray(maskIn, RetrievalModes.External, ContourApproximationModes.ApproxSimple);
             var blobs = new List<Rect>(contours.Length);
             bool split = _options.ObjectAspect > 0;
-            if (split || _options.MemorySplit || _options.FillScore > 0) CopyMask();
+            if (split || _options.HeadSplit || _options.MemorySplit || _options.FillScore > 0) CopyMask();
             _headFromMog = heads;
             if (heads) CopyBytes(_headMask, ref _headBytes);
             foreach (var c in contours)

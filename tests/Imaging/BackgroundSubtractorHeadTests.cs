@@ -38,6 +38,20 @@ public class BackgroundSubtractorHeadTests
     }
 
     [Fact]
+    public void HeadSplit_WorksAloneWithAPersonsWidthOfFourTenthsOfTheirHeight()
+    {
+        // object_aspect 0 (no splitting by width): head_split takes a person as 0.4 of their height wide by itself. It
+        // used to read a mask copy only width splitting, memory_split or fill_score made, and threw on the first blob.
+        using var f = Frame.CreateUnpooled(160, 120);
+        using var model = Trained(Plain with { ObjectAspect = 0, HeadSplit = true, HeadSeparation = 0.5 }, f);
+        Draw(f, Pair);
+        var parts = model.Apply(f).OrderBy(b => b.X1).ToArray();
+        Assert.Equal(2, parts.Length);
+        Assert.InRange(parts[0].CenterX, 48, 52);
+        Assert.InRange(parts[1].CenterX, 68, 72);
+    }
+
+    [Fact]
     public void HeadSplit_FindsTheHeadsOfWalkersWithoutTheDifferencingsTrails()
     {
         using var f = Frame.CreateUnpooled(160, 120);
