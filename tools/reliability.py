@@ -80,7 +80,9 @@ class Service:
         with open(self.config, "w") as f:
             f.write(f"http:\n  listen: http://127.0.0.1:{self.port}\n{yaml_body}")
         self.log = open(os.path.join(work, f"run-{self.port}.log"), "w")
-        self.proc = subprocess.Popen(["dotnet", APP, "run", "-c", self.config], stdout=self.log, stderr=subprocess.STDOUT)
+        # As ./streamvision run and the container image start it: glibc's malloc arenas capped from the first allocation.
+        env = {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
+        self.proc = subprocess.Popen(["dotnet", APP, "run", "-c", self.config], stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
     def streams(self):
         try:

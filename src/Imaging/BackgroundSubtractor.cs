@@ -358,7 +358,9 @@ public sealed class BackgroundSubtractor : IDisposable
                 if (full.Width <= 0 || full.Height <= 0 || !Plausible(full)) continue;
                 rects.Add(full);
             }
-            if (_options.SizePrior) rects = FitSizes(rects, w, h);
+            // The sides as the analysis sees them: at a downscale the mask ends up to div - 1 pixels short of the frame's
+            // right and bottom edges, and a blob touching them must still count as at the edge.
+            if (_options.SizePrior) rects = FitSizes(rects, Math.Min(w, Math.Max(1, w / div) * div), Math.Min(h, Math.Max(1, h / div) * div));
             rects = Survivors(rects);
             var found = _options.MemorySplit ? Remember(rects, frameRect) : rects.ConvertAll(static r => (Box: r, Predicted: false));
             found.Sort(static (a, b) => ((long)b.Box.Width * b.Box.Height).CompareTo((long)a.Box.Width * a.Box.Height));

@@ -80,8 +80,9 @@ LogInit g_log_init;
 
 // Input devices (v4l2, lavfi, x11grab, alsa, ...) live in libavdevice, which pulls in libavfilter and through them
 // X11, GL, PulseAudio, JACK, SDL and a hundred more libraries: about 30-60 ms of loading for every process, which files
-// and network streams never need. So the shim does not link it: the first open that names an input format loads it
-// and registers its devices (every device source names its format: SourceUri maps /dev/video*, v4l2:// and lavfi:).
+// and network streams never need. So the shim does not link it: the first open that names a format libavformat does not
+// know (an input such as v4l2 or lavfi, an output such as v4l2) loads it and registers its devices (every device source
+// names its format: SourceUri maps /dev/video*, v4l2:// and lavfi:).
 std::once_flag g_devices_once;
 std::string g_devices_error;  // empty once the devices are registered
 
@@ -267,7 +268,7 @@ static int reader_start(sv_reader* r, const char* url, const char* format, const
         ifmt = av_find_input_format(format);
         if (!ifmt) {
             const std::string& err = ensure_devices();
-            if (!err.empty()) { reader_release(r); return fail(SV_E_NO_CODEC, "open '%s': input format '%s' needs FFmpeg's device library (%s)", url, format, err.c_str()); }
+            if (!err.empty()) { reader_release(r); return fail(SV_E_NO_CODEC, "open '%s': input format '%s' not found (device formats unavailable: %s)", url, format, err.c_str()); }
             ifmt = av_find_input_format(format);
         }
         if (!ifmt) { reader_release(r); return fail(SV_E_NO_CODEC, "open '%s': input format '%s' not available in this FFmpeg", url, format); }
@@ -633,6 +634,10 @@ int sv_writer_open(const char* url, const char* format, const char* codec_name, 
     w->fps = AVRational{fps_num, fps_den};
     w->io_timeout_us = (int64_t)io_timeout_ms * 1000;
     int ret = avformat_alloc_output_context2(&w->oc, nullptr, (format && *format) ? format : nullptr, url);
+    if ((ret < 0 || !w->oc) && format && *format && ensure_devices().empty()) {
+        // An output device (v4l2 to a loopback camera, ...) is in libavdevice, loaded on first need.
+        ret = avformat_alloc_output_context2(&w->oc, nullptr, format, url);
+    }
     if (ret < 0 || !w->oc) {
         writer_free(w);
         return fail(ret < 0 ? ret : SV_E_ARGUMENT, "output '%s': no muxer for %s", url, (format && *format) ? format : "this file name");
