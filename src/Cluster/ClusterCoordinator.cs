@@ -153,9 +153,13 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (await ReadStreamAsync(id, ct).ConfigureAwait(false) is null) return false;
-            long revision = await _store.PutAsync(_keys.Stream(id), spec, 0, ct).ConfigureAwait(false);
-            if (_owned.ContainsKey(id)) _owned[id] = new Running(spec, revision);
+            string key = _keys.Stream(id);
+            var stored = (await _store.RangeAsync(key, ct).ConfigureAwait(false)).FirstOrDefault(e => e.Key == key);
+            if (stored is null) return false;
+            long revision = await _store.PutAsync(key, spec, 0, ct).ConfigureAwait(false);
+            // Only when what was stored is the definition this instance runs: a definition written elsewhere since it
+            // started (a new uri, say) must still restart the stream, now with this write's zones and lines on top.
+            if (_owned.TryGetValue(id, out var running) && stored.ModRevision == running.Revision) _owned[id] = new Running(spec, revision);
             return true;
         }
         finally

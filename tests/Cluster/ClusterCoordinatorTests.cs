@@ -206,6 +206,22 @@ public sealed class ClusterCoordinatorTests : IDisposable
         await TwoMorePasses();
         Assert.Equal(2, runner.Attempts("cam"));
         Assert.Equal(moved, runner.LastSpec("cam"));
+
+        // A definition written elsewhere, then zones stored by the owner before any pass acted on that write: the owner
+        // did not run what it replaced, so the stream still restarts once, with the other write and the zones.
+        Volatile.Write(ref holdNext, 1);
+        read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await read.Task.WaitAsync(failSafe);
+        string elsewhere = Spec("cam").Replace("testsrc2", "testsrc2=size=160x120", StringComparison.Ordinal);
+        _etcd.Ctl($"put /streamvision/{_name}/streams/cam \"{elsewhere.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        string merged = elsewhere.TrimEnd('}') + ""","zones":[{"name":"door","polygon":[[0,0],[1,0],[1,1]]}]}""";
+        Assert.True(await a.ReplaceStreamAsync("cam", merged));
+        go.SetResult();
+        await Poll.UntilAsync(() => Task.FromResult(runner.Attempts("cam") == 3), failSafe, "cam restarted with the definition written elsewhere");
+        await TwoMorePasses();
+        Assert.Equal(3, runner.Attempts("cam"));
+        Assert.Equal(merged, runner.LastSpec("cam"));
         Assert.Empty(_ledger.Violations);
     }
 
