@@ -140,27 +140,36 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     }
 
     /// <summary>
-    /// Replaces a stream's definition in the cluster's list with one its owner already runs (zones and lines changed live
-    /// there): the owner keeps the stream running, and whichever instance runs it next starts from this definition.
-    /// False when the stream is not in the list. The owner records the revision of this write, so a reconcile pass that
-    /// read the list before it (and sees the old definition) does not take that for a change either.
+    /// Changes a stream's definition in the cluster's list in a way its owner already runs (zones and lines changed live
+    /// there): <paramref name="change"/> gets the stored definition and returns the new one, written only if nobody wrote
+    /// in between (else read and changed again), so a definition written elsewhere at the same time is kept, not
+    /// overwritten. The owner keeps the stream running, and whichever instance runs it next starts from this definition.
+    /// The owner records the revision of this write, so a reconcile pass that read the list before it (and sees the old
+    /// definition) does not take that for a change either; but when what it changed is not what the owner runs (a
+    /// definition written elsewhere since it started), the next pass restarts the stream with the result.
+    /// False when the stream is not in the list.
     /// </summary>
-    /// <exception cref="ClusterException">etcd did not answer.</exception>
-    public async Task<bool> ReplaceStreamAsync(string id, string spec, CancellationToken ct = default)
+    /// <exception cref="ClusterException">etcd did not answer, or the definition kept changing under it.</exception>
+    public async Task<bool> UpdateStreamAsync(string id, Func<string, string> change, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(change);
         // Under the gate of local starts and stops, so a reconcile pass does not take the new definition for a changed
         // stream and restart it.
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             string key = _keys.Stream(id);
-            var stored = (await _store.RangeAsync(key, ct).ConfigureAwait(false)).FirstOrDefault(e => e.Key == key);
-            if (stored is null) return false;
-            long revision = await _store.PutAsync(key, spec, 0, ct).ConfigureAwait(false);
-            // Only when what was stored is the definition this instance runs: a definition written elsewhere since it
-            // started (a new uri, say) must still restart the stream, now with this write's zones and lines on top.
-            if (_owned.TryGetValue(id, out var running) && stored.ModRevision == running.Revision) _owned[id] = new Running(spec, revision);
-            return true;
+            for (int attempt = 0; attempt < 5; attempt++)
+            {
+                var stored = (await _store.RangeAsync(key, ct).ConfigureAwait(false)).FirstOrDefault(e => e.Key == key);
+                if (stored is null) return false;
+                string spec = change(stored.Value);
+                var (written, revision) = await _store.PutIfUnchangedAsync(key, spec, stored.ModRevision, ct).ConfigureAwait(false);
+                if (!written) continue; // written elsewhere since the read: change that instead
+                if (_owned.TryGetValue(id, out var running) && stored.ModRevision == running.Revision) _owned[id] = new Running(spec, revision);
+                return true;
+            }
+            throw new ClusterException($"stream '{id}': its definition kept changing while this instance stored its change; try again");
         }
         finally
         {

@@ -93,6 +93,19 @@ internal sealed class EtcdStore : IDisposable
         return r.Header.Revision;
     });
 
+    /// <summary>
+    /// Writes <paramref name="key"/> only while it was last written at <paramref name="modRevision"/> (one transaction): a
+    /// read-modify-write that loses to nothing. Returns whether it was written and, if so, the revision of the write.
+    /// </summary>
+    public Task<(bool Written, long Revision)> PutIfUnchangedAsync(string key, string value, long modRevision, CancellationToken ct) => Call($"write {key}", ct, async () =>
+    {
+        var txn = new TxnRequest();
+        txn.Compare.Add(new Compare { Key = Bytes(key), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = modRevision });
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = Bytes(key), Value = Bytes(value) } });
+        var r = await _client.TransactionAsync(txn, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
+        return (r.Succeeded, r.Header.Revision);
+    });
+
     /// <summary>Deletes <paramref name="key"/> only while it still holds <paramref name="value"/> under <paramref name="lease"/> (one transaction). True when deleted.</summary>
     public Task<bool> DeleteIfAsync(string key, string value, long lease, CancellationToken ct) => Call($"release {key}", ct, async () =>
     {

@@ -193,7 +193,7 @@ public sealed class ClusterCoordinatorTests : IDisposable
         Volatile.Write(ref holdNext, 1);
         await read.Task.WaitAsync(failSafe);
         string zoned = """{"id":"cam","uri":"lavfi:testsrc2","zones":[{"name":"door","polygon":[[0,0],[1,0],[1,1]]}]}""";
-        Assert.True(await a.ReplaceStreamAsync("cam", zoned));
+        Assert.True(await a.UpdateStreamAsync("cam", _ => zoned));
         go.SetResult();
         await TwoMorePasses();
         Assert.Equal(1, runner.Attempts("cam"));
@@ -213,15 +213,30 @@ public sealed class ClusterCoordinatorTests : IDisposable
         read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await read.Task.WaitAsync(failSafe);
+        static string WithDoor(string spec) => spec.TrimEnd('}') + ""","zones":[{"name":"door","polygon":[[0,0],[1,0],[1,1]]}]}""";
+        void PutElsewhere(string spec) => _etcd.Ctl($"put /streamvision/{_name}/streams/cam \"{spec.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
         string elsewhere = Spec("cam").Replace("testsrc2", "testsrc2=size=160x120", StringComparison.Ordinal);
-        _etcd.Ctl($"put /streamvision/{_name}/streams/cam \"{elsewhere.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
-        string merged = elsewhere.TrimEnd('}') + ""","zones":[{"name":"door","polygon":[[0,0],[1,0],[1,1]]}]}""";
-        Assert.True(await a.ReplaceStreamAsync("cam", merged));
+        PutElsewhere(elsewhere);
+        Assert.True(await a.UpdateStreamAsync("cam", WithDoor));
         go.SetResult();
         await Poll.UntilAsync(() => Task.FromResult(runner.Attempts("cam") == 3), failSafe, "cam restarted with the definition written elsewhere");
         await TwoMorePasses();
         Assert.Equal(3, runner.Attempts("cam"));
-        Assert.Equal(merged, runner.LastSpec("cam"));
+        Assert.Equal(WithDoor(elsewhere), runner.LastSpec("cam"));
+
+        // A write elsewhere between the owner's read and its write: the owner's write does not go through over it; it
+        // reads again and adds its zones to that definition (the other write's uri is kept), and the stream restarts with it.
+        string racing = Spec("cam").Replace("testsrc2", "testsrc2=size=96x64", StringComparison.Ordinal);
+        int calls = 0;
+        Assert.True(await a.UpdateStreamAsync("cam", spec =>
+        {
+            if (calls++ == 0) PutElsewhere(racing);
+            return WithDoor(spec);
+        }));
+        Assert.Equal(2, calls);
+        Assert.Equal(WithDoor(racing), await a.ReadStreamAsync("cam"));
+        await Poll.UntilAsync(() => Task.FromResult(runner.Attempts("cam") == 4), failSafe, "cam restarted with the racing write and the zones");
+        Assert.Equal(WithDoor(racing), runner.LastSpec("cam"));
         Assert.Empty(_ledger.Violations);
     }
 

@@ -162,13 +162,15 @@ public sealed class WebUi : IDisposable
                 // stream next (failover, a new member) starts with them.
                 try
                 {
-                    string? spec = await cluster.ReadStreamAsync(id, request.HttpContext.RequestAborted).ConfigureAwait(false);
-                    if (spec is null) return Error(404, $"stream '{id}' is no longer in the cluster's list");
-                    var definition = JsonNode.Parse(spec)!.AsObject();
                     var regions = JsonSerializer.SerializeToNode(Regions(h.Config), s_json)!.AsObject();
-                    definition["zones"] = WithoutNulls(regions["zones"]);
-                    definition["lines"] = WithoutNulls(regions["lines"]);
-                    if (!await cluster.ReplaceStreamAsync(id, definition.ToJsonString(), request.HttpContext.RequestAborted).ConfigureAwait(false))
+                    string WithRegions(string spec)
+                    {
+                        var definition = JsonNode.Parse(spec)!.AsObject();
+                        definition["zones"] = WithoutNulls(regions["zones"]);
+                        definition["lines"] = WithoutNulls(regions["lines"]);
+                        return definition.ToJsonString();
+                    }
+                    if (!await cluster.UpdateStreamAsync(id, WithRegions, request.HttpContext.RequestAborted).ConfigureAwait(false))
                         return Error(404, $"stream '{id}' is no longer in the cluster's list");
                 }
                 catch (StreamVision.Cluster.ClusterException ex)
