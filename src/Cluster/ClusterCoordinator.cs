@@ -132,11 +132,15 @@ public sealed class ClusterCoordinator : IAsyncDisposable
 
     /// <summary>A stream's definition in the cluster's list, or null when there is none.</summary>
     /// <exception cref="ClusterException">etcd did not answer.</exception>
-    public async Task<string?> ReadStreamAsync(string id, CancellationToken ct = default)
+    public async Task<string?> ReadStreamAsync(string id, CancellationToken ct = default) =>
+        (await ReadStreamEntryAsync(id, ct).ConfigureAwait(false))?.Value;
+
+    /// <summary>The stream's key in the cluster's list with its value and revisions; null when there is none.</summary>
+    private async Task<EtcdEntry?> ReadStreamEntryAsync(string id, CancellationToken ct)
     {
         string key = _keys.Stream(id);
         var entries = await _store.RangeAsync(key, ct).ConfigureAwait(false);
-        return entries.FirstOrDefault(e => e.Key == key)?.Value;
+        return entries.FirstOrDefault(e => e.Key == key);
     }
 
     /// <summary>
@@ -158,13 +162,12 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            string key = _keys.Stream(id);
             for (int attempt = 0; attempt < 5; attempt++)
             {
-                var stored = (await _store.RangeAsync(key, ct).ConfigureAwait(false)).FirstOrDefault(e => e.Key == key);
+                var stored = await ReadStreamEntryAsync(id, ct).ConfigureAwait(false);
                 if (stored is null) return false;
                 string spec = change(stored.Value);
-                var (written, revision) = await _store.PutIfUnchangedAsync(key, spec, stored.ModRevision, ct).ConfigureAwait(false);
+                var (written, revision) = await _store.PutIfUnchangedAsync(stored.Key, spec, stored.ModRevision, ct).ConfigureAwait(false);
                 if (!written) continue; // written elsewhere since the read: change that instead
                 if (_owned.TryGetValue(id, out var running) && stored.ModRevision == running.Revision) _owned[id] = new Running(spec, revision);
                 return true;

@@ -86,11 +86,11 @@ internal sealed class EtcdStore : IDisposable
         return r.Succeeded;
     });
 
-    /// <summary>Writes <paramref name="key"/>, bound to <paramref name="lease"/> when not 0; returns the revision of the write (the key's new mod revision).</summary>
-    public Task<long> PutAsync(string key, string value, long lease, CancellationToken ct) => Call($"write {key}", ct, async () =>
+    /// <summary>Writes <paramref name="key"/>, bound to <paramref name="lease"/> when not 0.</summary>
+    public Task PutAsync(string key, string value, long lease, CancellationToken ct) => Call($"write {key}", ct, async () =>
     {
-        var r = await _client.PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value), Lease = lease }, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
-        return r.Header.Revision;
+        await _client.PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value), Lease = lease }, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
+        return 0;
     });
 
     /// <summary>

@@ -559,10 +559,10 @@ public sealed class BackgroundSubtractor : IDisposable
         if (r.Width < 3 || (_options.SizePrior && !_sizeFitted)) return false; // a person's height is not known yet
         int stride = _mask.Cols, div = _options.Downscale, n = r.Width;
         var top = new int[n];
+        var src = _headFromMog ? _headBytes : _maskBytes;
         for (int x = 0; x < n; x++)
         {
             int y = r.Y;
-            var src = _headFromMog ? _headBytes : _maskBytes;
             while (y < r.Bottom && src[y * stride + r.X + x] == 0) y++;
             top[x] = y;
         }

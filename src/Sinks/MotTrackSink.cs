@@ -44,8 +44,7 @@ public sealed class MotTrackSink : ISink, ISinkHealth
             var scores = item.Detections.Scores;
             for (int i = 0; i < boxes.Length; i++)
             {
-                var d = boxes[i];
-                _file.Append(string.Create(CultureInfo.InvariantCulture, $"{frame},-1,{d.X1:0.##},{d.Y1:0.##},{d.Width:0.##},{d.Height:0.##},{scores[i]:0.####},-1,-1,-1"));
+                _file.Append(Row(frame, -1, boxes[i], scores[i]));
             }
             _file.EndBatch();
             return ValueTask.CompletedTask;
@@ -53,12 +52,15 @@ public sealed class MotTrackSink : ISink, ISinkHealth
         foreach (var t in item.Tracks)
         {
             if (t.State != TrackState.Tracked || (t.DetectionIndex < 0 && item.Detected)) continue;
-            var b = t.Box;
-            _file.Append(string.Create(CultureInfo.InvariantCulture, $"{frame},{t.Id},{b.X1:0.##},{b.Y1:0.##},{b.Width:0.##},{b.Height:0.##},{t.Score:0.####},-1,-1,-1"));
+            _file.Append(Row(frame, t.Id, t.Box, t.Score));
         }
         _file.EndBatch();
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>One MOTChallenge row: frame, id, box (x, y, w, h), score, and -1 for the three world coordinates.</summary>
+    private static string Row(long frame, int id, Box b, float score) =>
+        string.Create(CultureInfo.InvariantCulture, $"{frame},{id},{b.X1:0.##},{b.Y1:0.##},{b.Width:0.##},{b.Height:0.##},{score:0.####},-1,-1,-1");
 
     public ValueTask CompleteAsync(CancellationToken ct)
     {
