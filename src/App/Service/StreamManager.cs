@@ -166,7 +166,7 @@ public sealed class StreamManager : IAsyncDisposable
             _logger.LogError("configuration not reloaded: the service is stopping");
             return new ReloadReport { Errors = errors };
         }
-        if (next.Detector != _config.Detector) _logger.LogWarning("detector settings changed: they take effect after a restart");
+        if (!ConfigEquality.Equal(next.Detector, _config.Detector)) _logger.LogWarning("detector settings changed: they take effect after a restart");
         var old = _config;
         _config = next with { Detector = old.Detector, Http = old.Http, Ui = old.Ui, FramePoolMb = old.FramePoolMb };
         int added = 0, removed = 0, restarted = 0;
@@ -179,7 +179,9 @@ public sealed class StreamManager : IAsyncDisposable
             {
                 if (await TryStepAsync(host.Id, () => RemoveCoreAsync(host.Id), errors).ConfigureAwait(false)) removed++;
             }
-            else if (!SameStream(cfg, host.Config) || next.Sinks != old.Sinks || next.Tracker != old.Tracker)
+            else if (!ConfigEquality.Equal(cfg, host.Config) || !ConfigEquality.Equal(next.Sinks, old.Sinks) || !ConfigEquality.Equal(next.Tracker, old.Tracker)
+                     || !ConfigEquality.Equal(next.Tamper, old.Tamper) || !ConfigEquality.Equal(next.Enhance, old.Enhance)
+                     || !ConfigEquality.Equal(next.Masks, old.Masks))
             {
                 if (await TryStepAsync(host.Id, () => RemoveCoreAsync(host.Id), errors).ConfigureAwait(false)
                     && await TryStepAsync(cfg, () => AddCoreAsync(cfg), errors).ConfigureAwait(false))
@@ -300,15 +302,6 @@ public sealed class StreamManager : IAsyncDisposable
         _logger.LogInformation("stream {Stream} removed", id);
         return true;
     }
-
-    private static bool SameStream(StreamConfig a, StreamConfig b) =>
-        a.Source with { FfmpegOptions = null } == b.Source with { FfmpegOptions = null }
-        && DictEqual(a.Source.FfmpegOptions, b.Source.FfmpegOptions)
-        && a.Zones.SequenceEqual(b.Zones) && a.Lines.SequenceEqual(b.Lines) && a.Sinks == b.Sinks && a.Enabled == b.Enabled
-        && a.CompensateCameraMotion == b.CompensateCameraMotion;
-
-    private static bool DictEqual(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
-        (a is null || a.Count == 0) ? (b is null || b.Count == 0) : b is not null && a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
     /// <summary>
     /// Stops every stream in parallel within <paramref name="deadline"/>, finalising their outputs (a sink still busy at the

@@ -129,6 +129,55 @@ public class StreamManagerTests
     }
 
     [Fact]
+    public async Task AReloadOfTheSameFileLeavesEveryStreamRunningAndAChangedDetectScheduleRestartsOne()
+    {
+        // Lists in the file (a zone's corners, classes, obscure, providers) are new objects on every load: a reload of an
+        // unchanged file must still see the same configuration, restart nothing and warn of no detector change.
+        string Yaml(string interval) => $$"""
+            http:
+              listen: ""
+            detector:
+              model: none
+              classes: [person]
+              providers: [cpu]
+            sinks:
+              preview: false
+              obscure: [face]
+            streams:
+              - id: zoned
+                uri: "lavfi:testsrc2=size=160x120:rate=10"
+                mode: live
+                detect: { interval: {{interval}} }
+                zones:
+                  - name: bay
+                    polygon: [[0, 0], [80, 0], [80, 60]]
+                    classes: [person]
+                lines:
+                  - name: door
+                    points: [[0, 60], [160, 60]]
+                    classes: [person]
+            """;
+        var logs = new CapturingLogger();
+        var m = new StreamManager(Load(Yaml("1")), logs);
+        await m.StartAsync();
+        Assert.True(m.TryGet("zoned", out var before));
+
+        var same = await m.ReloadAsync(Load(Yaml("1")));
+
+        Assert.Equal((0, 0, 0), (same.Added, same.Removed, same.Restarted));
+        Assert.True(m.TryGet("zoned", out var after) && ReferenceEquals(before, after)); // untouched
+        Assert.DoesNotContain(logs.At(LogLevel.Warning), e => e.Message.Contains("detector settings changed", StringComparison.Ordinal));
+
+        // A key the old comparison left out: the detect schedule is the stream's, so changing it restarts the stream.
+        var changed = await m.ReloadAsync(Load(Yaml("3")));
+        Assert.Equal((0, 0, 1), (changed.Added, changed.Removed, changed.Restarted));
+        Assert.True(m.TryGet("zoned", out var restarted));
+        Assert.Equal(3, restarted.Config.Detect.Interval);
+        await m.DisposeAsync();
+        Assert.Equal(0, m.Pool.Outstanding);
+    }
+
+    [Fact]
     public async Task AReloadReportsEveryStreamThatCannotStartAndAppliesTheRest()
     {
         string dir = TestEnvironment.NewTempDir();
