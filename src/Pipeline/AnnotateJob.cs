@@ -194,17 +194,17 @@ public static class AnnotateJob
             builder.CameraTamper(tamperModel);
             builder.Enhance(enhanceModel, new Inference.Enhance.EnhanceOptions { Enabled = enhanceModel is not null, Apply = o.EnhanceApply });
             // No video asked (offline analytics): no drawing, no encoding, nothing copied.
-            var video = o.Output is null ? null : new VideoFileSink(new VideoSinkOptions
+            var video = o.Output is null ? null : OpenOutput(streamId, "--output", o.Output, () => new VideoFileSink(new VideoSinkOptions
             {
                 Path = o.Output,
                 Codec = o.Codec,
                 Preset = o.Preset,
                 Crf = o.Crf,
                 Annotator = new AnnotatorOptions { ClassNames = classNames, ObscureClasses = o.Obscure },
-            }, info.Fps, builder.SinkPool, metrics: metrics);
+            }, info.Fps, builder.SinkPool, metrics: metrics));
             if (video is not null) outputs.Add(video);
-            if (o.TracksPath is not null) outputs.Add(new MotTrackSink(o.TracksPath) { WriteDetections = !o.Track }); // --no-track: the raw detections
-            if (o.EventsPath is not null) outputs.Add(new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics));
+            if (o.TracksPath is not null) outputs.Add(OpenOutput(streamId, "--tracks", o.TracksPath, () => new MotTrackSink(o.TracksPath) { WriteDetections = !o.Track })); // --no-track: the raw detections
+            if (o.EventsPath is not null) outputs.Add(OpenOutput(streamId, "--events", o.EventsPath, () => new JsonLinesEventSink(new JsonLinesOptions { Path = o.EventsPath }, metrics)));
             foreach (var sink in outputs) builder.Sink(sink);
             handedOver = true; // from here the run owns them: Build disposes them itself when it fails
             await using var run = builder.Build();
@@ -241,6 +241,19 @@ public static class AnnotateJob
                 await source.DisposeAsync().ConfigureAwait(false);
             }
             detector?.Dispose();
+        }
+    }
+
+    /// <summary>Opens an output; a folder that cannot be made or a file that cannot be created fails the job naming its option.</summary>
+    private static T OpenOutput<T>(string streamId, string option, string path, Func<T> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputException(streamId, $"{option}: cannot write '{path}': {ex.Message}", ex);
         }
     }
 }

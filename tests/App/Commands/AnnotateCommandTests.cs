@@ -145,6 +145,27 @@ public class AnnotateCommandTests
         Assert.Contains("/nonexistent/m.onnx", error);
     }
 
+    [Theory]
+    [InlineData("-o", "x.mp4")]
+    [InlineData("--tracks", "t.txt")]
+    [InlineData("--events", "e.jsonl")]
+    public void AnOutputThatCannotBeCreatedFailsTheJobNamingItsOption(string option, string name)
+    {
+        // A file where the output's folder should be: the folder cannot be created. A clear error and exit 1, not an
+        // unhandled exception with its stack.
+        string dir = TestEnvironment.NewTempDir();
+        string blocker = Path.Combine(dir, "not-a-folder");
+        File.WriteAllText(blocker, "");
+        string path = Path.Combine(blocker, name);
+        var (rc, _, error) = ConsoleCapture.Run(() => Program.Main(["annotate", TestMedia.H264(), "--model", "none", option, path]));
+        Assert.Equal(ExitCodes.Failed, rc);
+        Assert.StartsWith("annotate: ", error.TrimStart());
+        Assert.Contains(option == "-o" ? "--output" : option, error);
+        Assert.Contains(path, error);
+        Assert.DoesNotContain("Unhandled exception", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
     /// <summary>Runs the command line with standard error captured.</summary>
     private static (int Code, string Error) RunCapturingErrors(string[] args)
     {
