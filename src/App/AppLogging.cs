@@ -11,6 +11,8 @@ public static class AppLogging
         return LoggerFactory.Create(b => b
             .SetMinimumLevel(level)
             .AddFilter("Microsoft", LogLevel.Warning)
+            // "Hosting failed to start" with the whole stack: the command itself prints the reason, naming http.listen.
+            .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
             .AddSimpleConsole(o =>
             {
                 o.SingleLine = true;

@@ -154,7 +154,15 @@ public sealed partial class ServiceHost : IAsyncDisposable
             if (web is not null)
             {
                 host.Map(web);
-                await web.StartAsync().ConfigureAwait(false);
+                try
+                {
+                    await web.StartAsync().ConfigureAwait(false);
+                }
+                catch (IOException ex)
+                {
+                    // Kestrel's "Failed to bind to address ...: address already in use.": say which key chose the address.
+                    throw new IOException($"http.listen: {ex.Message}", ex);
+                }
                 var addresses = web.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
                     .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
                 var addr = addresses?.FirstOrDefault() ?? web.Urls.FirstOrDefault();

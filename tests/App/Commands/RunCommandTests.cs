@@ -68,6 +68,27 @@ public partial class RunCommandTests
     }
 
     [Fact]
+    public async Task APortInUseFailsNamingHttpListenWithoutAStack()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        string config = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(config, $"http:\n  listen: http://127.0.0.1:{port}\ndetector:\n  model: none\nstreams: []\n");
+        using var run = RunProcess.Start(config);
+        if (!run.Process.WaitForExit(120_000)) // a fail-safe against a hang, not a speed bound
+        {
+            run.Process.Kill();
+            Assert.Fail("the service did not stop on a port in use");
+        }
+        string stdout = await run.Stdout, stderr = await run.Stderr;
+        Assert.Equal(1, run.Process.ExitCode);
+        Assert.Contains($"run: http.listen: Failed to bind to address http://127.0.0.1:{port}: address already in use", stderr);
+        Assert.DoesNotContain("   at ", stdout + stderr);
+    }
+
+    [Fact]
     public async Task SighupReloadsTheConfigurationFile()
     {
         string dir = TestEnvironment.NewTempDir();
