@@ -19,6 +19,21 @@ public partial class ConfigLoaderTests
         Assert.All(c.Streams, s => Assert.False(string.IsNullOrEmpty(s.Id)));
     }
 
+    [Fact]
+    public void NoTwoExamplesShareAStateFileOrAnEventStore()
+    {
+        // The examples live in one folder and relative ui paths are relative to it: with the same file names, a stream
+        // added in the browser under web-ui.yaml started again under annotate-file.yaml (one state file for all of them).
+        string dir = Path.Combine(TestEnvironment.RepoRoot, "config");
+        var examples = Directory.GetFiles(dir, "*.yaml").Select(f => ConfigLoader.LoadFile(f, new Dictionary<string, string>())).ToList();
+        Assert.True(examples.Count >= 5, $"{examples.Count} examples in config/");
+        string Resolved(SvConfig c, string path) => path.Replace("{instance}", c.Instance, StringComparison.Ordinal);
+        var stateFiles = examples.Select(c => Resolved(c, c.Ui.StateFile)).ToList();
+        var eventStores = examples.Select(c => Resolved(c, c.Ui.Events.Path)).ToList();
+        Assert.Equal(stateFiles.Count, stateFiles.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(eventStores.Count, eventStores.Distinct(StringComparer.Ordinal).Count());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
