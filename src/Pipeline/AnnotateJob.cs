@@ -179,6 +179,7 @@ public static class AnnotateJob
             // The video's frame rate comes from the opened input.
             info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
             var classNames = detector?.ClassNames ?? [];
+            AnnotatorOptions.CheckObscureClasses(o.Obscure, classNames, "--obscure");
             if (o.Classifier is not null && !File.Exists(o.Classifier)) throw new OptionsException("--classifier", $"file not found: '{o.Classifier}'");
             using var classifier = o.Classifier is null ? null
                 : OnnxClassifier.Load(new ClassifierOptions { Model = o.Classifier, Classes = o.ClassifyClasses, Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning } }, logger, "--classifier");

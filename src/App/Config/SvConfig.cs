@@ -215,7 +215,10 @@ public sealed record SinksConfig
     /// capacity. When full, files wait and live streams drop the oldest (counted).
     /// </summary>
     public SinkRunnerOptions Queue { get; init; } = new();
-    /// <summary>Class names pixelated instead of boxed in video and preview (privacy), e.g. <c>[face]</c>. Empty = none.</summary>
+    /// <summary>
+    /// Class names pixelated instead of boxed in video and preview (privacy), e.g. <c>[face]</c>; each must be a class the
+    /// detector reports (a stream that names another does not start, naming it). Empty = none.
+    /// </summary>
     public IReadOnlyList<string> Obscure { get; init; } = [];
 
     /// <summary>Items each sink may queue (<see cref="SinkRunnerOptions.Capacity"/> of <see cref="Queue"/>).</summary>

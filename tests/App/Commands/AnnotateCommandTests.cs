@@ -166,6 +166,17 @@ public class AnnotateCommandTests
         Assert.DoesNotContain("   at ", error);
     }
 
+    [Fact]
+    public void AnObscureClassTheModelDoesNotHaveIsAUsageErrorNamingIt()
+    {
+        // --obscure fase (for face) drew every face boxed and unhidden, and the run succeeded.
+        string output = Path.Combine(TestEnvironment.NewTempDir(), "x.mp4");
+        var (rc, _, error) = ConsoleCapture.Run(() => Program.Main(["annotate", TestMedia.H264(), "-o", output, "--obscure", "fase"]));
+        Assert.Equal(ExitCodes.Usage, rc);
+        Assert.Contains("--obscure: not classes of this model: fase (it has: face)", error);
+        Assert.False(File.Exists(output));
+    }
+
     /// <summary>Runs the command line with standard error captured.</summary>
     private static (int Code, string Error) RunCapturingErrors(string[] args)
     {

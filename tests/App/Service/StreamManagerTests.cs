@@ -178,6 +178,31 @@ public class StreamManagerTests
     }
 
     [Fact]
+    public async Task AStreamObscuringAClassTheDetectorDoesNotHaveDoesNotStartAndSaysWhy()
+    {
+        var logs = new CapturingLogger();
+        var m = new StreamManager(Load("""
+            http:
+              listen: ""
+            detector:
+              model: motion
+            sinks:
+              preview: false
+              obscure: [face]
+            streams:
+              - id: yard
+                uri: "lavfi:testsrc2=size=160x120:rate=10"
+                mode: live
+            """), logs);
+        await m.StartAsync();
+        Assert.Empty(m.Streams);
+        var (config, error) = Assert.Single(m.NotStarted);
+        Assert.Equal("yard", config.Id);
+        Assert.Contains("sinks.obscure: not classes of this model: face (it has: motion)", error);
+        await m.DisposeAsync();
+    }
+
+    [Fact]
     public async Task AReloadReportsEveryStreamThatCannotStartAndAppliesTheRest()
     {
         string dir = TestEnvironment.NewTempDir();
