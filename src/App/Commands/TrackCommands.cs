@@ -47,7 +47,18 @@ public static class TrackCommands
                     if (video is not null) throw new ArgumentException("--camera-motion takes one video: use it with one detection file, not a folder");
                     Directory.CreateDirectory(outPath);
                     foreach (MotSequence seq in MotSequence.Discover(input))
-                        jobs.Add((seq.Name, seq.DetectionsPath(pr.GetValue(detName)!), seq.TracksPath(outPath), pr.GetValue(fps) ?? seq.FrameRate ?? 25));
+                    {
+                        string detPath = seq.DetectionsPath(pr.GetValue(detName)!);
+                        if (!File.Exists(detPath))
+                        {
+                            // MOTChallenge folders name their detections per detector (det-frcnn.txt, det-acf.txt, ...).
+                            string? folder = Path.GetDirectoryName(detPath);
+                            var present = folder is not null && Directory.Exists(folder) ? Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList() : [];
+                            throw new ArgumentException($"{seq.Name}: no detection file {detPath}; --det-name picks the file in each SEQ/det/"
+                                + (present.Count > 0 ? $" (here: {string.Join(", ", present)})" : ""));
+                        }
+                        jobs.Add((seq.Name, detPath, seq.TracksPath(outPath), pr.GetValue(fps) ?? seq.FrameRate ?? 25));
+                    }
                 }
                 else
                 {

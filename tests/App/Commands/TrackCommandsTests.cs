@@ -59,6 +59,19 @@ public partial class TrackCommandsTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void AFolderWithoutTheDetectionFileNamesTheFilesThereAndDetName()
+    {
+        // MOT15's det/ folders hold det-frcnn.txt and det-acf.txt, not the default det.txt: say so, not "Could not find file".
+        string data = Path.Combine(TestEnvironment.SharedData, "mot15");
+        string results = Path.Combine(TestEnvironment.NewTempDir(), "r");
+        var (code, _, error) = ConsoleCapture.Run(() => Program.Main(["track", "-d", data, "-o", results]));
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--det-name", error);
+        Assert.Contains("(here: det-acf.txt, det-frcnn.txt)", error);
+        Assert.Empty(Directory.GetFiles(results));
+    }
+
+    [Fact]
     public void TrackSetChangesTrackerOptions_AndMistakesAreUsageErrors()
     {
         string det = Path.Combine(TestEnvironment.SharedData, "mot15", "TUD-Campus", "det", "det-frcnn.txt");
