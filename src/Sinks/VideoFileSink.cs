@@ -28,7 +28,10 @@ public sealed record VideoSinkOptions
     public string? Format { get; init; }
     /// <summary>FFmpeg encoder. Default libx264; h264_nvenc etc. fall back to libx264 when unavailable.</summary>
     public string Codec { get; init; } = "libx264";
-    /// <summary>x264 preset: faster presets encode quicker and give bigger files. Default veryfast.</summary>
+    /// <summary>
+    /// x264 preset (ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow, placebo): faster presets
+    /// encode quicker and give bigger files. Default veryfast.
+    /// </summary>
     public string Preset { get; init; } = "veryfast";
     /// <summary>Constant quality (0..51, lower is better and bigger). Default 23.</summary>
     [OptionRange(0, 51)]
@@ -73,6 +76,10 @@ public sealed record VideoSinkOptions
         if (string.IsNullOrWhiteSpace(Path)) throw new OptionsException($"{path}.path", "is required");
         if (string.IsNullOrWhiteSpace(Codec)) throw new OptionsException($"{path}.codec", "is required");
         if (Crf is < 0 or > 51) throw new OptionsException($"{path}.crf", $"must be 0..51, got {Crf}");
+        // Checked here, not by the encoder: a wrong name failed every open of the output at its first frame, with only
+        // "cannot open encoder libx264: Invalid argument" to show for it. Hardware encoders fall back to libx264 with it too.
+        if (!X264Presets.Contains(Preset, StringComparer.Ordinal))
+            throw new OptionsException($"{path}.preset", $"must be one of {string.Join(", ", X264Presets)}, got '{Preset}'");
         if (!(Fps >= 0 && Fps <= 1000)) throw new OptionsException($"{path}.fps", $"must be 0 (source's) ..1000, got {Fps}");
         if (!(SegmentSeconds >= 0 && SegmentSeconds <= 7 * 86400)) throw new OptionsException($"{path}.segment_seconds", $"must be 0 (one file) ..604800, got {SegmentSeconds}");
         if (string.IsNullOrWhiteSpace(Name)) throw new OptionsException($"{path}.name", "is required");
@@ -84,6 +91,9 @@ public sealed record VideoSinkOptions
         if (!(IoTimeoutSeconds >= 0 && IoTimeoutSeconds <= 600)) throw new OptionsException($"{path}.io_timeout_seconds", $"must be 0..600, got {IoTimeoutSeconds}");
         if (!(FragmentSeconds >= 0 && FragmentSeconds <= 3600)) throw new OptionsException($"{path}.fragment_seconds", $"must be 0 (classic MP4) ..3600, got {FragmentSeconds}");
     }
+
+    /// <summary>The presets of x264 and x265, fastest first: the values <see cref="Preset"/> takes.</summary>
+    public static IReadOnlyList<string> X264Presets { get; } = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
 
     internal bool IsUrl => Path.Contains("://", StringComparison.Ordinal) && !Path.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
 

@@ -196,5 +196,11 @@ public class VideoFileSinkTests
         Assert.Equal("sinks.video.segment_seconds",
             Assert.Throws<OptionsException>(() => (VideoSinkOptions.ForHls("x/index.m3u8") with { SegmentSeconds = 5 }).Validate()).Path);
         Assert.Throws<OptionsException>(() => VideoSinkOptions.ForRtspPush("http://x"));
+        // A preset x264 does not have failed every open of the file at its first frame ("Invalid argument"): named up front.
+        var preset = Assert.Throws<OptionsException>(() => new VideoSinkOptions { Path = "a.mp4", Preset = "fastest" }.Validate());
+        Assert.Equal("sinks.video.preset", preset.Path);
+        Assert.Contains("ultrafast, superfast, veryfast", preset.Message);
+        Assert.Contains("'fastest'", preset.Message);
+        new VideoSinkOptions { Path = "a.mp4", Preset = "medium" }.Validate();
     }
 }

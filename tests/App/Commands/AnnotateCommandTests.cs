@@ -177,6 +177,17 @@ public class AnnotateCommandTests
         Assert.False(File.Exists(output));
     }
 
+    [Fact]
+    public void APresetX264DoesNotHaveIsAUsageErrorBeforeAnythingIsWritten()
+    {
+        string output = Path.Combine(TestEnvironment.NewTempDir(), "x.mp4");
+        var (rc, _, error) = ConsoleCapture.Run(() => Program.Main(["annotate", TestMedia.H264(), "--model", "none", "-o", output, "--preset", "fastest"]));
+        Assert.Equal(ExitCodes.Usage, rc);
+        Assert.Contains("preset: must be one of ultrafast,", error);
+        Assert.DoesNotContain("Invalid argument", error);
+        Assert.False(File.Exists(output));
+    }
+
     /// <summary>Runs the command line with standard error captured.</summary>
     private static (int Code, string Error) RunCapturingErrors(string[] args)
     {
