@@ -347,7 +347,7 @@ public class OptionsBinderTests
     private static IEnumerable<object> Candidates(OptionMember m, object? current, string file)
     {
         var t = m.ValueType;
-        if (t == typeof(string)) return new object[] { "sv-test", "models/sv.onnx", "http://127.0.0.1:9/x", "#112233", file, "zstd", "ssl", "SCRAM-SHA-256", "k2:9093", "bgr" }.Where(v => !Equals(v, current));
+        if (t == typeof(string)) return new object[] { "sv-test", "models/sv.onnx", "http://127.0.0.1:9/x", "#112233", file, "zstd", "ssl", "SCRAM-SHA-256", "k2:9093", "bgr", "medium" }.Where(v => !Equals(v, current));
         if (t == typeof(bool)) return current is bool b ? [!b] : [true, false]; // bool? keys (unset: inherit) try both
         if (t.IsEnum) return Enum.GetValues(t).Cast<object>().Where(v => !Equals(v, current)).Select(v => (object)OptionModel.EnumName(v));
         if (OptionModel.IsNumber(t) || t == typeof(TimeSpan))
