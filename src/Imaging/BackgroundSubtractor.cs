@@ -18,6 +18,14 @@ public sealed record BackgroundSubtractorOptions
     /// <summary>Smallest blob, in full-frame pixels, reported as an object. Default 400 (20x20).</summary>
     [OptionRange(0, int.MaxValue, Unit = "pixels")]
     public int MinArea { get; init; } = 400;
+    /// <summary>
+    /// Multiplies every size given in pixels — <see cref="MinArea"/> (by its square), <see cref="MorphKernel"/>,
+    /// <see cref="VerticalClose"/>, <see cref="MinHeight"/> — and the analysis <see cref="Downscale"/> (rounded, at least 1),
+    /// so that settings tuned on one scene carry to another whose objects are larger or smaller in the picture (a
+    /// higher-resolution camera, a camera farther away): the ratio of the objects' heights in the two. Default 1 (as given).
+    /// </summary>
+    [OptionRange(0.05, 20)]
+    public double Scale { get; init; } = 1;
     /// <summary>Morphology kernel (pixels, odd; 0 = none) that removes specks and fills holes. Default 5.</summary>
     [OptionRange(0, 101, Unit = "pixels")]
     public int MorphKernel { get; init; } = 5;
@@ -187,6 +195,7 @@ public sealed record BackgroundSubtractorOptions
         if (History is < 1 or > 100000) throw new OptionsException($"{path}.history", $"must be 1..100000, got {History}");
         if (VarThreshold is <= 0 or > 10000) throw new OptionsException($"{path}.var_threshold", $"must be in (0, 10000], got {VarThreshold}");
         if (MinArea < 0) throw new OptionsException($"{path}.min_area", $"must be >= 0, got {MinArea}");
+        if (!(Scale >= 0.05 && Scale <= 20)) throw new OptionsException($"{path}.scale", $"must be 0.05..20, got {Scale}");
         if (MorphKernel is < 0 or > 101) throw new OptionsException($"{path}.morph_kernel", $"must be 0..101, got {MorphKernel}");
         if (Downscale is < 1 or > 16) throw new OptionsException($"{path}.downscale", $"must be 1..16, got {Downscale}");
         if (MaxObjects is < 1 or > 4096) throw new OptionsException($"{path}.max_objects", $"must be 1..4096, got {MaxObjects}");
@@ -262,18 +271,26 @@ public sealed class BackgroundSubtractor : IDisposable
     private bool _headFromMog;
     private bool _hasChange;
     private bool _disposed;
+    /// <summary><see cref="BackgroundSubtractorOptions.MinArea"/> and <see cref="BackgroundSubtractorOptions.MinHeight"/> after <see cref="BackgroundSubtractorOptions.Scale"/>.</summary>
+    private readonly long _minArea;
+    private readonly int _minHeight;
+    /// <summary><see cref="BackgroundSubtractorOptions.Downscale"/> after <see cref="BackgroundSubtractorOptions.Scale"/>: objects are analysed at about the same size in pixels.</summary>
+    private readonly int _downscale;
 
     public BackgroundSubtractor(BackgroundSubtractorOptions? options = null)
     {
         _options = options ?? new BackgroundSubtractorOptions();
         _options.Validate();
         _aspect = _options.ObjectAspect > 0 ? _options.ObjectAspect : 0.4;
+        _minArea = (long)Math.Round(_options.MinArea * _options.Scale * _options.Scale);
+        _minHeight = Scaled(_options.MinHeight);
+        _downscale = Math.Clamp((int)Math.Round(_options.Downscale * _options.Scale, MidpointRounding.AwayFromZero), 1, 16);
         _model = BackgroundSubtractorMOG2.Create(_options.History, _options.VarThreshold, _options.DetectShadows);
         _model.ShadowThreshold = _options.ShadowThreshold;
-        if (_options.MorphKernel > 1)
+        if (Scaled(_options.MorphKernel) > 1)
         {
             // The kernel shrinks with the analysis size so that it covers the same part of the picture.
-            int k = Math.Max(1, (_options.MorphKernel / _options.Downscale) | 1);
+            int k = Math.Max(1, (Scaled(_options.MorphKernel) / _downscale) | 1);
             _kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(k, k));
         }
         if (_options.MinMotion > 0 || _options.FrameDifference > 0)
@@ -281,13 +298,16 @@ public sealed class BackgroundSubtractor : IDisposable
             _greys = new Mat[_options.MotionGap + 1];
             for (int i = 0; i < _greys.Length; i++) _greys[i] = new Mat();
         }
-        if (_options.VerticalClose > 1)
+        if (Scaled(_options.VerticalClose) > 1)
         {
-            int k = Math.Max(1, (_options.VerticalClose / _options.Downscale) | 1);
+            int k = Math.Max(1, (Scaled(_options.VerticalClose) / _downscale) | 1);
             _verticalKernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(1, k));
         }
         NativeHandles.Opened(NativeHandles.BackgroundModel);
     }
+
+    /// <summary>A size in full-frame pixels times <see cref="BackgroundSubtractorOptions.Scale"/>.</summary>
+    private int Scaled(int pixels) => (int)Math.Round(pixels * _options.Scale, MidpointRounding.AwayFromZero);
 
     /// <summary>Scores of the boxes the last <see cref="Apply"/> returned, in their order: 1 for a blob seen, <see cref="BackgroundSubtractorOptions.PredictedScore"/> for a box <see cref="BackgroundSubtractorOptions.MemorySplit"/> predicted.</summary>
     public float[] LastScores { get; private set; } = [];
@@ -296,7 +316,7 @@ public sealed class BackgroundSubtractor : IDisposable
     public Box[] Apply(Frame frame)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        int w = frame.Width, h = frame.Height, div = _options.Downscale;
+        int w = frame.Width, h = frame.Height, div = _downscale;
         try
         {
             // Input proxies are disposed here; OpenCvSharp disposes an output proxy itself once its call returns (so
@@ -344,7 +364,7 @@ public sealed class BackgroundSubtractor : IDisposable
             foreach (var c in contours)
             {
                 var r = Cv2.BoundingRect(c);
-                if ((long)r.Width * r.Height * div * div < _options.MinArea) continue;
+                if ((long)r.Width * r.Height * div * div < _minArea) continue;
                 if (_options.HeadSplit && SplitAtHeads(r, blobs)) continue;
                 if (split) Split(r, blobs);
                 else blobs.Add(r);
@@ -408,7 +428,7 @@ public sealed class BackgroundSubtractor : IDisposable
     /// </summary>
     private void Seed(Frame frame)
     {
-        int div = _options.Downscale, sw = Math.Max(1, frame.Width / div), sh = Math.Max(1, frame.Height / div);
+        int div = _downscale, sw = Math.Max(1, frame.Width / div), sh = Math.Max(1, frame.Height / div);
         using var picture = new Mat();
         BgrMat.Downscale(frame.Data, frame.Width, frame.Height, frame.Stride, picture, new Size(sw, sh));
         var bytes = new byte[sw * sh * 3];
@@ -536,7 +556,7 @@ public sealed class BackgroundSubtractor : IDisposable
     /// <summary>Fraction of full-frame box <paramref name="r"/> that is foreground in the copied mask (analysis pixels).</summary>
     private double FullFrameFill(Rect r)
     {
-        int div = _options.Downscale;
+        int div = _downscale;
         var a = Rect.Intersect(new Rect(r.X / div, r.Y / div, Math.Max(1, r.Width / div), Math.Max(1, r.Height / div)), new Rect(0, 0, _mask.Cols, _mask.Rows));
         return a.Width <= 0 || a.Height <= 0 ? 0 : Fill(a);
     }
@@ -557,7 +577,7 @@ public sealed class BackgroundSubtractor : IDisposable
     private bool SplitAtHeads(Rect r, List<Rect> into)
     {
         if (r.Width < 3 || (_options.SizePrior && !_sizeFitted)) return false; // a person's height is not known yet
-        int stride = _mask.Cols, div = _options.Downscale, n = r.Width;
+        int stride = _mask.Cols, div = _downscale, n = r.Width;
         var top = new int[n];
         var src = _headFromMog ? _headBytes : _maskBytes;
         for (int x = 0; x < n; x++)
@@ -626,7 +646,7 @@ public sealed class BackgroundSubtractor : IDisposable
     /// <summary>Size and shape priors on a full-frame box.</summary>
     private bool Plausible(Rect r)
     {
-        if (r.Height < _options.MinHeight) return false;
+        if (r.Height < _minHeight) return false;
         double ratio = r.Width / (double)r.Height;
         if (_options.MaxWidthToHeight > 0 && ratio > _options.MaxWidthToHeight) return false;
         if (_options.MinWidthToHeight > 0 && ratio < _options.MinWidthToHeight) return false;
@@ -756,7 +776,7 @@ public sealed class BackgroundSubtractor : IDisposable
     /// </summary>
     private double Recentre(Rect box, Rect blob)
     {
-        int div = _options.Downscale, stride = _mask.Cols, rows = _mask.Rows;
+        int div = _downscale, stride = _mask.Cols, rows = _mask.Rows;
         double total = 0;
         for (int step = 0; step < 2; step++)
         {

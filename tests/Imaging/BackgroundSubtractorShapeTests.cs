@@ -96,6 +96,40 @@ public class BackgroundSubtractorShapeTests
     }
 
     [Fact]
+    public void Scale_CarriesPixelSizesToASceneWhoseObjectsAreSmaller()
+    {
+        // Settings for people 80 px tall: join a torso and legs 10 px apart, drop what is under 50 px tall or 150 px².
+        var tuned = Plain with { MinArea = 150, MorphKernel = 5, VerticalClose = 21, MinHeight = 50 };
+        (int, int, int, int, byte)[] scene = [(20, 20, 20, 30, 40), (20, 60, 20, 40, 40), (90, 80, 14, 14, 40), (120, 40, 6, 24, 40)];
+        using var big = Frame.CreateUnpooled(160, 120);
+        using (var model = Trained(tuned, big))
+        {
+            Draw(big, scene);
+            // The body joined into one box; the 14x14 speck is under the height, the pole under the area.
+            Assert.Equal(Box.FromXywh(20, 20, 20, 80), Assert.Single(model.Apply(big)));
+        }
+        // The same scene with everything half the size. As given, the sizes are wrong for it: the vertical closing, as
+        // tall as the person is now, smears the body to the frame's top and bottom (and min_height would drop it).
+        using var small = Frame.CreateUnpooled(80, 60);
+        var half = scene.Select(r => (r.Item1 / 2, r.Item2 / 2, r.Item3 / 2, r.Item4 / 2, r.Item5)).ToArray();
+        using (var model = Trained(tuned, small))
+        {
+            Draw(small, half);
+            Assert.Equal(Box.FromXywh(10, 0, 10, 60), Assert.Single(model.Apply(small)));
+        }
+        using (var model = Trained(tuned with { VerticalClose = 11 }, small))
+        {
+            Draw(small, half);
+            Assert.Empty(model.Apply(small));
+        }
+        using (var model = Trained(tuned with { Scale = 0.5 }, small))
+        {
+            Draw(small, half);
+            Assert.Equal(Box.FromXywh(10, 10, 10, 40), Assert.Single(model.Apply(small)));
+        }
+    }
+
+    [Fact]
     public void MinLifetime_ReportsABlobFromItsNthFrame()
     {
         using var f = Frame.CreateUnpooled(160, 120);
@@ -183,6 +217,7 @@ public class BackgroundSubtractorShapeTests
     [InlineData("seed_frames")]
     [InlineData("frame_difference")]
     [InlineData("size_prior_width")]
+    [InlineData("scale")]
     public void InvalidValuesNameTheKey(string key)
     {
         var bad = key switch
@@ -204,6 +239,7 @@ public class BackgroundSubtractorShapeTests
             "seed_frames" => new BackgroundSubtractorOptions { SeedFrames = -1 },
             "frame_difference" => new BackgroundSubtractorOptions { FrameDifference = 256 },
             "size_prior_width" => new BackgroundSubtractorOptions { SizePriorWidth = -1 },
+            "scale" => new BackgroundSubtractorOptions { Scale = 0 },
             _ => new BackgroundSubtractorOptions { BoxPadding = 3 },
         };
         var ex = Assert.Throws<OptionsException>(() => new BackgroundSubtractor(bad));

@@ -167,7 +167,9 @@ public static class TrackCommands
 
     private static string SequenceName(string groundTruthPath)
     {
-        // .../TUD-Campus/gt/gt.txt -> TUD-Campus; .../TUD-Campus/gt.txt -> TUD-Campus
+        // .../TUD-Campus/gt/gt.txt -> TUD-Campus; .../TUD-Campus/gt.txt -> TUD-Campus; .../campus-small.txt -> campus-small
+        string file = Path.GetFileNameWithoutExtension(groundTruthPath);
+        if (!file.Equals("gt", StringComparison.OrdinalIgnoreCase)) return file;
         string? dir = Path.GetDirectoryName(Path.GetFullPath(groundTruthPath));
         if (dir is not null && Path.GetFileName(dir).Equals("gt", StringComparison.OrdinalIgnoreCase)) dir = Path.GetDirectoryName(dir);
         return dir is null ? Path.GetFileNameWithoutExtension(groundTruthPath) : Path.GetFileName(dir);

@@ -20,6 +20,23 @@ public partial class TrackCommandsTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void SequencesAreNamedAfterTheirFolderOrTheirOwnFile()
+    {
+        // Ground truth as gt/gt.txt in the sequence's folder, and the same file renamed (a resized copy, say) elsewhere.
+        string gt = Path.Combine(TestEnvironment.SharedData, "mot15", "TUD-Campus", "gt", "gt.txt");
+        string dir = TestEnvironment.NewTempDir();
+        string renamed = Path.Combine(dir, "campus-small.txt"), tracks = Path.Combine(dir, "tracks.txt");
+        File.Copy(gt, renamed);
+        File.Copy(gt, tracks);
+        var (code, text) = Run(["eval-mot", "--gt", gt, "--tracks", tracks, "--gt", renamed, "--tracks", tracks, "--gt", renamed, "--tracks", tracks]);
+        Assert.Equal(0, code);
+        string[] rows = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).SkipWhile(l => !l.StartsWith("Sequence", StringComparison.Ordinal)).ToArray();
+        Assert.StartsWith("TUD-Campus ", rows[1]);
+        Assert.StartsWith("campus-small ", rows[2]);
+        Assert.StartsWith("campus-small#2 ", rows[3]);
+    }
+
+    [Fact]
     public void TrackAndEvalAFolderOfSequencesPrintEachAndThePooledRow()
     {
         string data = Path.Combine(TestEnvironment.SharedData, "mot15");
