@@ -42,6 +42,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _errors = new(StringComparer.Ordinal);  // id -> why it did not start
     private readonly Dictionary<string, long> _unownedSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Member, long Since)> _fallbackFor = new(StringComparer.Ordinal); // id -> first choice that left it
+    // id -> revision of a definition this instance stored (UpdateStreamAsync) on top of one it does not run; under _gate
+    private readonly Dictionary<string, long> _storedHere = new(StringComparer.Ordinal);
     private readonly List<(string Id, string Spec)> _seeds = new();
     private long _lease, _oldLease, _validUntil, _nextKeepAlive, _lastReconcile;
     private string? _apiUrl;
@@ -150,7 +152,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     /// overwritten. The owner keeps the stream running, and whichever instance runs it next starts from this definition.
     /// The owner records the revision of this write, so a reconcile pass that read the list before it (and sees the old
     /// definition) does not take that for a change either; but when what it changed is not what the owner runs (a
-    /// definition written elsewhere since it started), the next pass restarts the stream with the result.
+    /// definition written elsewhere since it started), the next pass restarts the stream with the result, and a pass that
+    /// read the other write before this one does not restart it with that first.
     /// False when the stream is not in the list.
     /// </summary>
     /// <exception cref="ClusterException">etcd did not answer, or the definition kept changing under it.</exception>
@@ -170,6 +173,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
                 var (written, revision) = await _store.PutIfUnchangedAsync(stored.Key, spec, stored.ModRevision, ct).ConfigureAwait(false);
                 if (!written) continue; // written elsewhere since the read: change that instead
                 if (_owned.TryGetValue(id, out var running) && stored.ModRevision == running.Revision) _owned[id] = new Running(spec, revision);
+                else _storedHere[id] = revision;
                 return true;
             }
             throw new ClusterException($"stream '{id}': its definition kept changing while this instance stored its change; try again");
@@ -466,8 +470,10 @@ public sealed class ClusterCoordinator : IAsyncDisposable
                 {
                     await StartLocalAsync(id, spec, revision, ct).ConfigureAwait(false);
                 }
-                else if (running.Spec != spec && revision > running.Revision)
+                else if (running.Spec != spec && revision > running.Revision && !(_storedHere.TryGetValue(id, out long storedHere) && revision < storedHere))
                 {
+                    // (A pass that read the list before a definition this instance stored since sees an older one: it waits for
+                    // the next pass, which restarts the stream once, with what was stored, not twice, first without it.)
                     // Changed after what runs here (not a read that predates a change made here): restart with it.
                     await StopLocalAsync(id).ConfigureAwait(false);
                     await StartLocalAsync(id, spec, revision, ct).ConfigureAwait(false);
@@ -506,6 +512,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         }
         foreach (var id in _unownedSince.Keys.Where(id => !snap.Streams.ContainsKey(id) || snap.Owners.ContainsKey(id)).ToList()) _unownedSince.Remove(id);
         foreach (var id in _fallbackFor.Keys.Where(id => !_owned.ContainsKey(id)).ToList()) _fallbackFor.Remove(id);
+        foreach (var id in _storedHere.Keys.Where(id => !snap.Streams.ContainsKey(id) || snap.StreamRevisions.GetValueOrDefault(id) >= _storedHere[id]).ToList())
+            _storedHere.Remove(id);
         _metrics.Members.Set(live.Count);
         _metrics.Streams.Set(snap.Streams.Count);
         _metrics.Owned.Set(_owned.Count);

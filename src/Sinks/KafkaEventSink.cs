@@ -59,7 +59,10 @@ public sealed class KafkaEventSink : ISink, ISinkHealth, IEventSinkCounts
         _sender = new OutboxSender<byte[]>(options.BufferCapacity, options.MaxInflight, _metrics, streamId, _logger,
             TimeSpan.FromSeconds(options.DrainTimeoutSeconds));
         _outbox = _sender.Outbox;
-        _sender.Start(SendAsync, () => Task.Run(() => _producers.Detach(_producer, TimeSpan.FromSeconds(_options.DrainTimeoutSeconds))), () => _producer.Connected);
+        // Leaving comes after the drain (every event settled, or the drain time or the stop deadline ran out and what is left
+        // was counted as dropped): the producer is closed without flushing again. Flushing for the drain time once more held
+        // a stop whose deadline had cut the drain for that whole time (60 s) while the brokers were down.
+        _sender.Start(SendAsync, () => Task.Run(() => _producers.Detach(_producer, TimeSpan.Zero)), () => _producer.Connected);
     }
 
     public string Name => "kafka";

@@ -57,6 +57,14 @@ public sealed class SinkRunner : IAsyncDisposable
     private long _retryAt;
     private int _consecutiveErrors;
     private int _disposed;
+    // Drop mode: a drop and the loop's next read happen under this lock, so the events of dropped items (kept in _salvaged,
+    // oldest first, at most MaxSalvagedEvents) go to the sink before any later item's.
+    private readonly object _dropGate = new();
+    private List<AnalyticsEvent>? _salvaged;
+    private volatile bool _closing;
+
+    /// <summary>Events of dropped items a drop-mode runner keeps for its sink; beyond this the oldest are dropped and counted.</summary>
+    public const int MaxSalvagedEvents = 1024;
     private long _written, _dropped, _errors;
 
     /// <param name="metrics">Where written, dropped, errors, write time and queue depth are recorded (labels stream, sink); null = <see cref="PipelineMetrics.Default"/>.</param>
@@ -71,9 +79,12 @@ public sealed class SinkRunner : IAsyncDisposable
         _metrics = new SinkMetrics(metrics, streamId, sink.Name);
         // Created at zero so that rate() is defined before the first write, drop or error.
         _ = (_metrics.Written, _metrics.Dropped, _metrics.Errors);
-        _queue = _options.Policy == SinkQueuePolicy.Wait
-            ? Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true })
-            : Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true }, OnDropped);
+        // Drop mode drops the oldest itself (TryEnqueue), not through the channel's DropOldest: the dropped item's events
+        // are kept for the sink, in order, which the channel's callback (run outside its lock) cannot promise.
+        _queue = Channel.CreateBounded<AnalyzedFrame>(new BoundedChannelOptions(_options.Capacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait, SingleReader = _options.Policy == SinkQueuePolicy.Wait,
+        });
         _depthGauge = _metrics.Register(SinkMetrics.Gauge.QueueDepth, () => _queue.Reader.Count);
         _stateGauge = _metrics.Register(SinkMetrics.Gauge.State, () => (int)Health.State);
         _loop = Task.Run(RunAsync);
@@ -100,11 +111,51 @@ public sealed class SinkRunner : IAsyncDisposable
     /// </summary>
     public string? NotFinalised { get; private set; }
 
-    /// <summary>Queues an item without waiting. Drop mode always accepts (dropping the oldest); wait mode returns false when full.</summary>
+    /// <summary>
+    /// Queues an item without waiting. Drop mode accepts until the runner completes (dropping the oldest item, whose
+    /// pixels are lost but whose events the sink still gets, ahead of the next item's); wait mode returns false when full.
+    /// </summary>
     public bool TryEnqueue(AnalyzedFrame item)
     {
-        if (_queue.Writer.TryWrite(item)) return true;
-        return false;
+        if (_options.Policy == SinkQueuePolicy.Wait) return _queue.Writer.TryWrite(item);
+        lock (_dropGate)
+        {
+            while (!_queue.Writer.TryWrite(item))
+            {
+                if (_closing || !_queue.Reader.TryRead(out var oldest)) return false;
+                Salvage(oldest.Events);
+                Drop(oldest);
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Keeps a dropped item's events for the sink (under <see cref="_dropGate"/>).</summary>
+    private void Salvage(IReadOnlyList<AnalyticsEvent> events)
+    {
+        if (events.Count == 0) return;
+        var kept = _salvaged ??= new List<AnalyticsEvent>();
+        kept.AddRange(events);
+        int over = kept.Count - MaxSalvagedEvents;
+        if (over > 0)
+        {
+            kept.RemoveRange(0, over);
+            _metrics.EventsDropped("overflow").Inc(over);
+        }
+    }
+
+    /// <summary>The next item and, in drop mode, the events of items dropped before it (null when none).</summary>
+    private bool TryReadNext(out AnalyzedFrame item, out List<AnalyticsEvent>? salvaged)
+    {
+        salvaged = null;
+        if (_options.Policy == SinkQueuePolicy.Wait) return _queue.Reader.TryRead(out item!);
+        lock (_dropGate)
+        {
+            if (!_queue.Reader.TryRead(out item!)) return false; // (events are salvaged only while a later item is queued)
+            salvaged = _salvaged;
+            _salvaged = null;
+            return true;
+        }
     }
 
     /// <summary>Queues an item, waiting for room in wait mode. Takes ownership of the item even when it throws.</summary>
@@ -121,8 +172,6 @@ public sealed class SinkRunner : IAsyncDisposable
         }
     }
 
-    private void OnDropped(AnalyzedFrame item) => Drop(item);
-
     private void Drop(AnalyzedFrame item)
     {
         item.Dispose();
@@ -138,37 +187,17 @@ public sealed class SinkRunner : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var item))
+                while (TryReadNext(out var item, out var salvaged))
                 {
-                    if (IsFaulted && !(_options.RetrySeconds > 0 && Stopwatch.GetTimestamp() >= Interlocked.Read(ref _retryAt)))
+                    if (salvaged is not null)
                     {
-                        Drop(item);
-                        continue;
+                        // The events of dropped items, as an events-only item (picture sinks skip it) with the next frame's times;
+                        // their frames were counted as dropped, so it is not counted as written.
+                        item.Frame.AddRef();
+                        await WriteAsync(new AnalyzedFrame(item.Frame, Detections.Empty, [], salvaged, eventsOnly: true, detected: false), count: false, ct)
+                            .ConfigureAwait(false);
                     }
-                    long start = Stopwatch.GetTimestamp();
-                    try
-                    {
-                        await _sink.WriteAsync(item, ct).ConfigureAwait(false);
-                        _consecutiveErrors = 0;
-                        if (IsFaulted)
-                        {
-                            IsFaulted = false;
-                            _health.Set(SinkState.Connected);
-                            _logger.LogInformation("stream {Stream}: sink {Sink} writes again; switched back on", StreamId, _sink.Name);
-                        }
-                        Interlocked.Increment(ref _written);
-                        _metrics.Written.Inc();
-                        _metrics.WriteSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-                    {
-                        RecordError(ex, "write");
-                    }
-                    finally
-                    {
-                        item.Dispose();
-                    }
-                    CheckHealth();
+                    await WriteAsync(item, count: true, ct).ConfigureAwait(false);
                 }
             }
         }
@@ -176,6 +205,44 @@ public sealed class SinkRunner : IAsyncDisposable
         {
         }
         while (reader.TryRead(out var left)) Drop(left);
+    }
+
+    /// <summary>Writes one item (dropped while the sink is switched off); disposes it.</summary>
+    private async ValueTask WriteAsync(AnalyzedFrame item, bool count, CancellationToken ct)
+    {
+        if (IsFaulted && !(_options.RetrySeconds > 0 && Stopwatch.GetTimestamp() >= Interlocked.Read(ref _retryAt)))
+        {
+            if (count) Drop(item);
+            else item.Dispose();
+            return;
+        }
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            await _sink.WriteAsync(item, ct).ConfigureAwait(false);
+            _consecutiveErrors = 0;
+            if (IsFaulted)
+            {
+                IsFaulted = false;
+                _health.Set(SinkState.Connected);
+                _logger.LogInformation("stream {Stream}: sink {Sink} writes again; switched back on", StreamId, _sink.Name);
+            }
+            if (count)
+            {
+                Interlocked.Increment(ref _written);
+                _metrics.Written.Inc();
+                _metrics.WriteSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            RecordError(ex, "write");
+        }
+        finally
+        {
+            item.Dispose();
+        }
+        CheckHealth();
     }
 
     private void RecordError(Exception ex, string what)
@@ -223,6 +290,7 @@ public sealed class SinkRunner : IAsyncDisposable
     /// (a sink that honours it stops finalising; one that does not is left to finish on its own).</param>
     public async ValueTask CompleteAsync(CancellationToken ct = default, CancellationToken abandon = default)
     {
+        _closing = true;
         _queue.Writer.TryComplete();
         using (ct.Register(() => _abort.Cancel()))
         {
@@ -253,6 +321,7 @@ public sealed class SinkRunner : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (!_loop.IsCompleted)
         {
+            _closing = true;
             _queue.Writer.TryComplete();
             _abort.Cancel();
             await _loop.ConfigureAwait(false);

@@ -209,9 +209,9 @@ public sealed class ClusterCoordinatorTests : IDisposable
 
         // A definition written elsewhere, then zones stored by the owner before any pass acted on that write: the owner
         // did not run what it replaced, so the stream still restarts once, with the other write and the zones.
-        Volatile.Write(ref holdNext, 1);
         read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref holdNext, 1); // after the new signals: a pass between would find the old ones set and not hold
         await read.Task.WaitAsync(failSafe);
         static string WithDoor(string spec) => spec.TrimEnd('}') + ""","zones":[{"name":"door","polygon":[[0,0],[1,0],[1,1]]}]}""";
         void PutElsewhere(string spec) => _etcd.Ctl($"put /streamvision/{_name}/streams/cam \"{spec.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
@@ -224,8 +224,30 @@ public sealed class ClusterCoordinatorTests : IDisposable
         Assert.Equal(3, runner.Attempts("cam"));
         Assert.Equal(WithDoor(elsewhere), runner.LastSpec("cam"));
 
+        // A definition written elsewhere that a pass has read (and not acted on yet) when the owner stores zones on top of
+        // it: that pass does not restart the stream with the definition without the zones; the next one restarts it once,
+        // with both. (Seen on a loaded machine: the stale pass restarted it first without the zones, then again with them.)
+        read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstGo = go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref holdNext, 1);
+        await read.Task.WaitAsync(failSafe); // a pass that read before the write below: held, then let go with nothing to do
+        string stale = Spec("cam").Replace("testsrc2", "testsrc2=size=128x96", StringComparison.Ordinal);
+        PutElsewhere(stale);
+        read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref holdNext, 1);
+        firstGo.SetResult();
+        await read.Task.WaitAsync(failSafe); // the next pass began its read after the write: it holds the stale definition
+        Assert.True(await a.UpdateStreamAsync("cam", WithDoor));
+        go.SetResult();
+        await Poll.UntilAsync(() => Task.FromResult(runner.Attempts("cam") == 4), failSafe, "cam restarted with the other write and the zones");
+        await TwoMorePasses();
+        Assert.Equal(4, runner.Attempts("cam"));
+        Assert.Equal(WithDoor(stale), runner.LastSpec("cam"));
+
         // A write elsewhere between the owner's read and its write: the owner's write does not go through over it; it
-        // reads again and adds its zones to that definition (the other write's uri is kept), and the stream restarts with it.
+        // reads again and adds its zones to that definition (the other write's uri is kept), and the stream restarts with it
+        // once (a pass that read the other write in between does not restart it without the zones first).
         string racing = Spec("cam").Replace("testsrc2", "testsrc2=size=96x64", StringComparison.Ordinal);
         int calls = 0;
         Assert.True(await a.UpdateStreamAsync("cam", spec =>
@@ -235,7 +257,9 @@ public sealed class ClusterCoordinatorTests : IDisposable
         }));
         Assert.Equal(2, calls);
         Assert.Equal(WithDoor(racing), await a.ReadStreamAsync("cam"));
-        await Poll.UntilAsync(() => Task.FromResult(runner.Attempts("cam") == 4), failSafe, "cam restarted with the racing write and the zones");
+        await Poll.UntilAsync(() => Task.FromResult(runner.Attempts("cam") == 5), failSafe, "cam restarted with the racing write and the zones");
+        await TwoMorePasses();
+        Assert.Equal(5, runner.Attempts("cam"));
         Assert.Equal(WithDoor(racing), runner.LastSpec("cam"));
         Assert.Empty(_ledger.Violations);
     }

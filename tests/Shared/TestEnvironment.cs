@@ -28,13 +28,54 @@ internal static class TestEnvironment
         }
     }
 
-    /// <summary>A new empty folder under the system temp folder, deleted at process exit.</summary>
+    private static readonly List<string> s_tempDirs = new();
+
+    /// <summary>
+    /// A new empty folder under the system temp folder, deleted when the test assembly's run ends
+    /// (<see cref="CleaningTestFramework"/>) or, failing that, at process exit.
+    /// </summary>
     public static string NewTempDir(string prefix = "sv")
     {
         var dir = Path.Combine(Path.GetTempPath(), $"{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, true); } catch (IOException) { } };
+        lock (s_tempDirs)
+        {
+            if (s_tempDirs.Count == 0) AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteTempDirs();
+            s_tempDirs.Add(dir);
+        }
         return dir;
+    }
+
+    /// <summary>Deletes every folder <see cref="NewTempDir"/> made (one that cannot be deleted is left; the rest still go).</summary>
+    public static void DeleteTempDirs()
+    {
+        string[] dirs;
+        lock (s_tempDirs)
+        {
+            dirs = s_tempDirs.ToArray();
+            s_tempDirs.Clear();
+        }
+        foreach (var dir in dirs)
+        {
+            try
+            {
+                Directory.Delete(dir, true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// For a .NET child process a test may kill: without the debugger pipes and the diagnostics socket, which the runtime
+    /// makes in the temp folder and only removes at a normal exit (a killed child left them behind).
+    /// </summary>
+    public static ProcessStartInfo WithoutDiagnosticFiles(this ProcessStartInfo psi)
+    {
+        psi.Environment["DOTNET_EnableDiagnostics_Debugger"] = "0";
+        psi.Environment["DOTNET_EnableDiagnostics_IPC"] = "0";
+        return psi;
     }
 
     /// <summary>Runs a program to completion; throws with its stderr when it fails.</summary>

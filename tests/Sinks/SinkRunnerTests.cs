@@ -36,6 +36,64 @@ public class SinkRunnerTests
     }
 
     [Fact]
+    public async Task DropModeDropsFramesButHandsTheSinkTheirEventsInOrder()
+    {
+        // A live stream's event sink whose loop did not run for a while (a loaded machine): its queue overflowed and dropped
+        // the frame that carried track_started. The frames go; their events reach the sink, before any later frame's.
+        var pool = new FramePool();
+        var sink = new GatedSink();
+        var metrics = new PipelineMetrics();
+        var runner = new SinkRunner(sink, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.DropOldest, Capacity = 2 }, null, metrics);
+        static AnalyticsEvent Event(long seq) => new()
+        {
+            Type = seq == 0 ? EventTypes.TrackStarted : "line_crossed", StreamId = "cam1", Time = DateTimeOffset.UnixEpoch, Pts = TimeSpan.Zero,
+            FrameSequence = seq, TrackId = 1,
+        };
+        Assert.True(runner.TryEnqueue(SinkTestData.Item(pool, 100)));
+        Assert.True(sink.Entered.Wait(TimeSpan.FromSeconds(30))); // the sink holds item 100; the queue behind it holds 2
+        for (int i = 0; i < 20; i++) Assert.True(runner.TryEnqueue(SinkTestData.Item(pool, i, events: i % 3 == 0 ? [Event(i)] : [])));
+        Assert.Equal(18, runner.Dropped);
+        sink.Release.Set();
+        await runner.CompleteAsync();
+        await runner.DisposeAsync();
+
+        var expected = Enumerable.Range(0, 20).Where(i => i % 3 == 0).Select(i => (long)i);
+        Assert.Equal(expected, sink.Events.Select(e => e.FrameSequence));
+        Assert.Equal(EventTypes.TrackStarted, sink.Events[0].Type);
+        // Frames 100, 18 and 19 were written; the 18 dropped frames' events came in one events-only item before frame 18.
+        Assert.Equal([(100L, false), (18L, true), (18L, false), (19L, false)], sink.Items);
+        Assert.Equal(3, runner.Written);
+        Assert.Equal(20 + 1, runner.Written + runner.Dropped);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task DropModeKeepsABoundedNumberOfEventsForAStuckSinkAndCountsTheRest()
+    {
+        var pool = new FramePool();
+        var sink = new GatedSink();
+        var metrics = new PipelineMetrics();
+        var runner = new SinkRunner(sink, "cam1", new SinkRunnerOptions { Policy = SinkQueuePolicy.DropOldest, Capacity = 1 }, null, metrics);
+        Assert.True(runner.TryEnqueue(SinkTestData.Item(pool, 0)));
+        Assert.True(sink.Entered.Wait(TimeSpan.FromSeconds(30)));
+        int frames = SinkRunner.MaxSalvagedEvents + 11;
+        for (int i = 1; i <= frames; i++)
+        {
+            var e = new AnalyticsEvent { Type = "line_crossed", StreamId = "cam1", Time = DateTimeOffset.UnixEpoch, Pts = TimeSpan.Zero, FrameSequence = i };
+            Assert.True(runner.TryEnqueue(SinkTestData.Item(pool, i, events: [e])));
+        }
+        sink.Release.Set();
+        await runner.CompleteAsync();
+        await runner.DisposeAsync();
+        // The last frame was queued (its event with it); of the dropped frames' events the newest MaxSalvagedEvents were kept.
+        Assert.Equal(Enumerable.Range(frames - SinkRunner.MaxSalvagedEvents, SinkRunner.MaxSalvagedEvents + 1).Select(i => (long)i),
+            sink.Events.Select(e => e.FrameSequence));
+        await MetricValues.CollectAsync(metrics.Registry);
+        Assert.Equal(10, MetricValues.Value(metrics.SinkEventsDropped, "cam1", "gated", "overflow"));
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
     public async Task FailingSinkIsCountedThenSwitchedOffWithoutThrowing()
     {
         var pool = new FramePool();
@@ -170,4 +228,26 @@ public class SinkRunnerTests
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
+}
+
+/// <summary>A sink whose first write waits until released; records every item (frame sequence, events-only) and every event.</summary>
+internal sealed class GatedSink : ISink
+{
+    public ManualResetEventSlim Entered { get; } = new();
+    public ManualResetEventSlim Release { get; } = new();
+    public List<(long Sequence, bool EventsOnly)> Items { get; } = new();
+    public List<AnalyticsEvent> Events { get; } = new();
+    public string Name => "gated";
+
+    public ValueTask WriteAsync(AnalyzedFrame item, CancellationToken ct)
+    {
+        Entered.Set();
+        Release.Wait(ct);
+        Items.Add((item.Frame.Sequence, item.EventsOnly));
+        Events.AddRange(item.Events);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask CompleteAsync(CancellationToken ct) => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -45,14 +45,21 @@ public class VideoFileSinkTests
         string a = Path.Combine(dir, "a.mkv"), b = Path.Combine(dir, "b.mkv");
         var inPlace = new VideoFileSink(new VideoSinkOptions { Path = a, Preset = "ultrafast" }, 25, pool);
         var copied = new VideoFileSink(new VideoSinkOptions { Path = b, Preset = "ultrafast" }, 25, pool);
+        // Both sinks' frame i carry the same capture time (the header prints it to the second): items made "now" one after the
+        // other fell on either side of a second on a loaded machine and differed in their header.
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         for (int i = 0; i < 20; i++)
         {
             var tracks = new[] { SinkTestData.Tracked(1, new Box(5 + i, 5, 40 + i, 40)) };
             using (var item = SinkTestData.Item(pool, i, tracks, w: 96, h: 64))
+            {
+                item.Frame.CaptureTime = start + TimeSpan.FromMilliseconds(40 * i);
                 await inPlace.WriteAsync(item, CancellationToken.None);
+            }
             using (var item = SinkTestData.Item(pool, i, tracks, w: 96, h: 64))
             using (var other = item.AddRef())
             {
+                item.Frame.CaptureTime = start + TimeSpan.FromMilliseconds(40 * i);
                 await copied.WriteAsync(item, CancellationToken.None);
                 Assert.True(other.Frame.Data.IndexOfAnyExcept((byte)0) < 0, $"frame {i}: the other owner's picture was drawn on");
             }

@@ -373,7 +373,11 @@ public sealed partial class ServiceHost : IAsyncDisposable
         }
         try
         {
-            using var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            // Read whole (http.max_body_bytes bounds it), then parsed: parsing from the stream grows its buffers in the shared
+            // array pool, which kept them (1 and 2 MB each, 18 MB after 56 refused chunked bodies) for as long as the process ran.
+            var body = new MemoryStream();
+            await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(body.GetBuffer().AsMemory(0, (int)body.Length), new JsonDocumentOptions { MaxDepth = 16 });
             return (ConfigLoader.LoadStream(doc.RootElement, sinks: instanceSinks), doc.RootElement.GetRawText());
         }
         catch (JsonException ex)

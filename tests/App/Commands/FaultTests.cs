@@ -215,7 +215,7 @@ public class FaultTests(ITestOutputHelper output)
     private static (int Code, string Stdout, string Stderr) RunCli(string args)
     {
         var psi = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
+        using var p = Process.Start(psi.WithoutDiagnosticFiles())!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(120_000))

@@ -184,7 +184,7 @@ public partial class RunCommandTests(ITestOutputHelper output)
             // exec: the shell becomes the service, so kill -9 hits the service itself.
             var psi = new ProcessStartInfo("/bin/sh", ["-c", $"exec dotnet \"{app}\" run -c \"{_config}\" >>\"{_log}\" 2>&1"]) { UseShellExecute = false };
             _process?.Dispose();
-            _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start streamvision");
+            _process = Process.Start(psi.WithoutDiagnosticFiles()) ?? throw new InvalidOperationException("cannot start streamvision");
         }
 
         public void Kill()

@@ -20,8 +20,23 @@ internal sealed class RunProcess : IDisposable
     {
         string app = Path.Combine(AppContext.BaseDirectory, "streamvision.dll");
         var psi = new ProcessStartInfo("dotnet", $"\"{app}\" run -c \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
-        return new RunProcess(Process.Start(psi)!);
+        return new RunProcess(Process.Start(psi.WithoutDiagnosticFiles())!);
     }
 
-    public void Dispose() => Process.Dispose();
+    /// <summary>Kills the service if it still runs (a test that failed before stopping it), then lets go of it.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        Process.Dispose();
+    }
 }

@@ -23,6 +23,7 @@ public partial class WebUiTests
         {
             UseShellExecute = false,
         };
+        psi.WithoutDiagnosticFiles();
         psi.Environment["SV__HTTP__LISTEN"] = $"http://127.0.0.1:{port}";
         psi.Environment["SV__UI__STATE_FILE"] = Path.Combine(dir, "state.json");
         psi.Environment["SV__UI__EVENTS__PATH"] = Path.Combine(dir, "events.db");
