@@ -40,6 +40,11 @@ public static class RunCommand
         {
             // Without the shim no stream can decode either; ServiceHost says so.
         }
+        // Signals are taken before the service starts: its API answers before StartAsync returns, and a SIGHUP sent as soon
+        // as it answered found no handler yet (the reload was lost; without any handler SIGHUP ends the process). One that
+        // comes before the reloader exists is remembered and run once it does.
+        int earlyReload = 0;
+        using var signals = new ShutdownSignals(() => Interlocked.Exchange(ref earlyReload, 1));
         ServiceHost host;
         try
         {
@@ -50,11 +55,11 @@ public static class RunCommand
             Console.Error.WriteLine($"run: {ex.Message}");
             return ex is ConfigException or OptionsException ? ExitCodes.Usage : ExitCodes.Failed;
         }
-        using var signals = new ShutdownSignals();
         // One reload at a time (signals during one fold into one more run); every error is logged by the reloader, and the
         // last reload is awaited before the process exits (host.DisposeAsync).
         var reloader = host.Reloader!;
         signals.Reload = () => _ = reloader.RequestAsync();
+        if (Interlocked.Exchange(ref earlyReload, 0) == 1) _ = reloader.RequestAsync();
         if (host.Address is not null) Console.WriteLine($"streamvision: {config.Streams.Count} stream(s); dashboard {host.Address}");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
         try
