@@ -305,6 +305,9 @@ public sealed partial class ServiceHost : IAsyncDisposable
     /// <summary>A stand-alone instance: the API manages this instance's streams.</summary>
     private void MapStandalone(WebApplication web)
     {
+        // Asked of an instance that is not in a cluster: say so, rather than an empty 404.
+        web.MapGet("/api/cluster", () => Results.Json(new { errors = new[] { "this instance is not in a cluster (its configuration has no cluster: section)" } },
+            s_json, statusCode: 404));
         web.MapGet("/api/streams", () => Results.Json(Manager.Streams.Select(Describe)
             .Concat(Manager.NotStarted.Select(n => DescribeNotStarted(n.Config, n.Error))).ToList(), s_json));
         web.MapGet("/api/streams/{id}", (string id) =>

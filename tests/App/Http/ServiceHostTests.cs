@@ -70,6 +70,9 @@ public class ServiceHostTests
 
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/streams/c")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("/api/streams/c")).StatusCode);
+        var cluster = await http.GetAsync("/api/cluster");   // not in a cluster: a 404 that says so
+        Assert.Equal(HttpStatusCode.NotFound, cluster.StatusCode);
+        Assert.Contains("not in a cluster", await cluster.Content.ReadAsStringAsync());
         var after = await StreamsAsync(http);
         Assert.DoesNotContain(after, s => s.GetProperty("id").GetString() == "c");
         var pattern = after.Single(s => s.GetProperty("id").GetString() == "pattern");
