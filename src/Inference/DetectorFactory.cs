@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using StreamVision.Core;
 
@@ -31,22 +30,15 @@ public static class DetectorFactory
         var detector = OnnxDetector.Load(path, options, logger);
         if (d.Classes.Count == 0) return detector;
         // Classes are given by name or id; names need the model's list, so resolve them, then reload with the filter.
-        var ids = new HashSet<int>();
-        var unknown = new List<string>();
-        foreach (var c in d.Classes)
+        HashSet<int> ids;
+        try
         {
-            if (int.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out int id)) ids.Add(id);
-            else
-            {
-                int idx = detector.ClassNames.ToList().FindIndex(n => string.Equals(n, c, StringComparison.OrdinalIgnoreCase));
-                if (idx >= 0) ids.Add(idx);
-                else unknown.Add(c);
-            }
+            ids = ClassSelection.Resolve(d.Classes, detector.ClassNames, "detector.classes");
         }
-        var names = detector.ClassNames;
-        detector.Dispose();
-        if (unknown.Count > 0)
-            throw new OptionsException("detector.classes", $"not classes of this model: {string.Join(", ", unknown)} (it has: {string.Join(", ", names.Take(20))}{(names.Count > 20 ? ", ..." : "")})");
+        finally
+        {
+            detector.Dispose();
+        }
         return OnnxDetector.Load(path, options with { Detection = d.Options with { ClassAllowList = ids } }, logger);
     }
 }

@@ -179,7 +179,7 @@ public static class AnnotateJob
             // The video's frame rate comes from the opened input.
             info = await WaitForInfoAsync(source, ct).ConfigureAwait(false);
             var classNames = detector?.ClassNames ?? [];
-            AnnotatorOptions.CheckObscureClasses(o.Obscure, classNames, "--obscure");
+            ClassSelection.CheckNames(o.Obscure, classNames, "--obscure"); // a misspelt class would leave faces on show
             if (o.Classifier is not null && !File.Exists(o.Classifier)) throw new OptionsException("--classifier", $"file not found: '{o.Classifier}'");
             using var classifier = o.Classifier is null ? null
                 : OnnxClassifier.Load(new ClassifierOptions { Model = o.Classifier, Classes = o.ClassifyClasses, Session = new ModelSessionOptions { Providers = o.Providers, AllowSpinning = o.AllowSpinning } }, logger, "--classifier");

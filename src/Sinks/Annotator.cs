@@ -46,18 +46,6 @@ public sealed record AnnotatorOptions
     [OptionRange(1, 1_000_000)]
     public int MaxTrails { get; init; } = 512;
 
-    /// <summary>
-    /// Throws <see cref="OptionsException"/> at <paramref name="path"/> when a class to obscure is none of the detector's
-    /// <paramref name="classNames"/> (a misspelt class would leave faces on show without a word). A detector without class
-    /// names is not checked.
-    /// </summary>
-    public static void CheckObscureClasses(IEnumerable<string>? obscure, IReadOnlyList<string> classNames, string path)
-    {
-        if (obscure is null || classNames.Count == 0) return;
-        var unknown = obscure.Where(c => !classNames.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw new OptionsException(path, $"not classes of this model: {string.Join(", ", unknown)} (it has: {string.Join(", ", classNames.Take(20))}{(classNames.Count > 20 ? ", ..." : "")})");
-    }
 }
 
 /// <summary>

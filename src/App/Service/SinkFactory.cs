@@ -86,7 +86,7 @@ public static class SinkFactory
         string Path(string t) => Expand(t, instance.Instance, stream.Id);
         var obscure = sinks.Obscure.Count > 0 ? new HashSet<string>(sinks.Obscure, StringComparer.OrdinalIgnoreCase) : null;
         // A misspelt class would leave faces or plates on show without a word: it must be one the detector reports.
-        AnnotatorOptions.CheckObscureClasses(sinks.Obscure, classNames, "sinks.obscure");
+        ClassSelection.CheckNames(sinks.Obscure, classNames, "sinks.obscure");
         AnnotatorOptions Annotator(AnnotatorOptions a) => a with { ClassNames = classNames, ObscureClasses = obscure };
         // Every sink's queue: the configured one, waiting (files) or dropping the oldest (live).
         var queue = sinks.Queue with { Policy = lossless ? SinkQueuePolicy.Wait : SinkQueuePolicy.DropOldest };

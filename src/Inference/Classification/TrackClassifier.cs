@@ -1,4 +1,3 @@
-using System.Globalization;
 using StreamVision.Core;
 
 namespace StreamVision.Inference.Classification;
@@ -47,25 +46,8 @@ public sealed class TrackClassifier : IDisposable
     public int TrackStates => _states.Count;
 
     /// <summary>Class ids from names or ids; null = every class. Unknown names throw <see cref="OptionsException"/>.</summary>
-    internal static HashSet<int>? ResolveClasses(IReadOnlyList<string> classes, IReadOnlyList<string> names)
-    {
-        if (classes.Count == 0) return null;
-        var ids = new HashSet<int>();
-        var unknown = new List<string>();
-        foreach (var c in classes)
-        {
-            if (int.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out int id)) ids.Add(id);
-            else
-            {
-                int i = names.ToList().FindIndex(n => string.Equals(n, c, StringComparison.OrdinalIgnoreCase));
-                if (i >= 0) ids.Add(i);
-                else unknown.Add(c);
-            }
-        }
-        if (unknown.Count > 0)
-            throw new OptionsException("classifier.classes", $"not classes of the detector: {string.Join(", ", unknown)} (it has: {string.Join(", ", names.Take(20))}{(names.Count > 20 ? ", ..." : "")})");
-        return ids;
-    }
+    internal static HashSet<int>? ResolveClasses(IReadOnlyList<string> classes, IReadOnlyList<string> names) =>
+        classes.Count == 0 ? null : ClassSelection.Resolve(classes, names, "classifier.classes", "the detector");
 
     /// <summary>
     /// The frame's tracks with their classifications attached (the same list when no track has one). Runs the classifier
