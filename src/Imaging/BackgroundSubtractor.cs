@@ -287,10 +287,11 @@ public sealed class BackgroundSubtractor : IDisposable
         _downscale = Math.Clamp((int)Math.Round(_options.Downscale * _options.Scale, MidpointRounding.AwayFromZero), 1, 16);
         _model = BackgroundSubtractorMOG2.Create(_options.History, _options.VarThreshold, _options.DetectShadows);
         _model.ShadowThreshold = _options.ShadowThreshold;
-        if (Scaled(_options.MorphKernel) > 1)
+        int morph = Scaled(_options.MorphKernel), vertical = Scaled(_options.VerticalClose);
+        if (morph > 1)
         {
             // The kernel shrinks with the analysis size so that it covers the same part of the picture.
-            int k = Math.Max(1, (Scaled(_options.MorphKernel) / _downscale) | 1);
+            int k = Math.Max(1, (morph / _downscale) | 1);
             _kernel = Cv2.GetStructuringElement(MorphShapes.Ellipse, new Size(k, k));
         }
         if (_options.MinMotion > 0 || _options.FrameDifference > 0)
@@ -298,9 +299,9 @@ public sealed class BackgroundSubtractor : IDisposable
             _greys = new Mat[_options.MotionGap + 1];
             for (int i = 0; i < _greys.Length; i++) _greys[i] = new Mat();
         }
-        if (Scaled(_options.VerticalClose) > 1)
+        if (vertical > 1)
         {
-            int k = Math.Max(1, (Scaled(_options.VerticalClose) / _downscale) | 1);
+            int k = Math.Max(1, (vertical / _downscale) | 1);
             _verticalKernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(1, k));
         }
         NativeHandles.Opened(NativeHandles.BackgroundModel);

@@ -183,7 +183,7 @@ public static class TrackCommands
         if (!file.Equals("gt", StringComparison.OrdinalIgnoreCase)) return file;
         string? dir = Path.GetDirectoryName(Path.GetFullPath(groundTruthPath));
         if (dir is not null && Path.GetFileName(dir).Equals("gt", StringComparison.OrdinalIgnoreCase)) dir = Path.GetDirectoryName(dir);
-        return dir is null ? Path.GetFileNameWithoutExtension(groundTruthPath) : Path.GetFileName(dir);
+        return dir is null ? file : Path.GetFileName(dir);
     }
 
     /// <summary>
